@@ -1,0 +1,1 @@
+"""RNU's HTTP edge: the FastAPI app factory, REST routers, GraphQL, auth and JSON errors."""

@@ -1,0 +1,1 @@
+"""Per-sector readers that turn a program's file into canonical rows and rejects."""

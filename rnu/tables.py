@@ -1,0 +1,31 @@
+"""Every table, imported in one place so SQLModel.metadata is complete for Alembic."""
+
+from rnu.agency.models import ApiClient
+from rnu.audit.models import AuditEvent
+from rnu.batch.models import LoadBatch, QuarantinedRow
+from rnu.enrollment.models import Enrollment, RollRow
+from rnu.flag.models import Flag
+from rnu.person.models import Household, HouseholdMember, Person
+from rnu.program.models import Program
+from rnu.registry_state import RegistryState
+from rnu.report.models import CitizenReport
+from rnu.review.models import MatchReviewItem
+from rnu.ubigeo.models import Ubigeo
+
+__all__ = [
+    "ApiClient",
+    "AuditEvent",
+    "CitizenReport",
+    "Enrollment",
+    "Flag",
+    "Household",
+    "HouseholdMember",
+    "LoadBatch",
+    "MatchReviewItem",
+    "Person",
+    "Program",
+    "QuarantinedRow",
+    "RegistryState",
+    "RollRow",
+    "Ubigeo",
+]

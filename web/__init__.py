@@ -1,0 +1,1 @@
+"""RNU's Spanish, server-rendered web pages, mounted into the API app."""
