@@ -1,0 +1,1 @@
+"""Eligibility rules of the social programs, kept as versioned data."""
