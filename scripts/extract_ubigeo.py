@@ -12,6 +12,8 @@ keeps INEI as the official list, pairs each INEI district with its RENIEC code b
 (department, province, district) names, and prints the counts it checked.
 """
 
+# ruff: noqa: T201 -- a developer script whose output is the figures it prints
+
 from __future__ import annotations
 
 import csv
@@ -159,7 +161,9 @@ def main() -> int:
     print(f"provinces:   {len({c[:4] for c in inei_codes})}")
     print(f"districts:   {len(inei_codes)} (dropped duplicate INEI codes: {sorted(dropped)})")
     print(f"RENIEC districts in package: {len(dists['reniec'])}")
-    print(f"paired by names: {paired_exact}; after renames: {paired_renamed}; moved: {paired_moved}")
+    print(
+        f"paired by names: {paired_exact}; after renames: {paired_renamed}; moved: {paired_moved}"
+    )
     print(f"INEI districts without a RENIEC code: {len(unmatched)}")
     print(f"RENIEC codes left unpaired: {unused_reniec}")
     print(f"aliases written: {len(aliases)}")

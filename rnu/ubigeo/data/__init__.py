@@ -1,0 +1,1 @@
+"""Packaged ubigeo lists (CSV); see SOURCE.md for where they come from."""
