@@ -196,6 +196,5 @@ def main() -> None:
     try:
         app()
     except RnuError as exc:
-        console.print(f"[bold red]error:[/] {exc}")
+        console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
         sys.exit(2)
-

@@ -74,10 +74,15 @@ def stop_embedded_postgres(data_dir: Path) -> bool:
     pgdata = (data_dir / "pg").resolve()
     if not (pgdata / "postmaster.pid").exists():
         return False
-    import pgserver
+    from pgserver._commands import pg_ctl
+    from pgserver.postgres_server import PostgresServer
 
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
-    server.cleanup()
+    # pgserver runs the server as its own 'pgserver' user when we are root.
+    user = "pgserver" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    instance = PostgresServer._instances.pop(pgdata, None)
+    if instance is not None:
+        instance.global_process_id_list.get_and_remove(os.getpid())
     return True
 
 

@@ -1,0 +1,5 @@
+"""`python -m rnu` runs the CLI."""
+
+from rnu.cli import main
+
+main()

