@@ -3,76 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import date
 from typing import BinaryIO, ClassVar, Protocol
 
+from rnu.ingest.rows import CanonicalRow, DeathRow, PghRow, Reject
 
-@dataclass(slots=True)
-class CanonicalRow:
-    """One program row (a user, or a household's titular) in RNU's canonical shape.
-
-    Names are kept as the sector wrote them (stripped, for display); comparison forms are
-    computed by `rnu.normalize` where they are needed. `row_number` follows FORMATS.md: data
-    rows counted from 1 in the file's own order, or `sheet!n` for Excel workbooks.
-    """
-
-    row_number: str
-    period: str | None = None  # YYYY-MM, when the file says it
-    doc_type: str | None = None  # "DNI" | "CE" | "CUI" | None (no document)
-    doc_number: str | None = None  # normalised digits, without check character
-    doc_notes: tuple[str, ...] = ()  # e.g. "leading_zeros_restored", "check_char_verified"
-    nombres: str | None = None
-    apellido_paterno: str | None = None
-    apellido_materno: str | None = None
-    full_name: str = ""  # the name as written by the sector, for display
-    birth_date: date | None = None
-    sex: str | None = None  # "M" | "F" | None
-    ubigeo: str | None = None  # INEI code
-    household_code: str | None = None  # the sector's own household code, if any
-    extra: dict[str, str] = field(default_factory=dict)  # sector fields kept as evidence
-    raw: dict[str, str] = field(default_factory=dict)  # the row as read, for quarantine/audit
-
-
-@dataclass(slots=True)
-class Reject:
-    """A row that cannot be loaded, with machine-readable reasons (see `loaders.reasons`)."""
-
-    row_number: str
-    reasons: tuple[str, ...]
-    raw: dict[str, str] | str
-
-
-@dataclass(slots=True)
-class PghRow:
-    """One person of SISFOH's Padrón General de Hogares, with the household facts repeated."""
-
-    row_number: str
-    person_key: str  # CO_HOGAR-NU_ORDEN
-    household_code: str
-    member_number: int
-    ubigeo: str
-    area: str  # "U" | "R"
-    doc_type: str | None
-    doc_number: str | None
-    nombres: str
-    apellido_paterno: str
-    apellido_materno: str | None
-    birth_date: date | None
-    sex: str | None
-    relationship: int | None
-    cse: str | None  # "PE" | "P" | "NP" | None when never evaluated
-    cse_from: date | None
-    cse_to: date | None
-
-
-@dataclass(slots=True)
-class DeathRow:
-    """One death registered by RENIEC."""
-
-    row_number: str
-    dni: str
-    death_date: date
+__all__ = ["CanonicalRow", "DeathRow", "Loader", "PghRow", "Reject"]
 
 
 class Loader(Protocol):

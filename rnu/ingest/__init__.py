@@ -1,0 +1,1 @@
+"""Ingestion: stream canonical rows into the registry, one atomic batch per file."""
