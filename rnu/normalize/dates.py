@@ -145,11 +145,10 @@ def _parse_text(text: str, formats: tuple[str, ...]) -> date | str:
 
 
 def _parse_number(value: int | float, formats: tuple[str, ...]) -> date | str:
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "missing_date"
-        if math.isinf(value) or value < 0:
-            return "unparseable_date"
+    if isinstance(value, float) and math.isnan(value):
+        return "missing_date"
+    if value < 0 or (isinstance(value, float) and math.isinf(value)):
+        return "unparseable_date"
     whole = int(value)  # an Excel serial's fraction is the time of day
     if whole < 10_000_000 and ("excel" in formats or "auto" in formats):
         if "excel" not in formats and _is_bare_year(str(whole)):
