@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
-from typing import ClassVar
+from typing import BinaryIO, ClassVar
 
+from loaders.base import CanonicalRow, DeathRow, PghRow, Reject
 from loaders.fields import SEX, PersonRowBuilder
 
 
@@ -35,3 +37,7 @@ class SectorLoader:
             date_formats=self.date_formats,
             sex_codes=sex_codes if sex_codes is not None else dict(SEX),
         )
+
+    def rows(self, stream: BinaryIO) -> Iterator[CanonicalRow | PghRow | DeathRow | Reject]:
+        """Yield every data row of the file, loaded or rejected (read = loaded + rejected)."""
+        raise NotImplementedError

@@ -1,0 +1,93 @@
+"""Which loader reads which file: by sector name, or detected from the file's name."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from loaders.base import CanonicalRow, DeathRow, PghRow, Reject
+from loaders.beca18 import Beca18Loader
+from loaders.contigo import ContigoLoader
+from loaders.cunamas import CunaMasLoader
+from loaders.deaths import DeathsLoader
+from loaders.fise import FiseLoader
+from loaders.juntos import JuntosLoader
+from loaders.pension65 import Pension65Loader
+from loaders.pgh import PghLoader
+from loaders.qaliwarma import QaliWarmaLoader
+from loaders.sector import SectorLoader
+from loaders.sis import SisLoader
+
+
+class AnyLoader(Protocol):
+    """What the ingestion pipeline needs of a loader, sector-specific or mapping-driven."""
+
+    @property
+    def sector(self) -> str: ...
+    @property
+    def program(self) -> str | None: ...
+    @property
+    def unit(self) -> str: ...
+
+    def rows(self, stream: BinaryIO) -> Iterator[CanonicalRow | PghRow | DeathRow | Reject]: ...
+
+
+LOADERS: dict[str, type[SectorLoader]] = {
+    cls.sector: cls
+    for cls in (
+        PghLoader,
+        DeathsLoader,
+        JuntosLoader,
+        Pension65Loader,
+        QaliWarmaLoader,
+        CunaMasLoader,
+        ContigoLoader,
+        FiseLoader,
+        Beca18Loader,
+        SisLoader,
+    )
+}
+
+_MONTH = r"(?P<year>\d{4})(?P<month>0[1-9]|1[0-2])"
+# File names from FORMATS.md, matched case-insensitively (some sectors upper-case them).
+_NAMES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), sector)
+    for pattern, sector in (
+        (rf"^pgh_{_MONTH}\.csv$", "pgh"),
+        (rf"^reniec_defunciones_{_MONTH}\.csv$", "deaths"),
+        (rf"^juntos_{_MONTH}\.txt$", "juntos"),
+        (rf"^pension65_{_MONTH}\.xlsx$", "pension65"),
+        (rf"^qaliwarma_{_MONTH}\.txt$", "qaliwarma"),
+        (rf"^cunamas_{_MONTH}\.jsonl$", "cunamas"),
+        (rf"^contigo_{_MONTH}\.csv$", "contigo"),
+        (rf"^fise_{_MONTH}\.csv$", "fise"),
+        (r"^beca18_(?P<year>\d{4})\.xlsx$", "beca18"),
+        (rf"^sis_{_MONTH}\.csv(?:\.gz)?$", "sis"),
+    )
+)
+
+
+def detect(path: Path | str) -> tuple[str, str | None] | None:
+    """(sector, period) from a file name, e.g. `juntos_202610.txt` -> ("juntos", "2026-10").
+
+    The period is "YYYY-MM", or "YYYY" for Beca 18's yearly file; None for a name that is
+    not one of the agreed file names.
+    """
+    name = Path(path).name.strip()
+    for pattern, sector in _NAMES:
+        found = pattern.match(name)
+        if found is not None:
+            groups = found.groupdict()
+            month = groups.get("month")
+            return sector, f"{groups['year']}-{month}" if month else groups["year"]
+    return None
+
+
+def loader_for(
+    sector: str, *, period: str | None = None, today: date | None = None
+) -> SectorLoader:
+    """A loader instance for a sector name (a key of `LOADERS`); KeyError when unknown."""
+    return LOADERS[sector](period=period, today=today)
