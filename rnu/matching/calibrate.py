@@ -33,13 +33,45 @@ from rnu.matching.scoring import FIELD_NAMES, FIELDS, MatchModel, compare, level
 
 _COL = {f: i for i, f in enumerate(FIELD_NAMES)}
 _PSEUDO = 0.5  # additive smoothing: a level never seen still gets a finite weight
+_UNORDERED = frozenset({"swapped"})
 
 
-def _frequencies(levels: I8, rows: npt.NDArray[np.bool_], field_name: str) -> dict[str, float]:
+def _counts(levels: I8, rows: npt.NDArray[np.bool_], field_name: str) -> npt.NDArray[np.float64]:
     n_levels = len(FIELDS[field_name])
-    counts = np.bincount(levels[rows, _COL[field_name]], minlength=n_levels).astype(float)
-    counts += _PSEUDO
-    return {lv: float(c / counts.sum()) for lv, c in zip(FIELDS[field_name], counts, strict=True)}
+    return np.bincount(levels[rows, _COL[field_name]], minlength=n_levels).astype(np.float64)
+
+
+def _as_dict(field_name: str, probs: npt.NDArray[np.float64]) -> dict[str, float]:
+    return {lv: float(p) for lv, p in zip(FIELDS[field_name], probs, strict=True)}
+
+
+def _estimate(
+    field_name: str, m_counts: npt.NDArray[np.float64], u_counts: npt.NDArray[np.float64]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """m and u of one field, smoothed so sparse levels get sane weights.
+
+    Both get additive (Jeffreys) smoothing, so a level never seen among the training pairs
+    weighs against a match only as much as their number justifies. "missing" says nothing
+    about identity, so it gets m = u (weight 0). Levels are ordered from strong to weak
+    agreement, so a rarely seen strong level may not weigh less than the next weaker one.
+    """
+    levels = FIELDS[field_name]
+    u = (u_counts + _PSEUDO) / (u_counts.sum() + _PSEUDO * len(levels))
+    m = (m_counts + _PSEUDO) / (m_counts.sum() + _PSEUDO * len(levels))
+    if "missing" in levels:
+        j = levels.index("missing")
+        rest = [i for i in range(len(levels)) if i != j]
+        m[rest] *= (1 - u[j]) / m[rest].sum()
+        m[j] = u[j]
+    if field_name not in _UNORDERED:
+        chain = [i for i, lv in enumerate(levels) if lv != "missing"]
+        floor = -np.inf
+        for i in reversed(chain):
+            weight = np.log2(m[i] / u[i])
+            if weight < floor:
+                m[i] = u[i] * 2.0**floor
+            floor = max(floor, float(np.log2(m[i] / u[i])))
+    return _as_dict(field_name, m), _as_dict(field_name, u)
 
 
 def _is(levels: I8, field_name: str, *names: str) -> npt.NDArray[np.bool_]:
@@ -67,7 +99,7 @@ def fit(
     r_rand = rng.integers(0, len(index), random_pairs).astype(np.int32)
     rand_levels = compare(index, batch, q_rand, r_rand)
     everyone = np.ones(random_pairs, dtype=np.bool_)
-    u = {f: _frequencies(rand_levels, everyone, f) for f in FIELD_NAMES}
+    u_counts = {f: _counts(rand_levels, everyone, f) for f in FIELD_NAMES}
 
     # training pairs, 1: trusted documents whose holder's names agree
     rows = np.arange(n, dtype=np.int32)
@@ -103,15 +135,15 @@ def fit(
         "sex": given_ok & paterno_ok & dob_ok,
         "ubigeo": given_ok & paterno_ok & dob_ok,
     }
-    m = {f: _frequencies(train, rows_ok, f) for f, rows_ok in confirmed_by.items()}
-    if len(fuzzy_levels):
-        m["document"] = _frequencies(
-            fuzzy_levels, np.ones(len(fuzzy_levels), dtype=np.bool_), "document"
-        )
-    else:  # no confident pair without a document: documents then carry most of the proof
-        m["document"] = _frequencies(
-            doc_levels, np.ones(len(doc_levels), dtype=np.bool_), "document"
-        )
+    m_counts = {f: _counts(train, rows_ok, f) for f, rows_ok in confirmed_by.items()}
+    # the document's m from pairs found without it (doc pairs agree on it by construction)
+    doc_source = fuzzy_levels if len(fuzzy_levels) else doc_levels
+    everyone_doc = np.ones(len(doc_source), dtype=np.bool_)
+    m_counts["document"] = _counts(doc_source, everyone_doc, "document")
+    m: dict[str, dict[str, float]] = {}
+    u: dict[str, dict[str, float]] = {}
+    for f in FIELD_NAMES:
+        m[f], u[f] = _estimate(f, m_counts[f], u_counts[f])
 
     matched_records = len(np.unique(np.concatenate([q_doc, q_c[confident]])))
     prior = min(max(matched_records / max(len(q_c), 1), 1e-6), 0.5)
@@ -141,7 +173,7 @@ def thresholds_from_model(
     """Weights where the posterior reaches ``p_link`` (upper) and 0.5 (lower)."""
     prior_logit = _logit2(model.prior)
     upper = _logit2(p_link) - prior_logit
-    lower = -prior_logit
+    lower = max(-prior_logit, 0.0)
     return Thresholds(
         upper=upper,
         lower=lower,

@@ -1,0 +1,142 @@
+"""Hard cases through Matcher.match_many against a synthetic PGH with hand-made people."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from rnu.matching.engine import Matcher, MatchResult, Thresholds
+from rnu.matching.records import PersonRecord
+from tests.rnu.matching.conftest import BY_KEY, person
+
+
+def one(matcher: Matcher, rec: PersonRecord) -> MatchResult:
+    (res,) = matcher.match_many([rec])
+    return res
+
+
+def without_doc(rec: PersonRecord, **changes: object) -> PersonRecord:
+    return replace(rec, key="Q", doc_type=None, doc_number=None, doc_trusted=False, **changes)
+
+
+class TestExactDocument:
+    def test_dni_with_agreeing_names_links_by_document(self, matcher: Matcher) -> None:
+        res = one(matcher, replace(BY_KEY["P-CRUZ"], key="Q", nombres="Juan Carlos"))
+        assert (res.outcome, res.person_key, res.method) == ("linked", "P-CRUZ", "exact_document")
+        assert res.agreements["document"] == "equal"
+        assert res.agreements["nombres"] == "exact"
+        assert res.weight >= matcher.thresholds.upper
+
+    def test_borrowed_dni_of_a_relative_is_not_proof(self, matcher: Matcher) -> None:
+        son = BY_KEY["P-SON"]
+        rec = replace(son, key="Q", doc_number=BY_KEY["P-FATHER"].doc_number)
+        res = one(matcher, rec)
+        assert (res.outcome, res.person_key, res.method) == ("linked", "P-SON", "fuzzy")
+        assert res.agreements["document"] == "different"
+
+    def test_borrowed_dni_of_someone_absent_is_not_linked(self, matcher: Matcher) -> None:
+        rec = person(
+            "Q",
+            "ROSA",
+            "CCORIMANYA",
+            "APAZA",
+            date(1990, 6, 1),
+            sex="F",
+            dni=BY_KEY["P-FATHER"].doc_number,
+            ubigeo="210101",
+        )
+        res = one(matcher, rec)
+        assert res.outcome != "linked"
+        assert res.method != "exact_document"
+
+    def test_typod_dni_pointing_to_a_stranger(self, matcher: Matcher) -> None:
+        cruz = BY_KEY["P-CRUZ"]
+        rec = replace(cruz, key="Q", doc_number=BY_KEY["P-STRANGER"].doc_number)
+        res = one(matcher, rec)
+        assert (res.outcome, res.person_key, res.method) == ("linked", "P-CRUZ", "fuzzy")
+        assert res.agreements["document"] == "one_digit"  # 40000001 vs 40000006
+        assert "P-STRANGER" not in [c.key for c in res.candidates if c.weight >= 0]
+
+    def test_transposed_digits_with_failed_check(self, matcher: Matcher) -> None:
+        rec = replace(BY_KEY["P-TRANSPOSED"], key="Q", doc_number="41235467", doc_trusted=False)
+        res = one(matcher, rec)
+        assert (res.outcome, res.person_key, res.method) == ("linked", "P-TRANSPOSED", "fuzzy")
+        assert res.agreements["document"] == "transposed"
+
+
+class TestFuzzy:
+    def test_compound_surname_with_particles(self, matcher: Matcher) -> None:
+        res = one(matcher, without_doc(BY_KEY["P-CRUZ"], apellido_paterno="DELA CRUZ"))
+        assert (res.outcome, res.person_key) == ("linked", "P-CRUZ")
+        assert res.agreements["paterno"] in {"phonetic", "fuzzy_high"}
+
+    def test_swapped_surnames(self, matcher: Matcher) -> None:
+        res = one(
+            matcher,
+            without_doc(BY_KEY["P-CRUZ"], apellido_paterno="HUAMAN", apellido_materno="DE LA CRUZ"),
+        )
+        assert (res.outcome, res.person_key) == ("linked", "P-CRUZ")
+        assert res.agreements["swapped"] == "swapped"
+        assert res.agreements["paterno"] == "exact"
+
+    def test_missing_materno(self, matcher: Matcher) -> None:
+        res = one(matcher, without_doc(BY_KEY["P-DATE"], apellido_materno=None))
+        assert (res.outcome, res.person_key) == ("linked", "P-DATE")
+        assert res.agreements["materno"] == "missing"
+
+    def test_day_month_swapped(self, matcher: Matcher) -> None:
+        res = one(matcher, without_doc(BY_KEY["P-DATE"], birth_date=date(1977, 9, 3)))
+        assert (res.outcome, res.person_key) == ("linked", "P-DATE")
+        assert res.agreements["birth_date"] == "day_month_swap"
+
+    def test_mojibake_names(self, matcher: Matcher) -> None:
+        rec = without_doc(BY_KEY["P-NUNEZ"], nombres="Ã‘USTA", apellido_paterno="NÃšÃ‘EZ")
+        res = one(matcher, rec)
+        assert (res.outcome, res.person_key) == ("linked", "P-NUNEZ")
+        assert res.agreements["paterno"] == "exact"
+        assert res.agreements["nombres"] == "exact"
+
+    def test_huaman_guaman(self, matcher: Matcher) -> None:
+        res = one(matcher, without_doc(BY_KEY["P-HUAMAN"], apellido_paterno="GUAMAN"))
+        assert (res.outcome, res.person_key) == ("linked", "P-HUAMAN")
+        assert res.agreements["paterno"] == "phonetic"
+
+    def test_twins_are_not_merged(self, matcher: Matcher) -> None:
+        a = one(matcher, without_doc(BY_KEY["P-TWIN-A"]))
+        b = one(matcher, without_doc(BY_KEY["P-TWIN-B"]))
+        assert (a.outcome, a.person_key) == ("linked", "P-TWIN-A")
+        assert (b.outcome, b.person_key) == ("linked", "P-TWIN-B")
+
+    def test_ambiguous_twin_goes_to_review_with_both(self, matcher: Matcher) -> None:
+        res = one(matcher, without_doc(BY_KEY["P-TWIN-A"], nombres="MARIA"))
+        assert res.outcome == "review"
+        assert {c.key for c in res.candidates[:2]} == {"P-TWIN-A", "P-TWIN-B"}
+        assert res.candidates[0].weight - res.candidates[1].weight < matcher.thresholds.margin
+
+    def test_stranger_is_unmatched(self, matcher: Matcher) -> None:
+        rec = person("Q", "ZENOBIA", "KOWALSKI", "NAKAMURA", date(1932, 12, 30), ubigeo="250101")
+        res = one(matcher, rec)
+        assert (res.outcome, res.person_key, res.method) == ("unmatched", None, "none")
+
+    def test_results_keep_input_order(self, matcher: Matcher) -> None:
+        recs = [without_doc(BY_KEY[k]) for k in ("P-DATE", "P-HUAMAN", "P-NUNEZ")]
+        recs.append(BY_KEY["P-CRUZ"])
+        res = matcher.match_many(recs)
+        assert [r.person_key for r in res] == ["P-DATE", "P-HUAMAN", "P-NUNEZ", "P-CRUZ"]
+        assert [r.method for r in res] == ["fuzzy", "fuzzy", "fuzzy", "exact_document"]
+
+
+class TestThresholds:
+    def test_override_from_config(self) -> None:
+        th = Thresholds(upper=20.0, lower=5.0, margin=6.0)
+        assert th.override({"upper": 25.0}) == Thresholds(upper=25.0, lower=5.0, margin=6.0)
+
+    def test_out_of_order_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="out of order"):
+            Thresholds(upper=1.0, lower=2.0, margin=6.0)
+
+    def test_unknown_setting_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="unknown threshold"):
+            Thresholds(upper=2.0, lower=1.0, margin=6.0).override({"uper": 3.0})
