@@ -87,6 +87,9 @@ _APOSTROPHES: Final = "'`\u00b4\u2018\u2019\u02bc"
 _WILDCARDS: Final = "?\ufffd"
 
 
+_LATIN_LETTER_NAME: Final = re.compile(r"^LATIN (?:CAPITAL |SMALL )?LETTER (?:DOTLESS )?([A-Z])\b")
+
+
 def _fold_char(ch: str) -> str:
     """Comparison form of one character: A-Z, 0-9, '?', '' or ' '."""
     if ch in _WILDCARDS:
@@ -104,6 +107,10 @@ def _fold_char(ch: str) -> str:
     )
     if base and base.isascii() and base.isalnum():
         return base.upper()
+    # Latin letters without a decomposition (Ɨ, ȴ, ƀ) still name their base letter.
+    latin = _LATIN_LETTER_NAME.match(unicodedata.name(ch, ""))
+    if latin:
+        return latin.group(1)
     if ch.isalpha():  # a letter of another script: keep it rather than lose the name
         return ch.upper()
     return " "
@@ -167,7 +174,7 @@ LAYOUT_NAMES_FIRST: Final = "NOMBRES PATERNO MATERNO"
 LAYOUT_SURNAMES_ONLY: Final = "PATERNO MATERNO"
 LAYOUTS: Final = frozenset({LAYOUT_SURNAMES_COMMA_NAMES, LAYOUT_NAMES_FIRST, LAYOUT_SURNAMES_ONLY})
 
-_HAS_LETTER: Final = re.compile(r"[^\W\d_]")
+_NOT_LETTERS: Final = "0123456789?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +188,8 @@ class NameParts:
 
 def _tokens(text: str) -> list[str]:
     """Folded tokens that contain a letter; '???' or stray digits carry no name."""
-    return [t for t in fold(text).split() if _HAS_LETTER.search(t)]
+    # Folded words hold only A-Z, digits, '?' (or a letter of another script).
+    return [t for t in fold(text).split() if t.strip(_NOT_LETTERS)]
 
 
 def _group(tokens: list[str]) -> list[str]:
