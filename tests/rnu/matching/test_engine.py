@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ def one(matcher: Matcher, rec: PersonRecord) -> MatchResult:
     return res
 
 
-def without_doc(rec: PersonRecord, **changes: object) -> PersonRecord:
+def without_doc(rec: PersonRecord, **changes: Any) -> PersonRecord:
     return replace(rec, key="Q", doc_type=None, doc_number=None, doc_trusted=False, **changes)
 
 
