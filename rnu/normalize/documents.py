@@ -31,7 +31,7 @@ DOC_TYPES: Final = frozenset({"DNI", "CE", "CUI"})
 ERROR_CODES: Final = frozenset(
     {
         "missing_document",  # no value at all (None, "", NaN, only separators)
-        "dni_too_short",  # 6 digits or fewer: more than one lost zero is not restored
+        "dni_too_short",  # 6 digits or fewer (5-6 keep a zero-padded candidate number)
         "dni_too_long",  # 10 or more characters, or 9 where the 9th is not a check char
         "dni_not_numeric",  # letters or symbols where digits must be
         "dni_placeholder",  # one digit repeated (00000000, 99999999): a filler, not a person
@@ -133,6 +133,12 @@ def _parse_dni(text: str, doc_type: str, notes: tuple[str, ...]) -> Document:
     if text.isascii() and text.isdigit():
         digits = text
         if len(digits) <= 6:
+            # More than one lost zero is too uncertain to repair silently, but an Excel column
+            # drops every leading zero ("00123456" -> 123456), so 5-6 digits still give matching
+            # a padded candidate to try, as with a wrong check character.
+            if len(digits) >= 5 and not _is_placeholder(digits):
+                padded = (*notes, "leading_zeros_restored")
+                return Document(doc_type, digits.zfill(8), padded, "dni_too_short")
             return Document(doc_type, None, notes, "dni_too_short")
         if len(digits) == 7:
             digits = "0" + digits

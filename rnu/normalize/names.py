@@ -352,6 +352,7 @@ def _key(text: str, *, first_only: bool) -> str:
     return "".join(_word_key(re.sub(r"[^A-Z?]", "", w)) for w in words)
 
 
+@lru_cache(maxsize=1 << 17)
 def surname_key(text: str) -> str:
     """Phonetic blocking key of a surname, tolerant of Quechua/Aymara and Spanish spellings.
 
@@ -362,6 +363,7 @@ def surname_key(text: str) -> str:
     return _key(text, first_only=False)
 
 
+@lru_cache(maxsize=1 << 17)
 def given_name_key(text: str) -> str:
     """Phonetic blocking key of the first given name (particles skipped), as `surname_key`."""
     return _key(text, first_only=True)

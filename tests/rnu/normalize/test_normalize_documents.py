@@ -62,8 +62,15 @@ class TestParseDocument:
             (1234567, None, doc("DNI", "01234567", "leading_zeros_restored")),
             (1234567.0, "1", doc("DNI", "01234567", "leading_zeros_restored")),
             ("1234567", None, doc("DNI", "01234567", "leading_zeros_restored")),
-            (123456, None, doc("DNI", None, error="dni_too_short")),
-            ("12345", None, doc("DNI", None, error="dni_too_short")),
+            (123456, None, doc("DNI", "00123456", "leading_zeros_restored", error="dni_too_short")),
+            (
+                "12345",
+                None,
+                doc("DNI", "00012345", "leading_zeros_restored", error="dni_too_short"),
+            ),
+            ("1234", None, doc("DNI", None, error="dni_too_short")),
+            (0, None, doc("DNI", None, error="dni_too_short")),
+            ("000000", None, doc("DNI", None, error="dni_too_short")),
             (1234567.5, None, doc("DNI", None, error="dni_not_numeric")),
             (-12345678, None, doc("DNI", None, error="dni_not_numeric")),
             # check characters
