@@ -182,13 +182,22 @@ def demo(
     if not (out / "truth" / "config.json").exists():
         synth(out=out, people=people, seed=seed, period="2026-10")
     db_upgrade()
-    from rnu.ingest.cli import load_directory
+    from rnu.ingest.commands import load_directory
 
     load_directory(database_url(), out)
     if serve_after:
         url = f"http://{settings.host}:{port or settings.port}/"
         console.print(f"\n[bold green]RNU is ready.[/] Open {url} in your browser (Ctrl+C stops).")
         serve(host=None, port=port)
+
+
+def _register_subcommands() -> None:
+    from rnu.ingest.commands import register
+
+    register(app, database_url)
+
+
+_register_subcommands()
 
 
 def main() -> None:

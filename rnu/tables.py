@@ -5,7 +5,7 @@ from rnu.audit.models import AuditEvent
 from rnu.batch.models import LoadBatch, QuarantinedRow
 from rnu.enrollment.models import Enrollment, RollRow
 from rnu.flag.models import Flag
-from rnu.person.models import Household, HouseholdMember, Person
+from rnu.person.models import DeathRecord, Household, HouseholdMember, Person
 from rnu.program.models import Program
 from rnu.registry_state import RegistryState
 from rnu.report.models import CitizenReport
@@ -16,6 +16,7 @@ __all__ = [
     "ApiClient",
     "AuditEvent",
     "CitizenReport",
+    "DeathRecord",
     "Enrollment",
     "Flag",
     "Household",

@@ -25,7 +25,7 @@ class LoadBatch(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("source", "period", "sha256"),
         CheckConstraint(
-            "status IN ('committed', 'replaced', 'failed', 'duplicate')", name="status_known"
+            "status IN ('loading', 'committed', 'replaced', 'failed')", name="status_known"
         ),
         CheckConstraint(
             "status <> 'committed' OR rows_read = rows_loaded + rows_quarantined",
@@ -39,9 +39,9 @@ class LoadBatch(SQLModel, table=True):
     file_name: str
     sha256: str = Field(max_length=64)
     status: str = Field(max_length=12)
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_quarantined: int = 0
+    rows_read: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    rows_loaded: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    rows_quarantined: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     outcomes: dict[str, Any] = jsonb_field()  # linked / review / unmatched / duplicate_row …
     timings: dict[str, Any] = jsonb_field()  # seconds per stage
     error: str | None = None

@@ -69,3 +69,16 @@ class HouseholdMember(SQLModel, table=True):
     household_id: int = Field(foreign_key="household.id", index=True)
     member_number: int
     relationship: int | None = None  # 1 jefe, 2 cónyuge, 3 hijo/a, …
+
+
+class DeathRecord(SQLModel, table=True):
+    """A death as RENIEC reported it; kept even when the DNI is not (yet) in the registry."""
+
+    __tablename__ = "death_record"
+    __table_args__ = (UniqueConstraint("batch_id", "row_number"),)
+
+    id: int | None = id_field()
+    batch_id: int = Field(foreign_key="load_batch.id", index=True)
+    row_number: str
+    dni: str = Field(max_length=8, index=True)
+    death_on: date

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 04:55:47.625301
+Create Date: 2026-11-27 05:01:08.469888
 """
 
 from collections.abc import Sequence
@@ -77,9 +77,9 @@ def upgrade() -> None:
         sa.Column("file_name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
-        sa.Column("rows_read", sa.Integer(), nullable=False),
-        sa.Column("rows_loaded", sa.Integer(), nullable=False),
-        sa.Column("rows_quarantined", sa.Integer(), nullable=False),
+        sa.Column("rows_read", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("rows_loaded", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("rows_quarantined", sa.Integer(), server_default="0", nullable=False),
         sa.Column(
             "outcomes",
             postgresql.JSONB(astext_type=sa.Text()),
@@ -106,7 +106,7 @@ def upgrade() -> None:
             name=op.f("ck_load_batch_rows_add_up"),
         ),
         sa.CheckConstraint(
-            "status IN ('committed', 'replaced', 'failed', 'duplicate')",
+            "status IN ('loading', 'committed', 'replaced', 'failed')",
             name=op.f("ck_load_batch_status_known"),
         ),
         sa.ForeignKeyConstraint(
@@ -184,6 +184,23 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_ubigeo_name_key"), "ubigeo", ["name_key"], unique=False)
     op.create_index(op.f("ix_ubigeo_reniec"), "ubigeo", ["reniec"], unique=False)
+    op.create_table(
+        "death_record",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=False),
+        sa.Column("row_number", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("dni", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("death_on", sa.Date(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["batch_id"], ["load_batch.id"], name=op.f("fk_death_record_batch_id_load_batch")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_death_record")),
+        sa.UniqueConstraint(
+            "batch_id", "row_number", name=op.f("uq_death_record_batch_id_row_number")
+        ),
+    )
+    op.create_index(op.f("ix_death_record_batch_id"), "death_record", ["batch_id"], unique=False)
+    op.create_index(op.f("ix_death_record_dni"), "death_record", ["dni"], unique=False)
     op.create_table(
         "household",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -532,6 +549,9 @@ def downgrade() -> None:
     op.drop_table("quarantined_row")
     op.drop_index(op.f("ix_household_ubigeo"), table_name="household")
     op.drop_table("household")
+    op.drop_index(op.f("ix_death_record_dni"), table_name="death_record")
+    op.drop_index(op.f("ix_death_record_batch_id"), table_name="death_record")
+    op.drop_table("death_record")
     op.drop_index(op.f("ix_ubigeo_reniec"), table_name="ubigeo")
     op.drop_index(op.f("ix_ubigeo_name_key"), table_name="ubigeo")
     op.drop_table("ubigeo")

@@ -1,0 +1,218 @@
+"""`rnu load`, `rnu batches`, `rnu quarantine` and `rnu links export`: the operator's view."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from rnu.db import connect_raw
+from rnu.ingest.batch import BatchResult
+from rnu.ingest.service import (
+    PlannedFile,
+    count_lines_estimate,
+    load_file,
+    plan_directory,
+    plan_file,
+)
+
+console = Console(stderr=True)
+out = Console()
+
+
+def _bar() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+def _advance(bar: Progress, task: TaskID) -> typer.models.Any:
+    def progress(done: int) -> None:
+        speed = bar.tasks[task].speed
+        bar.update(task, completed=done, rate=f"{speed:,.0f} rows/s" if speed else "")
+
+    return progress
+
+
+def load_planned(database_url: str, planned: list[PlannedFile]) -> list[BatchResult]:
+    """Load files in order with one progress bar each, then print the outcome table."""
+    results: list[BatchResult] = []
+    with _bar() as bar:
+        for item in planned:
+            total = count_lines_estimate(item.path)
+            task = bar.add_task(item.path.name, total=total, rate="")
+            result = asyncio.run(load_file(database_url, item, progress=_advance(bar, task)))
+            bar.update(task, total=result.rows_read or 1, completed=result.rows_read or 1)
+            results.append(result)
+    print_results(results)
+    return results
+
+
+def print_results(results: list[BatchResult]) -> None:
+    table = Table(title="Load outcomes")
+    for column in ("file", "batch", "status", "read", "loaded", "quarantined", "outcomes"):
+        table.add_column(column, justify="right" if column in {"read", "loaded"} else "left")
+    for r in results:
+        outcomes = ", ".join(
+            f"{k} {v:,}" for k, v in r.outcomes.items() if k not in {"loaded", "quarantined"}
+        )
+        table.add_row(
+            r.file_name,
+            str(r.batch_id),
+            r.status,
+            f"{r.rows_read:,}",
+            f"{r.rows_loaded:,}",
+            f"{r.rows_quarantined:,}",
+            outcomes,
+        )
+    out.print(table)
+
+
+def load_directory(database_url: str, folder: Path) -> list[BatchResult]:
+    planned = plan_directory(folder)
+    if not planned:
+        console.print(f"No recognised files in {folder}.")
+        return []
+    return load_planned(database_url, planned)
+
+
+def register(app: typer.Typer, database_url: typer.models.Any) -> None:
+    """Add the ingestion commands to the main CLI (`database_url` resolves the server)."""
+
+    @app.command()
+    def load(
+        target: Annotated[str, typer.Argument(help="A sector (pgh, deaths, juntos, …) or 'all'.")],
+        path: Annotated[Path, typer.Argument(help="The file, or the folder for 'all'.")],
+        period: Annotated[
+            str | None, typer.Option(help="YYYY-MM when the file name does not say it.")
+        ] = None,
+    ) -> None:
+        """Load a sector's file (or every recognised file of a folder) as atomic batches.
+
+        Examples: `rnu load all ./pais`, `rnu load juntos juntos_202610.txt`,
+        `rnu load sis roll.csv.gz --period 2026-10`.
+        """
+        url = database_url()
+        if target == "all":
+            load_directory(url, path)
+        else:
+            load_planned(url, [plan_file(path, target, period)])
+
+    @app.command()
+    def batches(
+        limit: Annotated[int, typer.Option(help="How many of the latest batches.")] = 50,
+    ) -> None:
+        """List load batches with their counts. Example: `rnu batches --limit 20`."""
+
+        async def fetch() -> list[dict[str, object]]:
+            conn = await connect_raw(database_url())
+            try:
+                rows = await conn.fetch(
+                    """
+                    SELECT id, source, period, file_name, status, rows_read, rows_loaded,
+                           rows_quarantined, outcomes, started_at
+                    FROM load_batch ORDER BY id DESC LIMIT $1
+                    """,
+                    limit,
+                )
+            finally:
+                await conn.close()
+            return [dict(r) for r in rows]
+
+        table = Table(title="Load batches")
+        for column in ("id", "source", "period", "file", "status", "read", "loaded", "quar."):
+            table.add_column(column)
+        for r in asyncio.run(fetch()):
+            table.add_row(
+                str(r["id"]),
+                str(r["source"]),
+                str(r["period"]),
+                str(r["file_name"]),
+                str(r["status"]),
+                f"{r['rows_read']:,}",
+                f"{r['rows_loaded']:,}",
+                f"{r['rows_quarantined']:,}",
+            )
+        out.print(table)
+
+    @app.command()
+    def quarantine(
+        batch: Annotated[int, typer.Argument(help="The batch id (see `rnu batches`).")],
+        out_file: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    ) -> None:
+        """Write a batch's quarantined rows, with reasons in Spanish, for the sector to fix.
+
+        Example: `rnu quarantine 12 --out cuarentena.csv`
+        """
+        from rnu.ingest.quarantine import write_quarantine_csv
+
+        n = asyncio.run(write_quarantine_csv(database_url(), batch, out_file))
+        console.print(f"{n:,} quarantined rows written to {out_file}.")
+
+    links_app = typer.Typer(help="Matching decisions. Example: `rnu links export --out l.csv`.")
+    app.add_typer(links_app, name="links")
+
+    @links_app.command("export")
+    def links_export(
+        out_file: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    ) -> None:
+        """Every loaded or quarantined program row with its matching decision (FORMATS.md).
+
+        Example: `rnu links export --out links.csv`
+        """
+        n = asyncio.run(export_links(database_url(), out_file))
+        console.print(f"{n:,} rows written to {out_file}.")
+
+
+async def export_links(database_url: str, path: Path) -> int:
+    """`file,row_number,outcome,person_key,method,weight` for the committed program batches."""
+    conn = await connect_raw(database_url)
+    count = 0
+    try:
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["file", "row_number", "outcome", "person_key", "method", "weight"])
+            async with conn.transaction():
+                cursor = conn.cursor(
+                    """
+                    SELECT b.file_name, r.row_number, r.outcome, p.pgh_key, r.method, r.weight
+                    FROM roll_row r JOIN load_batch b ON b.id = r.batch_id
+                    LEFT JOIN person p ON p.id = r.person_id AND r.outcome = 'linked'
+                    WHERE b.status = 'committed' AND b.source NOT IN ('PGH', 'DEATHS')
+                    UNION ALL
+                    SELECT b.file_name, q.row_number, 'quarantined', NULL, NULL, NULL
+                    FROM quarantined_row q JOIN load_batch b ON b.id = q.batch_id
+                    WHERE b.status = 'committed' AND b.source NOT IN ('PGH', 'DEATHS')
+                    """,
+                    prefetch=10_000,
+                )
+                async for r in cursor:
+                    weight = "" if r[5] is None else f"{r[5]:.2f}"
+                    writer.writerow([r[0], r[1], r[2], r[3] or "", r[4] or "", weight])
+                    count += 1
+    finally:
+        await conn.close()
+    return count
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)

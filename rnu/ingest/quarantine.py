@@ -1,0 +1,67 @@
+"""The quarantine CSV a sector downloads to fix its rows and send them again."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from rnu.db import connect_raw
+from rnu.errors import NotFound
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse(value: str) -> str:
+    """Prefix a quote so a spreadsheet shows `=HYPERLINK(...)` as text instead of running it.
+
+    OWASP's CSV-injection advice: cells starting with = + - @ tab or CR are formulas.
+    """
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def messages_for(reasons: list[str]) -> str:
+    """Spanish messages for the sector's staff, from the loaders' catalogue when installed."""
+    try:
+        from rnu.ingest.service import loader_registry
+
+        catalogue: Any = loader_registry()
+        reasons_module = __import__(catalogue.__name__.rsplit(".", 1)[0] + ".reasons")
+        message = reasons_module.reasons.message
+    except Exception:  # the catalogue is optional: codes alone are still exact
+        return "; ".join(reasons)
+    return " ".join(message(code) for code in reasons)
+
+
+async def write_quarantine_csv(database_url: str, batch_id: int, path: Path) -> int:
+    conn = await connect_raw(database_url)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM load_batch WHERE id = $1", batch_id)
+        if not exists:
+            raise NotFound(f"there is no batch {batch_id}")
+        rows = await conn.fetch(
+            "SELECT row_number, raw, reasons FROM quarantined_row WHERE batch_id = $1 ORDER BY id",
+            batch_id,
+        )
+    finally:
+        await conn.close()
+    columns: list[str] = []
+    decoded = []
+    for r in rows:
+        raw = json.loads(r["raw"]) if isinstance(r["raw"], str) else dict(r["raw"])
+        decoded.append((r["row_number"], raw, list(r["reasons"])))
+        columns.extend(k for k in raw if k not in columns)
+    with path.open("w", newline="", encoding="utf-8-sig") as fh:  # BOM: Excel reads UTF-8
+        writer = csv.writer(fh)
+        writer.writerow(["fila", "motivos", "detalle", *columns])
+        for row_number, raw, reasons in decoded:
+            writer.writerow(
+                [
+                    row_number,
+                    ";".join(reasons),
+                    defuse(messages_for(reasons)),
+                    *(defuse(str(raw.get(c, ""))) for c in columns),
+                ]
+            )
+    return len(decoded)
