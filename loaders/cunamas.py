@@ -9,7 +9,7 @@ from typing import Any, BinaryIO, ClassVar
 from loaders.base import CanonicalRow, Reject
 from loaders.fields import document
 from loaders.sector import SectorLoader
-from loaders.text import MAX_FIELD_CHARS, LineReader
+from loaders.text import MAX_FIELD_CHARS, LineReader, is_garbage
 
 CHILD_FIELDS = ("cui", "nombres", "apellidos", "fecha_nacimiento")
 
@@ -55,7 +55,8 @@ class CunaMasLoader(SectorLoader):
             try:
                 record = json.loads(text)
             except ValueError:
-                yield Reject(row_number, ("invalid_json",), text[:1000])
+                code = "binary_garbage" if is_garbage(text) else "invalid_json"
+                yield Reject(row_number, (code,), text[:1000])
                 continue
             if not isinstance(record, dict):
                 yield Reject(row_number, ("invalid_json",), text[:1000])

@@ -8,7 +8,7 @@ from typing import BinaryIO, ClassVar
 from loaders.base import CanonicalRow, Reject
 from loaders.fields import SEX_NUMERIC
 from loaders.sector import SectorLoader
-from loaders.text import LineReader
+from loaders.text import LineReader, shape_problem
 from rnu.normalize.names import LAYOUT_NAMES_FIRST
 
 # (name, start, end) as Python slices of the 1-based inclusive positions in FORMATS.md.
@@ -52,8 +52,9 @@ class QaliWarmaLoader(SectorLoader):
             if len(text) != LINE_LENGTH and not (
                 len(text) > LINE_LENGTH and text[LINE_LENGTH:].isspace()
             ):
-                short = len(text) < LINE_LENGTH and reader.unterminated
-                code = "truncated_line" if short else "wrong_line_length"
+                code = shape_problem(reader, text, len(text) < LINE_LENGTH)
+                if code == "wrong_field_count":
+                    code = "wrong_line_length"
                 yield Reject(row_number, (code,), text[:1000])
                 continue
             raw = {name: text[start:end] for name, start, end in FIELDS}

@@ -47,7 +47,7 @@ _BINARY_SIGNATURES = (
     b"\x1f\x8b",  # gzip where plain text was expected
     b"\xd0\xcf\x11\xe0",  # legacy .xls / OLE2
 )
-_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SINGLE_BYTE = {"latin-1", "latin1", "iso-8859-1", "iso8859-1", "cp1252", "windows-1252"}
 
 
@@ -137,7 +137,6 @@ class LineReader:
 
     def __iter__(self) -> Iterator[tuple[str, str | None]]:
         is_utf8 = self.declared == "utf-8"
-        control = _CONTROL.search
         first = True
         raw_lines = self._raw_lines()
         for raw in raw_lines:
@@ -170,10 +169,28 @@ class LineReader:
                 text = _decode_single_byte(body)
             if not text or text.isspace():
                 continue
-            if control(body) is not None:
+            if "\x00" in text:
                 yield text.replace("\x00", ""), "binary_garbage"
                 continue
             yield text, None
+
+
+def is_garbage(text: str) -> bool:
+    """True for text with control characters (other than tab): binary data, not a row."""
+    return _CONTROL.search(text) is not None
+
+
+def shape_problem(reader: LineReader, text: str, short: bool) -> str:
+    """Why a line has the wrong shape: garbage, a file cut mid-line, or a wrong field count.
+
+    Control characters are only looked for here, on lines already known to be broken,
+    to keep the check off the path of the millions of good lines.
+    """
+    if is_garbage(text):
+        return "binary_garbage"
+    if short and reader.unterminated:
+        return "truncated_line"
+    return "wrong_field_count"
 
 
 def make_splitter(delimiter: str, quotechar: str | None = '"') -> Callable[[str], list[str]]:
@@ -201,7 +218,7 @@ def _norm_header(name: str) -> str:
 
 
 def _too_long(text: str, fields: Sequence[str]) -> bool:
-    return len(text) > MAX_FIELD_CHARS and any(len(f) > MAX_FIELD_CHARS for f in fields)
+    return any(len(f) > MAX_FIELD_CHARS for f in fields)
 
 
 def read_delimited(
@@ -240,31 +257,31 @@ def read_delimited(
         names = _match_header(found, columns, required, delimiter)
         header_key = found
     width = len(names)
+    first_key = header_key[0] if header_key else None
     number = 0
+    # The hot loop of every delimited file: keep it to plain string operations.
     for text, problem in lines:
+        number += 1
         if problem is not None:
-            number += 1
             yield Reject(str(number), (problem,), text)
             continue
-        try:
-            fields = split(text)
-        except csv.Error:
-            number += 1
-            yield Reject(str(number), ("field_too_long",), text[:RAW_PREVIEW_CHARS])
-            continue
-        if (
-            header_key is not None
-            and len(fields) == width
-            and fields[0].strip().upper() == (header_key[0])
-        ):
-            if [_norm_header(f) for f in fields] == header_key:
-                continue  # a repeated header line is not a data row
-        number += 1
+        if quotechar is not None and quotechar in text:
+            try:
+                fields = split(text)
+            except csv.Error:
+                yield Reject(str(number), ("field_too_long",), text[:RAW_PREVIEW_CHARS])
+                continue
+        else:
+            fields = text.split(delimiter)
         if len(fields) != width:
-            code = "truncated_line" if reader.unterminated and len(fields) < width else None
-            yield Reject(str(number), (code or "wrong_field_count",), text[:RAW_PREVIEW_CHARS])
+            code = shape_problem(reader, text, len(fields) < width)
+            yield Reject(str(number), (code,), text[:RAW_PREVIEW_CHARS])
             continue
-        if _too_long(text, fields):
+        if first_key is not None and fields[0].strip().upper() == first_key:
+            if [_norm_header(f) for f in fields] == header_key:
+                number -= 1  # a repeated header line is not a data row
+                continue
+        if len(text) > MAX_FIELD_CHARS and _too_long(text, fields):
             preview = {k: v[:RAW_PREVIEW_CHARS] for k, v in zip(names, fields, strict=True)}
             yield Reject(str(number), ("field_too_long",), preview)
             continue
