@@ -13,6 +13,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 
 import rnu
+from api import errors
 from api.state import AppState
 from rnu.cache import make_redis
 from rnu.config import Settings, get_settings
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     )
     if state is not None:
         app.state.rnu = state
+    errors.install(app)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

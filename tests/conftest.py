@@ -15,14 +15,17 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import httpx
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api.state import AppState
 from rnu.cache import make_redis
-from rnu.db import make_engine
-from rnu.embedded import plain_url, start_embedded_postgres, stop_embedded_postgres
+from rnu.config import Settings
+from rnu.db import make_engine, make_sessionmaker
+from rnu.embedded import Endpoints, plain_url, start_embedded_postgres, stop_embedded_postgres
 from rnu.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,3 +133,26 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
     yield client
     await client.flushdb()
     await client.aclose()
+
+
+@pytest.fixture
+def app_state(engine: AsyncEngine, redis: Redis, database_url: str, redis_url: str) -> AppState:
+    """The app's shared state on the test database and Redis (settings: test defaults)."""
+    return AppState(
+        settings=Settings(environment="test"),
+        endpoints=Endpoints(database_url, redis_url, False, False),
+        engine=engine,
+        sessionmaker=make_sessionmaker(engine),
+        redis=redis,
+    )
+
+
+@pytest.fixture
+async def client(app_state: AppState) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the whole site (API + web pages), in-process."""
+    from web.app import create_app
+
+    app = create_app(state=app_state)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client

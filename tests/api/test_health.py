@@ -2,35 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
-from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from api.state import AppState
-from rnu.config import Settings
-from rnu.db import make_sessionmaker
-from rnu.embedded import Endpoints
-from web.app import create_app
-
-
-@pytest.fixture
-async def client(
-    engine: AsyncEngine, redis: Redis, database_url: str, redis_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    state = AppState(
-        settings=Settings(),
-        endpoints=Endpoints(database_url, redis_url, False, False),
-        engine=engine,
-        sessionmaker=make_sessionmaker(engine),
-        redis=redis,
-    )
-    app = create_app(state=state)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        yield client
 
 
 class TestHealth:
