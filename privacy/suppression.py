@@ -10,17 +10,19 @@ linear equation over its hidden cells. Take one node per equation and one edge p
 between the two equations it appears in (a virtual node stands for "no equation", e.g. the rows
 of a one-row table). After flipping the signs of the margin cells, the system is the incidence
 matrix of that graph, whose null space is spanned by its cycles. A hidden cell is therefore
-determined exactly when its edge lies on no cycle, i.e. is a *bridge*. The loop below hides one
-more cell per round, preferring one that closes a cycle through a bridge, until no bridge is
-left. "Every line has 0 or at least 2 hidden cells" follows (a line with one hidden cell makes
-that edge a bridge), and so does the stronger guarantee the simple rule misses (two protected
-blocks joined by a single hidden cell).
+determined exactly when its edge lies on no cycle, i.e. is a *bridge*.
+
+Two passes. First the classic rule, cheap on national tables: while a line has exactly one
+hidden cell, hide its smallest non-zero other cell (preferring one that mends two such lines).
+Then, until no bridge is left, hide for each bridge a cell that closes a cycle through it.
+The result has 0 or at least 2 hidden cells in every line, and also meets the stronger
+guarantee the classic rule alone misses (two protected blocks joined by one hidden cell).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 DEFAULT_K = 5
@@ -149,14 +151,22 @@ class _Problem:
         return (value == 0, value, self.is_margin(pos), pos)
 
 
-def _bridges(edges: Sequence[tuple[Node, Node]]) -> list[int]:
-    """Indices of the bridges of a multigraph (iterative Tarjan, so big tables do not recurse)."""
-    adjacency: dict[Node, list[tuple[Node, int]]] = {}
+Adjacency = dict[Node, list[tuple[Node, int]]]
+
+
+def _adjacency(edges: Sequence[tuple[Node, Node]]) -> Adjacency:
+    adjacency: Adjacency = {}
     for index, (u, v) in enumerate(edges):
         if u == v:
             continue  # a self-loop is a cycle on its own
         adjacency.setdefault(u, []).append((v, index))
         adjacency.setdefault(v, []).append((u, index))
+    return adjacency
+
+
+def _bridges(edges: Sequence[tuple[Node, Node]]) -> list[int]:
+    """Indices of the bridges of a multigraph (iterative Tarjan, so big tables do not recurse)."""
+    adjacency = _adjacency(edges)
     order: dict[Node, int] = {}
     low: dict[Node, int] = {}
     found: list[int] = []
@@ -187,16 +197,13 @@ def _bridges(edges: Sequence[tuple[Node, Node]]) -> list[int]:
     return sorted(found)
 
 
-def _component(start: Node, edges: Iterable[tuple[Node, Node]]) -> set[Node]:
-    adjacency: dict[Node, list[Node]] = {}
-    for u, v in edges:
-        adjacency.setdefault(u, []).append(v)
-        adjacency.setdefault(v, []).append(u)
+def _reach(start: Node, adjacency: Adjacency, skip: int) -> set[Node]:
+    """The nodes reachable from ``start`` without crossing edge ``skip``."""
     seen = {start}
     todo = [start]
     while todo:
-        for nxt in adjacency.get(todo.pop(), []):
-            if nxt not in seen:
+        for nxt, index in adjacency.get(todo.pop(), []):
+            if index != skip and nxt not in seen:
                 seen.add(nxt)
                 todo.append(nxt)
     return seen
@@ -207,35 +214,80 @@ def _joins(ends: tuple[Node, Node], side_a: set[Node], side_b: set[Node]) -> boo
     return (first in side_a and second in side_b) or (first in side_b and second in side_a)
 
 
+def _protect(
+    problem: _Problem, hidden: set[Pos], edge: tuple[Node, Node], index: int, adjacency: Adjacency
+) -> set[Node]:
+    """Hide one more cell so bridge ``index`` gets closer to lying on a cycle.
+
+    Returns the nodes whose neighbourhood changed: the bridge's component and the new cell's ends.
+    """
+    u, v = edge
+    side_u = _reach(u, adjacency, index)
+    side_v = _reach(v, adjacency, index)
+    candidates = [
+        pos
+        for node in (side_u | side_v) - {_NO_EQUATION}
+        for pos in problem.lines[node]
+        if pos not in hidden and _joins(problem.nodes(pos), side_u, side_v)
+    ]
+    if not candidates:
+        # Nothing closes a cycle yet (an end of the bridge is a line with a single hidden
+        # cell): hide another cell of that line, as the classic rule does, and go on.
+        lonely = u if u != _NO_EQUATION and len(side_u) == 1 else v
+        candidates = [pos for pos in problem.lines.get(lonely, []) if pos not in hidden]
+    if not candidates:  # unreachable for the grids built here; fail loudly, never leak
+        raise RuntimeError("no cell left to protect a suppressed count")
+    chosen = min(candidates, key=problem.preference)
+    hidden.add(chosen)
+    return side_u | side_v | set(problem.nodes(chosen))
+
+
+def _pair_lonely_lines(problem: _Problem, hidden: set[Pos]) -> None:
+    """The classic rule, cheaply: a line with one hidden cell gets a second one.
+
+    Prefer a cell whose other line is lonely too (one cell mends two lines), then the smallest
+    non-zero. Lines are revisited until none is lonely; bridges are left for the graph pass.
+    """
+    count = {node: sum(pos in hidden for pos in line) for node, line in problem.lines.items()}
+    todo = sorted(node for node, n in count.items() if n == 1)
+    while todo:
+        node = todo.pop()
+        if count[node] != 1:
+            continue
+
+        def preference(pos: Pos, node: Node = node) -> tuple[bool, bool, int, bool, Pos]:
+            other = [n for n in problem.nodes(pos) if n not in (node, _NO_EQUATION)]
+            pairs = bool(other) and count[other[0]] == 1
+            value = problem.value[pos]
+            return (value == 0, not pairs, value, problem.is_margin(pos), pos)
+
+        candidates = [pos for pos in problem.lines[node] if pos not in hidden]
+        if not candidates:
+            continue
+        chosen = min(candidates, key=preference)
+        hidden.add(chosen)
+        for touched in set(problem.nodes(chosen)) - {_NO_EQUATION}:
+            count[touched] += 1
+            if count[touched] == 1:
+                todo.append(touched)
+
+
 def _complement(problem: _Problem, primary: set[Pos]) -> set[Pos]:
     hidden = set(primary)
+    _pair_lonely_lines(problem, hidden)
     while True:
-        ordered = sorted(hidden)
-        edges = [problem.nodes(pos) for pos in ordered]
+        edges = [problem.nodes(pos) for pos in sorted(hidden)]
         bridges = _bridges(edges)
         if not bridges:
             return hidden - primary
-        index = bridges[0]
-        u, v = edges[index]
-        rest = edges[:index] + edges[index + 1 :]
-        side_u = _component(u, rest)
-        side_v = _component(v, rest)
-        candidates = sorted(
-            {
-                pos
-                for node in (side_u | side_v) - {_NO_EQUATION}
-                for pos in problem.lines[node]
-                if pos not in hidden and _joins(problem.nodes(pos), side_u, side_v)
-            }
-        )
-        if not candidates:
-            # Nothing closes a cycle yet (an end of the bridge is a line with a single hidden
-            # cell): hide another cell of that line, as the classic rule does, and go on.
-            lonely = u if u != _NO_EQUATION and len(side_u) == 1 else v
-            candidates = [pos for pos in problem.lines.get(lonely, []) if pos not in hidden]
-        if not candidates:  # unreachable for the grids built here; fail loudly, never leak
-            raise RuntimeError("no cell left to protect a suppressed count")
-        hidden.add(min(candidates, key=problem.preference))
+        adjacency = _adjacency(edges)
+        # One repair per connected component per round: a repair only changes its own
+        # component, so bridges elsewhere are still bridges and can be repaired in the same pass.
+        touched: set[Node] = set()
+        for index in bridges:
+            if edges[index][0] in touched or edges[index][1] in touched:
+                continue
+            touched |= _protect(problem, hidden, edges[index], index, adjacency)
 
 
 def suppress(

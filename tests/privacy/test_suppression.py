@@ -117,14 +117,28 @@ class TestSuppressExamples:
 
     def test_one_small_cell_is_protected_by_a_cycle(self) -> None:
         table = suppress([[3, 10, 20], [15, 8, 30], [12, 40, 7]])
-        assert table.cells == ((None, None, 20), (15, 8, 30), (None, None, 7))
+        assert table.cells == ((None, None, 20), (None, None, 30), (12, 40, 7))
         assert (table.row_totals, table.col_totals, table.grand_total) == (
             (33, 53, 59),
             (30, 58, 57),
             145,
         )
         assert table.primary == {(0, 0)}
-        assert table.complementary == {(0, 1), (2, 0), (2, 1)}
+        assert table.complementary == {(0, 1), (1, 0), (1, 1)}
+
+    def test_bridge_between_two_protected_blocks_is_closed(self) -> None:
+        # Every line already has >= 2 hidden cells, yet (1, 2) would follow from the totals;
+        # hiding (0, 3) puts it on a cycle.
+        grid = [[2, 2, 30, 20], [2, 2, 2, 20], [20, 20, 2, 2], [20, 25, 2, 2]]
+        table = suppress(grid)
+        assert table.complementary == {(0, 3)}
+        assert table.cells == (
+            (None, None, 30, None),
+            (None, None, None, 20),
+            (20, 20, None, None),
+            (20, 25, None, None),
+        )
+        assert determined_cells(table) == set()
 
     def test_zeros_are_shown_and_never_used_as_complements_when_avoidable(self) -> None:
         table = suppress([[2, 0, 9], [0, 6, 7]])
@@ -260,6 +274,18 @@ class TestSuppressProperties:
     @settings(max_examples=300, deadline=None)
     @given(grid=grids(), k=st.integers(2, 10))
     def test_no_hidden_cell_is_computable(self, grid: list[list[int]], k: int) -> None:
+        assert determined_cells(suppress(grid, k)) == set()
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        grid=st.integers(6, 10).flatmap(
+            lambda n: st.lists(st.lists(COUNTS, min_size=n, max_size=n), min_size=4, max_size=9)
+        ),
+        k=st.sampled_from([5, 10]),
+    )
+    def test_no_hidden_cell_is_computable_in_larger_tables(
+        self, grid: list[list[int]], k: int
+    ) -> None:
         assert determined_cells(suppress(grid, k)) == set()
 
     @settings(max_examples=100, deadline=None)
