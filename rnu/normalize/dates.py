@@ -26,7 +26,9 @@ __all__ = [
 DATE_ERROR_CODES: Final = frozenset(
     {"missing_date", "unparseable_date", "impossible_date", "future_date", "too_old"}
 )
-DATE_FORMATS: Final = frozenset({"iso", "dmy", "mdy", "ymd_compact", "excel", "auto"})
+DATE_FORMATS: Final = frozenset(
+    {"iso", "dmy", "mdy", "ymd_compact", "dmy_compact", "excel", "auto"}
+)
 MIN_YEAR: Final = 1900
 
 
@@ -94,6 +96,9 @@ def _try_format(text: str, fmt: str) -> _Result:
     if fmt == "ymd_compact":
         m = _COMPACT.match(text)
         return _ymd(int(m[1]), int(m[2]), int(m[3])) if m else None
+    if fmt == "dmy_compact":
+        m = _COMPACT.match(text)
+        return _ymd(int(text[4:]), int(text[2:4]), int(text[:2])) if m else None
     if fmt == "excel":
         m = _SERIAL.match(text)
         return _from_excel(int(m[1])) if m else None
@@ -109,14 +114,18 @@ def _is_bare_year(text: str) -> bool:
 
 
 def _try_auto(text: str) -> _Result:
-    """ISO, then YYYYMMDD, then an Excel serial (1-7 digits), then day-first unless it cannot be.
+    """YYYYMMDD then DDMMYYYY for 8 digits; else ISO, an Excel serial (1-7 digits), and
+    DD/MM/YYYY unless only MM/DD/YYYY can be a date.
 
     A bare year is not taken as a serial under "auto" (see `_is_bare_year`).
 
     DD/MM vs MM/DD is ambiguous for days 1-12; Peruvian files are day-first, so only a
     second number above 12 (which cannot be a month) makes the text month-first.
     """
-    for fmt in ("iso", "ymd_compact", "excel"):
+    if _COMPACT.match(text):
+        result = _try_format(text, "ymd_compact")
+        return result if isinstance(result, date) else _try_format(text, "dmy_compact")
+    for fmt in ("iso", "excel"):
         result = _try_format(text, fmt)
         if result is not None:
             if fmt == "excel" and _is_bare_year(text):
@@ -166,9 +175,10 @@ def parse_date(
     """Parse a date written in one of `formats`, tried in order, or raise DateError.
 
     Format names: "iso" (YYYY-MM-DD, optional time), "dmy" (DD/MM/YYYY, DD-MM-YYYY),
-    "mdy" (MM/DD/YYYY), "ymd_compact" (YYYYMMDD), "excel" (1900-system serial as a number
-    or digit string) and "auto" (see `_try_auto`). Dates before 1900 are "too_old" and dates
-    after `today` (default: the real today) are "future_date".
+    "mdy" (MM/DD/YYYY), "ymd_compact" (YYYYMMDD), "dmy_compact" (DDMMYYYY, what a
+    fixed-width file gets when a day-first date loses its slashes), "excel" (1900-system
+    serial as a number or digit string) and "auto" (see `_try_auto`). Dates before 1900
+    are "too_old" and dates after `today` (default: the real today) are "future_date".
     """
     if value is None:
         raise DateError("missing_date", value)

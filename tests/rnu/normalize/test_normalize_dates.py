@@ -32,6 +32,9 @@ class TestParseDate:
             # ymd_compact (Qali Warma)
             ("19700131", ("ymd_compact",), date(1970, 1, 31)),
             (19700131, ("ymd_compact",), date(1970, 1, 31)),
+            ("31011970", ("dmy_compact",), date(1970, 1, 31)),
+            ("31011970", ("ymd_compact", "dmy_compact"), date(1970, 1, 31)),
+            ("19700131", ("ymd_compact", "dmy_compact"), date(1970, 1, 31)),
             # excel (Pensión 65), 1900 system with the leap-year bug
             (25569, ("excel",), date(1970, 1, 1)),
             (25569.0, ("excel",), date(1970, 1, 1)),
@@ -61,6 +64,9 @@ class TestParseDate:
         [
             ("1970-01-31", date(1970, 1, 31)),
             ("19700131", date(1970, 1, 31)),
+            ("31011970", date(1970, 1, 31)),
+            ("01021970", date(1970, 2, 1)),
+            (20102010, date(2010, 10, 20)),
             ("25569", date(1970, 1, 1)),
             (25569, date(1970, 1, 1)),
             (25569.0, date(1970, 1, 1)),
@@ -87,6 +93,8 @@ class TestParseDate:
             ("2000-13-01", ("iso",), "impossible_date"),
             ("02/31/1970", ("mdy",), "impossible_date"),
             ("19700230", ("ymd_compact",), "impossible_date"),
+            ("31011970", ("ymd_compact",), "impossible_date"),
+            ("31021970", ("auto",), "impossible_date"),
             (60, ("excel",), "impossible_date"),  # Excel's fake 1900-02-29
             ("60", ("excel",), "impossible_date"),
             (0, ("excel",), "impossible_date"),

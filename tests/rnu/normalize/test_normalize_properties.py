@@ -99,6 +99,9 @@ def test_dates_round_trip(day: date) -> None:
     assert parse_date(day.strftime("%d/%m/%Y"), ("dmy",), today=today) == day
     assert parse_date(day.strftime("%m/%d/%Y"), ("mdy",), today=today) == day
     assert parse_date(day.strftime("%Y%m%d"), ("ymd_compact",), today=today) == day
+    assert parse_date(day.strftime("%d%m%Y"), ("dmy_compact",), today=today) == day
+    for text in (day.isoformat(), day.strftime("%Y%m%d"), day.strftime("%d%m%Y")):
+        assert parse_date(text, ("auto",), today=today) == day
     serial = (day - date(1899, 12, 30)).days
     if day < date(1900, 3, 1):
         serial -= 1  # before Excel's fake 1900-02-29
