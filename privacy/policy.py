@@ -21,7 +21,7 @@ Rules, in short:
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -38,6 +38,7 @@ from pydantic import (
 
 from privacy import masking
 from privacy.roles import SCOPE_PERSON_READ, SCOPE_PERSON_READ_SENSITIVE, Caller, Role
+from privacy.suppression import SENSITIVE_K
 
 ADULT_AGE = 18
 DISABILITY_PROGRAMS: frozenset[str] = frozenset({"CONTIGO"})
@@ -424,3 +425,28 @@ def person_out(view: PersonView, caller: Caller) -> PersonOut:
         raise NotVisible("person not visible to this caller")
     rules = PERSON_POLICY[audience]
     return PersonOut(audience=audience, **{name: rule(view) for name, rule in rules.items()})
+
+
+@dataclass(frozen=True)
+class RollPage:
+    """A roll as one caller may see it: the listed entries, and how many are only counted."""
+
+    entries: tuple[RollEntryOut, ...]
+    not_listed: int | None  # None: between 1 and k-1, too few to say how many
+
+
+def roll_page(views: Iterable[RollEntryView], caller: Caller, *, k: int = SENSITIVE_K) -> RollPage:
+    """Apply ``roll_entry`` to a page of entries and count the ones it must not list.
+
+    The count is of minors and Contigo users, so it gets the sensitive threshold: "2 not listed"
+    on a small district's page would nearly name them.
+    """
+    entries: list[RollEntryOut] = []
+    hidden = 0
+    for view in views:
+        entry = roll_entry(view, caller)
+        if entry is None:
+            hidden += 1
+        else:
+            entries.append(entry)
+    return RollPage(entries=tuple(entries), not_listed=None if 0 < hidden < k else hidden)

@@ -23,6 +23,7 @@ from privacy.policy import (
     is_minor_at,
     person_out,
     roll_entry,
+    roll_page,
 )
 from privacy.roles import SCOPE_PERSON_READ, SCOPE_PERSON_READ_SENSITIVE, Caller, Role
 
@@ -354,6 +355,31 @@ class TestProtectedEntries:
         out = roll_entry(replace(ENTRY, has_disability=True), AGENCY_READ)
         assert out is not None
         assert dumped(out) == {"audience": "agency_identity", **ROLL_IDENTITY_OUT}
+
+
+class TestRollPage:
+    def views(self, protected: int, listed: int) -> list[RollEntryView]:
+        minors = [replace(ENTRY, entry_id=f"m{n}", is_minor=True) for n in range(protected)]
+        adults = [replace(ENTRY, entry_id=f"a{n}") for n in range(listed)]
+        return minors + adults
+
+    @pytest.mark.parametrize(
+        ("protected", "listed", "not_listed"),
+        [(0, 3, 0), (1, 3, None), (9, 3, None), (10, 3, 10), (12, 0, 12)],
+    )
+    def test_counts_what_it_does_not_list(
+        self, protected: int, listed: int, not_listed: int | None
+    ) -> None:
+        page = roll_page(self.views(protected, listed), PUBLIC)
+        assert [e.entry_id for e in page.entries] == [f"a{n}" for n in range(listed)]
+        assert page.not_listed == not_listed
+
+    def test_analyst_sees_every_entry(self) -> None:
+        page = roll_page(self.views(2, 1), ANALYST)
+        assert (len(page.entries), page.not_listed) == (3, 0)
+
+    def test_threshold_can_be_given(self) -> None:
+        assert roll_page(self.views(3, 0), PUBLIC, k=3).not_listed == 3
 
 
 class TestIsMinorAt:
