@@ -56,13 +56,14 @@ def _decode_pair(match: re.Match[str]) -> str:
         return raw
 
 
-def repair_mojibake(text: str) -> str:
+def repair_mojibake(text: str, *, lone_lead: bool = True) -> str:
     """Undo UTF-8 text that was decoded as Latin-1/cp1252 ("Ã‘" -> "Ñ", "MARÃ\\x8dA" -> "MARÍA").
 
     Repairs sequence by sequence, so a field mixing good accents and mojibake is still fixed,
-    and runs twice to undo a double re-encoding. A lone "Ã" left behind (its second byte was
-    one of cp1252's undefined bytes and got dropped) could be Á or Í, both common in upper-case
-    names (ÁLVAREZ, GARCÍA), so it becomes the wildcard "?"; a lone "Â" is dropped.
+    and runs twice to undo a double re-encoding. With `lone_lead`, a lone "Ã" left behind (its
+    second byte was one of cp1252's undefined bytes and got dropped) becomes the wildcard "?":
+    it could be Á or Í, both common in upper-case names (ÁLVAREZ, GARCÍA, RÍOS), and the rare
+    real Ã (JOÃO) still matches a wildcard; a lone "Â" is dropped.
     """
     if not any(lead in text for lead in _MOJIBAKE_LEADS):
         return text
@@ -71,7 +72,7 @@ def repair_mojibake(text: str) -> str:
         if repaired == text:
             break
         text = repaired
-    if "\u00c3" in text or "\u00c2" in text:
+    if lone_lead and ("\u00c3" in text or "\u00c2" in text):
         text = text.replace("\u00c3", "?").replace("\u00c2", "")
     return text
 
@@ -138,8 +139,11 @@ def fold(text: str) -> str:
 
 
 def display(text: str) -> str:
-    """The original text made presentable: mojibake repaired, spaces collapsed, accents kept."""
-    return " ".join(repair_mojibake(text).translate(_CONTROL_TABLE).split())
+    """The original text made presentable: mojibake repaired, spaces collapsed, accents kept.
+
+    A lone "Ã" is kept as written: display must not turn a real JOÃO into "JO?O".
+    """
+    return " ".join(repair_mojibake(text, lone_lead=False).translate(_CONTROL_TABLE).split())
 
 
 # --- splitting ------------------------------------------------------------------------------

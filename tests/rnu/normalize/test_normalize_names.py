@@ -55,6 +55,7 @@ class TestFold:
             ("GÃœERE", "GUERE"),
             # the undefined cp1252 byte after Ã was dropped: Á or Í, unknown -> wildcard
             ("GARCÃA", "GARC?A"),
+            ("JOÃO", "JO?O"),
             # double re-encoding
             ("NUÃƒâ€˜EZ", "NUNEZ"),
             # mixed: a good accent and a broken one in the same field
@@ -81,6 +82,7 @@ class TestDisplay:
             ("NUÃ‘EZ", "NUÑEZ"),
             ("José\x00 Pérez\x85", "José Pérez"),
             ("de la Cruz", "de la Cruz"),
+            ("JOÃO", "JOÃO"),
         ],
     )
     def test_display(self, text: str, expected: str) -> None:
