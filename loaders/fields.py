@@ -147,6 +147,7 @@ def _align(text: str, parts: Sequence[str | None]) -> list[str | None] | None:
     for i, word in enumerate(words):
         flat.extend((token, i) for token in fold(word).split())
     out: list[str | None] = []
+    used: set[int] = set()
     pos = 0
     for part in parts:
         if part is None:
@@ -160,6 +161,9 @@ def _align(text: str, parts: Sequence[str | None]) -> list[str | None] | None:
             return None
         pos += len(want)
         indexes = sorted({i for _, i in chunk})
+        if used.intersection(indexes):
+            return None  # one written word feeds two parts: no honest display form
+        used.update(indexes)
         out.append(" ".join(words[i] for i in indexes))
     return out
 
