@@ -37,11 +37,11 @@ from pydantic import (
 )
 
 from privacy import masking
+from privacy.programs import is_child_program, is_disability_program
 from privacy.roles import SCOPE_PERSON_READ, SCOPE_PERSON_READ_SENSITIVE, Caller, Role
 from privacy.suppression import SENSITIVE_K
 
 ADULT_AGE = 18
-DISABILITY_PROGRAMS: frozenset[str] = frozenset({"CONTIGO"})
 
 
 class NotVisible(LookupError):
@@ -151,7 +151,8 @@ def _is_protected_entry(view: RollEntryView) -> bool:
     return (
         view.is_minor
         or view.has_disability
-        or view.program.upper() in DISABILITY_PROGRAMS
+        or is_disability_program(view.program)
+        or is_child_program(view.program)
         or is_minor_at(view.birth_date, view.period)
     )
 
@@ -160,7 +161,7 @@ def _is_protected_person(view: PersonView) -> bool:
     return (
         view.is_minor
         or view.has_disability
-        or any(p.upper() in DISABILITY_PROGRAMS for p in view.programs)
+        or any(is_disability_program(p) or is_child_program(p) for p in view.programs)
     )
 
 
@@ -176,7 +177,7 @@ def _display_name(view: PersonView | RollEntryView) -> str:
 
 
 def _programs_without_disability(view: PersonView) -> tuple[str, ...]:
-    return tuple(p for p in view.programs if p.upper() not in DISABILITY_PROGRAMS)
+    return tuple(p for p in view.programs if not is_disability_program(p))
 
 
 def _person_field(name: str) -> PersonRule:
@@ -397,7 +398,7 @@ def roll_audience(view: RollEntryView, caller: Caller) -> Audience | None:
         return Audience.ANALYST
     if caller.role is Role.AGENCY:
         audience = _agency_audience(caller)
-        if audience is Audience.AGENCY_IDENTITY and view.program.upper() in DISABILITY_PROGRAMS:
+        if audience is Audience.AGENCY_IDENTITY and is_disability_program(view.program):
             return None  # being on the Contigo roll is itself the disability
         return audience
     # Rolls are public documents: a citizen sees them as the public does, even their own entry

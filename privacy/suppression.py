@@ -21,14 +21,13 @@ guarantee the classic rule alone misses (two protected blocks joined by one hidd
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from privacy.programs import is_child_program, is_disability_program
+
 DEFAULT_K = 5
 SENSITIVE_K = 10
-DISABILITY_PROGRAMS = frozenset({"CONTIGO"})
-CHILD_PROGRAMS = frozenset({"CUNAMAS", "QALIWARMA"})
 
 Pos = tuple[int, int]
 # Equation nodes: ("r", i) / ("c", j); the virtual node ("g", 0) stands for "no equation".
@@ -36,14 +35,9 @@ Node = tuple[str, int]
 _NO_EQUATION: Node = ("g", 0)
 
 
-def _program_key(program_code: str) -> str:
-    return re.sub(r"[^A-Z0-9]", "", program_code.upper())
-
-
 def k_for(program_code: str, touches_minors: bool) -> int:
     """10 for anything about disability (Contigo) or minors (incl. child programs), else 5."""
-    key = _program_key(program_code)
-    if touches_minors or key in DISABILITY_PROGRAMS or key in CHILD_PROGRAMS:
+    if touches_minors or is_disability_program(program_code) or is_child_program(program_code):
         return SENSITIVE_K
     return DEFAULT_K
 

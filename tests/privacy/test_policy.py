@@ -222,10 +222,17 @@ class TestPersonOut:
 
 CONTIGO_USER = replace(PERSON, programs=("JUNTOS", "CONTIGO"), has_disability=True)
 MINOR = replace(PERSON, birth_date=date(2010, 1, 2), is_minor=True)
+# Flags not set: the programs alone say disability / child.
+ON_CONTIGO_ROLL = replace(PERSON, programs=("CONTIGO",))
+ON_CHILD_PROGRAM = replace(PERSON, programs=("SIS", "QALIWARMA"))
 
 
 class TestProtectedPersons:
-    @pytest.mark.parametrize("view", [CONTIGO_USER, MINOR], ids=["contigo", "minor"])
+    @pytest.mark.parametrize(
+        "view",
+        [CONTIGO_USER, MINOR, ON_CONTIGO_ROLL, ON_CHILD_PROGRAM],
+        ids=["contigo", "minor", "contigo-program", "child-program"],
+    )
     @pytest.mark.parametrize(
         "caller",
         [PUBLIC, OTHER_CITIZEN, LOCAL_VOLUNTEER, FAR_VOLUNTEER],
@@ -329,8 +336,13 @@ class TestProtectedEntries:
             replace(ENTRY, is_minor=True),
             replace(ENTRY, birth_date=date(2007, 6, 2)),  # 17 on 2025-06-01
             replace(ENTRY, birth_date=date(2007, 6, 1), period="2025-05"),
+            replace(ENTRY, program="QALIWARMA"),  # a child program, whatever the birth date
+            replace(ENTRY, program="Cuna Más", birth_date=None),
         ],
-        ids=["contigo", "contigo-lower", "disability", "minor-flag", "minor-by-date", "minor-may"],
+        ids=[
+            *("contigo", "contigo-lower", "disability", "minor-flag", "minor-by-date"),
+            *("minor-may", "qaliwarma", "cunamas"),
+        ],
     )
     @pytest.mark.parametrize("caller", PUBLIC_ISH, ids=PUBLIC_ISH_IDS)
     def test_never_listed_publicly_or_to_volunteers(
