@@ -25,6 +25,7 @@ from typing import Any
 import xlsxwriter
 
 from rnu.eligibility.rules import load_programs
+from rnu.synth.defects import transpose, typo
 from rnu.synth.names import NameBook
 from rnu.synth.population import (
     OTRO,
@@ -38,7 +39,6 @@ from rnu.synth.programs import Rolls
 from rnu.synth.rates import Rates
 from rnu.synth.truth import TRUTH_HEADER, merge_truth
 from rnu.synth.writers import BECA18_SHEETS, HEADERS, WRITERS, TruthPart, dmy
-from rnu.synth.defects import transpose, typo
 
 CHUNK_PEOPLE = 20_000
 MAX_PEOPLE = 50_000_000  # person indices stay below the "outside the PGH" number range
@@ -118,7 +118,9 @@ class _Chunk:
         self.truth = TruthPart(spec.part_dir / "truth.part")
         names = file_names(spec.period)
         self.writers = {
-            code: WRITERS[code](names[code], spec.part_dir, self.truth, self.rates, self.rng, self.cal)
+            code: WRITERS[code](
+                names[code], spec.part_dir, self.truth, self.rates, self.rng, self.cal
+            )
             for code in PROGRAM_ORDER
         }
         self.pgh_fh = (spec.part_dir / "pgh.part").open("w", encoding="utf-8", newline="")
@@ -140,7 +142,7 @@ class _Chunk:
         self.pgh_rows = 0
         self.death_rows = 0
         self.dup_rows = 0
-        self.death_scale = 0.6 * self.rates.death / 0.006
+        self.death_scale = 0.75 * self.rates.death / 0.006
         self.disability_scale = self.rates.disability / 0.015
 
     def _kill(self, p: Person, ordinal: int) -> None:
@@ -305,7 +307,9 @@ def _specs(out_parts: Path, people: int, seed: int, period: str, rates: Rates) -
     return specs
 
 
-def _results(specs: list[ChunkSpec], progress: Callable[[int], None] | None) -> Iterator[ChunkResult]:
+def _results(
+    specs: list[ChunkSpec], progress: Callable[[int], None] | None
+) -> Iterator[ChunkResult]:
     if len(specs) == 1:
         yield run_chunk(specs[0], progress)
         return

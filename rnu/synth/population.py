@@ -168,24 +168,13 @@ class Calendar:
         return months // 12, months
 
 
-@dataclass(frozen=True, slots=True)
-class PopulationRates:
-    """Population-level shares (see Rates for the full documented set)."""
-
-    pgh_duplicate: float
-    death: float
-    disability: float
-
-
 class PopulationMaker:
     """Builds households one at a time from a chunk's RNG."""
 
-    def __init__(
-        self, rng: random.Random, cal: Calendar, numbering: NameBook | None = None
-    ) -> None:
+    def __init__(self, rng: random.Random, cal: Calendar, names: NameBook | None = None) -> None:
         self.rng = rng
         self.cal = cal
-        self.names = numbering or NameBook()
+        self.names = names or NameBook()
         districts = load_districts()
         self.districts = districts
         self.district_picker = WeightedPicker({str(i): d.weight for i, d in enumerate(districts)})
@@ -216,10 +205,13 @@ class PopulationMaker:
             return "", 0, 0
         ini = self.cal.start - rng.randrange(30, 1205)  # ~9% expired before the period
         return cse, ini, ini + 3 * 365
+
     def _surname(self, region: str) -> str:
         return self.names.surnames[region].pick(self.rng)
 
-    def _person(self, hh: Household, sex: str, age: int, paterno: str, materno: str, rel: str) -> Person:
+    def _person(
+        self, hh: Household, sex: str, age: int, paterno: str, materno: str, rel: str
+    ) -> Person:
         birth = self._age_to_birth(age)
         nombres = self.names.given_name(self.rng, sex, self.cal.year(birth))
         p = Person(hh, sex, birth, paterno, materno, nombres, rel)
@@ -239,9 +231,10 @@ class PopulationMaker:
             return
         if r < 0.23:  # older couple without children at home
             age = 45 + int(45 * rng.random() ** 1.3)
-            man = self._person(hh, "M", age, sur(region), sur(region), JEFE)
-            self._person(hh, "F", max(18, age - rng.randrange(-3, 8)), sur(region), sur(region), CONYUGE)
-            del man
+            self._person(hh, "M", age, sur(region), sur(region), JEFE)
+            self._person(
+                hh, "F", max(18, age - rng.randrange(-3, 8)), sur(region), sur(region), CONYUGE
+            )
             return
         single_mother = r < 0.33
         head_age = 20 + int(42 * rng.random() ** 1.1)
@@ -256,7 +249,7 @@ class PopulationMaker:
             )
             father_paterno = father.paterno
             child_materno = mother.paterno
-        max_child_age = min(mother_age(mother, self.cal) - 15, 28)
+        max_child_age = min(age_of(mother, self.cal) - 15, 28)
         n_children = 1 + int(rng.random() * (5.5 if rural else 3.6))
         for _ in range(n_children):
             if max_child_age < 0:
@@ -266,7 +259,7 @@ class PopulationMaker:
             self._person(hh, sex, age, father_paterno, child_materno, HIJO)
         if r > 0.85:  # extended household: the head's parents live with them
             head = hh.members[0]
-            head_age_now = mother_age(head, self.cal)
+            head_age_now = age_of(head, self.cal)
             age = min(99, head_age_now + 20 + rng.randrange(0, 16))
             if rng.random() < 0.6:
                 self._person(hh, "F", age, head.materno, sur(region), PADRES)
@@ -274,6 +267,6 @@ class PopulationMaker:
                 self._person(hh, "M", age + rng.randrange(0, 5), head.paterno, sur(region), PADRES)
 
 
-def mother_age(p: Person, cal: Calendar) -> int:
-    """Age in years of a member (used while building a household)."""
+def age_of(p: Person, cal: Calendar) -> int:
+    """Age in whole years of a member on the first day of the period."""
     return cal.ages(p.birth)[0]

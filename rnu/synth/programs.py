@@ -37,8 +37,16 @@ COVERAGE = {
     "FISE": 0.35,
 }
 JUNTOS_COVERAGE = {"PE": 0.55, "P": 0.3}
-QALIWARMA_COVERAGE = {("INI", "R"): 0.9, ("PRI", "R"): 0.92, ("SEC", "R"): 0.6,
-                      ("INI", "U"): 0.55, ("PRI", "U"): 0.6, ("SEC", "U"): 0.1}
+QALIWARMA_COVERAGE = {
+    ("INI", "R"): 0.9,
+    ("PRI", "R"): 0.92,
+    ("SEC", "R"): 0.6,
+    ("INI", "U"): 0.55,
+    ("PRI", "U"): 0.6,
+    ("SEC", "U"): 0.1,
+}
+# Share of Qali Warma rows where the school never captured the child's document.
+QALIWARMA_NO_DOC = 0.15
 # Documents a roll accepts ("1" DNI, "2" CE, "3" CUI, "0" none).
 ACCEPTED_DOCS = {
     "PENSION65": ("1",),
@@ -79,7 +87,7 @@ INSTITUCIONES = (
 class RollState:
     """Counters that pace case injection: inject case c while injected[c] < clean * q[c]."""
 
-    def __init__(self, code: str, rule: Rule, rates: Rates, unit: str) -> None:
+    def __init__(self, code: str, rule: Rule, rates: Rates, unit: str, rng: random.Random) -> None:
         self.code = code
         self.rule = rule
         applicable = {"deceased", "not_in_pgh"}
@@ -102,11 +110,14 @@ class RollState:
         self.q = {c: rates.case(c) / (1.0 - total) for c in CASES if c in applicable}
         self.clean = 0
         self.injected = dict.fromkeys(self.q, 0)
+        # A random start per chunk keeps small rolls unbiased: over many chunks the expected
+        # number of injected rows is exactly clean * q, with no rounding up or down.
+        self.offset = {c: rng.random() for c in self.q}
 
     def want(self, case: str, rows: int = 1) -> bool:
         """Is this case behind its target share (so `rows` more rows may carry it)?"""
         q = self.q.get(case)
-        return q is not None and self.injected[case] + rows <= self.clean * q + 0.5
+        return q is not None and self.injected[case] + rows <= self.clean * q + self.offset[case]
 
     def count(self, cases: list[str]) -> None:
         """Account one written row."""
@@ -162,7 +173,7 @@ class Rolls:
         self.kill = kill
         programs: dict[str, Program] = load_programs()
         self.state = {
-            c: RollState(c, rule_for(programs[c], period), rates, programs[c].unit)
+            c: RollState(c, rule_for(programs[c], period), rates, programs[c].unit, rng)
             for c in (*PERSON_PROGRAMS, *HOUSEHOLD_PROGRAMS)
         }
         self.p65_incompatible = "CONTIGO" in self.state["PENSION65"].rule.incompatible_with
@@ -234,7 +245,6 @@ class Rolls:
 
     def process(self, hh: Household, members: list[Person]) -> list[Person]:
         """Plan and write this household's roll rows; return people killed by injection."""
-        rng = self.rng
         plan: list[Enrollment] = []
         by_person: dict[int, list[Enrollment]] = {}
         for p in members:
@@ -257,7 +267,6 @@ class Rolls:
         plan = self._incompatible(plan, by_person)
         for e in plan:
             self._write(e, hh)
-        del rng
         return killed
 
     def _titulars(self, code: str, hh: Household) -> list[Person]:
@@ -317,7 +326,9 @@ class Rolls:
 
     # ---- rows -------------------------------------------------------------------------------
 
-    def _extra(self, code: str, p: Person, district: District, hh: Household | None) -> tuple[str, ...]:
+    def _extra(
+        self, code: str, p: Person, district: District, hh: Household | None
+    ) -> tuple[str, ...]:
         rng = self.rng
         if code == "SIS":
             start = max(p.birth, self.cal.start - 15 * 365)
@@ -360,8 +371,12 @@ class Rolls:
             assert hh is not None
             cod = (hh.index * 2_718_281 + 31_415) % 10**10
             suspended = rng.random() < 0.03
-            return (self.periodo, f"{cod:010d}", "0.00" if suspended else "200.00",
-                    "SUSPENDIDO" if suspended else "ACTIVO")
+            return (
+                self.periodo,
+                f"{cod:010d}",
+                "0.00" if suspended else "200.00",
+                "SUSPENDIDO" if suspended else "ACTIVO",
+            )
         if code == "FISE":
             assert hh is not None
             vale = f"V{self.periodo}{rng.randrange(10**9):09d}"
@@ -370,10 +385,17 @@ class Rolls:
 
     def _row(self, code: str, p: Person, district: District, hh: Household | None) -> RollRow:
         row = RollRow(
-            p.ti_doc, p.doc, p.paterno, p.materno, p.nombres, p.birth, p.sex, district.inei,
+            p.ti_doc,
+            p.doc,
+            p.paterno,
+            p.materno,
+            p.nombres,
+            p.birth,
+            p.sex,
+            district.inei,
             self._extra(code, p, district, hh),
         )
-        if code == "QALIWARMA" and row.doc and self.rng.random() < 0.25:
+        if code == "QALIWARMA" and row.doc and self.rng.random() < QALIWARMA_NO_DOC:
             row.check = "\x00"  # marker: school never recorded the document (see _blank)
         elif (
             code in ("SIS", "CONTIGO")
@@ -435,9 +457,15 @@ class Rolls:
         birth = self.cal.start - age * 365 - rng.randrange(1, 360)
         region = hh.district.region
         ti_doc = "3" if age < 18 else "1"
-        p = Person(None, sex, birth, self.names.surnames[region].pick(rng),
-                   self.names.surnames[region].pick(rng),
-                   self.names.given_name(rng, sex, self.cal.year(birth)), "")
+        p = Person(
+            None,
+            sex,
+            birth,
+            self.names.surnames[region].pick(rng),
+            self.names.surnames[region].pick(rng),
+            self.names.given_name(rng, sex, self.cal.year(birth)),
+            "",
+        )
         p.ti_doc = ti_doc
         p.doc = self.numbering.dni(self._outside())
         p.age, p.age_months = self.cal.ages(birth)

@@ -14,7 +14,7 @@ import json
 import pickle
 import random
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from rnu.synth.defects import DefectInjector, RollRow
 from rnu.synth.population import Calendar
@@ -28,9 +28,8 @@ HEADERS: dict[str, list[str]] = {
     "pgh": "CO_HOGAR;NU_ORDEN;UBIGEO;AREA;TI_DOC;NU_DOC;AP_PATERNO;AP_MATERNO;NOMBRES;"
     "FE_NACIMIENTO;SEXO;PARENTESCO;CSE;FE_CSE_INICIO;FE_CSE_FIN".split(";"),
     "deaths": ["NU_DNI", "FE_DEFUNCION"],
-    "JUNTOS": "PERIODO|UBIGEO|COD_HOGAR|DNI_TITULAR|APELLIDOS_NOMBRES_TITULAR|FEC_NAC|MONTO|ESTADO".split(
-        "|"
-    ),
+    "JUNTOS": "PERIODO|UBIGEO|COD_HOGAR|DNI_TITULAR|APELLIDOS_NOMBRES_TITULAR|"
+    "FEC_NAC|MONTO|ESTADO".split("|"),
     "CONTIGO": "DNI,NOMBRES,APELLIDOS,FECHA_NACIMIENTO,UBIGEO,CERTIFICADO_CONADIS,GRADO".split(","),
     "FISE": "ID_VALE,DNI_BENEFICIARIO,NOMBRE_BENEFICIARIO,SUMINISTRO,UBIGEO,FECHA_CANJE".split(","),
     "SIS": "TIPO_DOC,NUM_DOC,APE_PAT,APE_MAT,NOMBRES,FEC_NAC,SEXO,UBIGEO_ADSCRIPCION,REGIMEN,"
@@ -90,7 +89,9 @@ class TruthPart:
     def __init__(self, path: Path) -> None:
         self.fh = path.open("w", encoding="utf-8", newline="")
 
-    def add(self, file: str, sheet: str, n: int, key: str, defects: list[str], cases: list[str]) -> None:
+    def add(
+        self, file: str, sheet: str, n: int, key: str, defects: list[str], cases: list[str]
+    ) -> None:
         """One program row's truth."""
         self.fh.write(f"{file}\t{sheet}\t{n}\t{key}\t{';'.join(defects)}\t{';'.join(cases)}\n")
 
@@ -153,9 +154,7 @@ class RollWriter:
         """Defects the file format itself causes on this row (none by default)."""
         return []
 
-    def emit(
-        self, row: RollRow, key: str, cases: list[str], forced: tuple[str, ...] = ()
-    ) -> None:
+    def emit(self, row: RollRow, key: str, cases: list[str], forced: tuple[str, ...] = ()) -> None:
         """Inject defects into the row, write it (maybe twice) and its truth."""
         found = [*forced, *self.injector.apply(row)]
         found += self.intrinsic(row, found)
@@ -203,7 +202,7 @@ class CsvWriter(RollWriter):
     """Delimited text written with csv.writer into a reusable buffer."""
 
     delimiter = ","
-    quoting = csv.QUOTE_MINIMAL
+    quoting: Literal[0, 1, 2, 3] = csv.QUOTE_MINIMAL
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -311,7 +310,7 @@ class ContigoWriter(CsvWriter):
 
     code = "CONTIGO"
     encoding = "cp1252"
-    quoting = csv.QUOTE_ALL
+    quoting: Literal[0, 1, 2, 3] = csv.QUOTE_ALL
 
     def fields(self, row: RollRow) -> list[Any]:
         """DNI,NOMBRES,APELLIDOS,FECHA_NACIMIENTO,UBIGEO,CERTIFICADO_CONADIS,GRADO."""
@@ -339,7 +338,14 @@ class FiseWriter(CsvWriter):
         id_vale, suministro, canje = row.extra
         name = " ".join(x for x in (row.nombres, row.paterno, row.materno) if x)
         iso = self.date(int(canje))
-        return [id_vale, self.doc(row), name, suministro, row.ubigeo, dmy(iso) if row.alt_date else iso]
+        return [
+            id_vale,
+            self.doc(row),
+            name,
+            suministro,
+            row.ubigeo,
+            dmy(iso) if row.alt_date else iso,
+        ]
 
 
 class SisWriter(CsvWriter):
