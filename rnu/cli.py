@@ -91,7 +91,7 @@ def synth(
     table = Table(title=f"Written to {out}")
     table.add_column("file")
     table.add_column("rows", justify="right")
-    for name, rows in summary.rows_by_file.items():
+    for name, rows in summary.files.items():
         table.add_row(name, f"{rows:,}")
     Console().print(table)
 
