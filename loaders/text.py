@@ -163,7 +163,9 @@ class LineReader:
                 try:
                     text = body.decode("utf-8")
                 except UnicodeDecodeError:
-                    yield body.decode("utf-8", "replace"), "encoding_error"
+                    preview = body[:RAW_PREVIEW_CHARS].decode("utf-8", "replace")
+                    code = "binary_garbage" if is_garbage(preview) else "encoding_error"
+                    yield preview.replace("\x00", ""), code
                     continue
             else:
                 text = _decode_single_byte(body)
