@@ -17,6 +17,9 @@ hidden cell, hide its smallest non-zero other cell (preferring one that mends tw
 Then, until no bridge is left, hide for each bridge a cell that closes a cycle through it.
 The result has 0 or at least 2 hidden cells in every line, and also meets the stronger
 guarantee the classic rule alone misses (two protected blocks joined by one hidden cell).
+
+Not covered: bounds from non-negativity (counts are >= 0, so linear programming can narrow a
+hidden cell to an interval, e.g. "at least 2"); the guarantee is that none is known exactly.
 """
 
 from __future__ import annotations
@@ -103,10 +106,9 @@ def _to_grid(
 class _Problem:
     """The extended grid, which positions are published, and the equations among them."""
 
-    def __init__(self, grid: list[list[int]], k: int, publish_totals: bool) -> None:
+    def __init__(self, grid: list[list[int]], publish_totals: bool) -> None:
         self.n_rows = n_rows = len(grid)
         self.n_cols = n_cols = len(grid[0]) if grid else 0
-        self.k = k
         self.value: dict[Pos, int] = {}
         for i, row in enumerate(grid):
             for j, count in enumerate(row):
@@ -301,7 +303,7 @@ def suppress(
     row_labels, col_labels, grid = _to_grid(table)
     if any(count < 0 for row in grid for count in row):
         raise ValueError("counts cannot be negative")
-    problem = _Problem(grid, k, publish_totals)
+    problem = _Problem(grid, publish_totals)
     primary = {pos for pos, count in problem.value.items() if 0 < count < k}
     complementary = _complement(problem, primary)
     hidden = primary | complementary
@@ -322,6 +324,8 @@ def suppress(
         grand_total = col_totals[0]
     elif publish_totals and n_rows == 1 and n_cols == 1:
         grand_total = shown((0, 0))
+    elif publish_totals and not problem.value:
+        grand_total = 0  # an empty table counts nobody
     else:
         grand_total = None
     return SuppressedTable(

@@ -199,6 +199,16 @@ class TestSuppressExamples:
         with pytest.raises(ValueError, match=message):
             suppress(table)  # type: ignore[arg-type]
 
+    @pytest.mark.parametrize("empty", [[], {}])
+    def test_empty_table(self, empty: list[list[int]] | dict[tuple[str, ...], int]) -> None:
+        table = suppress(empty)
+        assert (table.cells, table.grand_total, table.suppressed) == ((), 0, frozenset())
+
+    @pytest.mark.parametrize(("count", "shown"), [(3, None), (7, 7), (0, 0)])
+    def test_single_cell(self, count: int, shown: int | None) -> None:
+        table = suppress([[count]])
+        assert (table.cells, table.grand_total) == (((shown,),), shown)
+
     def test_bad_k(self) -> None:
         with pytest.raises(ValueError, match="at least 1"):
             suppress([[1]], k=0)
