@@ -11,12 +11,12 @@ or cache keys, and neither can be rebuilt by hashing the 10^8 possible DNIs with
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 
-# Purpose labels: the same secret and input give unrelated outputs per purpose.
-_ENTRY_LABEL = b"rnu/entry-id/v1\x00"
-_DNI_LABEL = b"rnu/dni-hmac/v1\x00"
+# The keyed functions live in rnu.hashing so domain services (audit rows) derive the very same
+# HMACs; re-exported here so every edge keeps importing its masks from one module.
+from rnu.hashing import ENTRY_LABEL as _ENTRY_LABEL
+from rnu.hashing import dni_hmac
+from rnu.hashing import keyed as _keyed
 
 # 16 url-safe characters = 96 bits: short enough for a URL, far beyond collision risk at
 # tens of millions of enrollments.
@@ -67,13 +67,6 @@ def mask_name(nombres: str | None, paterno: str | None, materno: str | None) -> 
     return " ".join(parts)
 
 
-def _keyed(secret: bytes, label: bytes, message: str) -> bytes:
-    if not secret:
-        # An empty key makes the HMAC a public hash: anyone could enumerate all DNIs.
-        raise ValueError("a non-empty secret is required")
-    return hmac.new(secret, label + message.encode("utf-8"), hashlib.sha256).digest()
-
-
 def entry_id(secret: bytes, enrollment_key: str) -> str:
     """Opaque, stable, url-safe id for one roll entry (16 characters).
 
@@ -84,6 +77,4 @@ def entry_id(secret: bytes, enrollment_key: str) -> str:
     return base64.urlsafe_b64encode(digest).decode("ascii")[:ENTRY_ID_LENGTH]
 
 
-def dni_hmac(secret: bytes, dni: str) -> str:
-    """Hex HMAC of a DNI, for cache keys, audit rows and logs that must never hold the DNI."""
-    return _keyed(secret, _DNI_LABEL, dni.strip()).hex()
+__all__ = ["dni_hmac", "entry_id", "initials", "mask_dni", "mask_name", "mask_surname"]
