@@ -143,11 +143,13 @@ class Matcher:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _describe(self, levels_row: npt.NDArray[np.int8]) -> dict[str, str]:
-        code = int(levels_row.astype(np.int64) @ _RADIX)
+    def _describe(self, code: int) -> dict[str, str]:
+        """Level names of a pair from its mixed-radix level code (few distinct combinations)."""
         cached = self._described.get(code)
         if cached is None:
-            cached = {f: FIELDS[f][int(v)] for f, v in zip(FIELD_NAMES, levels_row, strict=True)}
+            cached = {}
+            for f, radix in zip(FIELD_NAMES, _RADIX.tolist(), strict=True):
+                cached[f] = FIELDS[f][(code // radix) % len(FIELDS[f])]
             self._described[code] = cached
         return dict(cached)
 
@@ -161,7 +163,9 @@ class Matcher:
         all_rows = np.arange(n, dtype=np.int32)
 
         # 1. exact document
-        has_doc = (batch.columns.doc >= 0) | np.isin(all_rows, list(batch.odd_docs))
+        has_doc = batch.columns.doc >= 0
+        if batch.odd_docs:
+            has_doc[list(batch.odd_docs)] = True
         doc_rows = all_rows[batch.trusted & has_doc]
         q, r = index.lookup_documents(batch, doc_rows)
         q, r = _drop_self(q, r, self_offset)
@@ -175,15 +179,16 @@ class Matcher:
             counts = np.bincount(q, minlength=n)
             keys = index.keys
             single = counts[q] == 1
-            for i, row, lv, w in zip(
+            describe = self._describe
+            for i, row, code, w in zip(
                 q[single].tolist(),
                 r[single].tolist(),
-                levels[single],
+                _level_codes(levels[single]).tolist(),
                 weights[single].tolist(),
                 strict=True,
             ):
                 results[i] = MatchResult(
-                    "linked", keys[row], "exact_document", w, self._describe(lv), []
+                    "linked", keys[row], "exact_document", w, describe(code), []
                 )
             if not single.all():  # one document, several PGH people: a PGH duplicate
                 many = ~single
@@ -192,7 +197,7 @@ class Matcher:
                 )
 
         # 2. fuzzy: blocks, scores, best
-        todo = np.array([i for i in range(n) if results[i] is None], dtype=np.int32)
+        todo = np.flatnonzero(np.array([res is None for res in results])).astype(np.int32)
         if len(todo):
             q, r = index.candidates(batch, todo)
             q, r = _drop_self(q, r, self_offset)
@@ -228,12 +233,13 @@ class Matcher:
         ends = np.r_[starts[1:], len(q)]
         keys = self.index.keys
         k = self.max_candidates
+        codes = _level_codes(levels).tolist()
         for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
             best = float(weights[s])
             second = float(weights[s + 1]) if e - s > 1 else -np.inf
             ambiguous = second >= th.lower and best - second < th.margin
             cands = [
-                Candidate(keys[int(r[j])], float(weights[j]), self._describe(levels[j]))
+                Candidate(keys[int(r[j])], float(weights[j]), self._describe(codes[j]))
                 for j in range(s, min(e, s + k))
             ]
             if best >= th.upper and not ambiguous:
@@ -250,6 +256,10 @@ class Matcher:
                 dict(cands[0].agreements),
                 cands,
             )
+
+
+def _level_codes(levels: I8) -> npt.NDArray[np.int64]:
+    return levels.astype(np.int64) @ _RADIX
 
 
 def _pair_code(q: I32, r: I32, n_index: int) -> npt.NDArray[np.int64]:

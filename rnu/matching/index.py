@@ -173,6 +173,8 @@ class PghIndex:
     blocks: dict[str, Block]
     max_block: int
     folder: Folder = field(default_factory=Folder)
+    raw_codes: dict[str, int] = field(default_factory=dict)
+    ubigeo_codes: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def build(cls, records: Iterable[PersonRecord], *, max_block: int = 500) -> PghIndex:
@@ -261,37 +263,80 @@ class PghIndex:
         """Fold and encode query records with this index's vocabulary."""
         folder = self.folder
         codes = self.vocab.codes
+        raw_codes = self.raw_codes
+        if len(raw_codes) > 2_000_000:
+            raw_codes.clear()
         base = len(self.vocab)
         extra: dict[str, int] = {}
 
-        def code_of(text: str) -> int:
+        def code_of(raw: str | None) -> int:
+            # raw text -> code without folding again: sector files repeat the same spellings
+            if not raw:
+                return 0
+            text = folder(raw)
             code = codes.get(text)
+            if code is not None:
+                raw_codes[raw] = code
+                return code
+            code = extra.get(text)
             if code is None:
-                code = extra.get(text)
-                if code is None:
-                    code = base + len(extra)
-                    extra[text] = code
+                code = base + len(extra)
+                extra[text] = code
             return code
 
         sexes = _SEXES
+        doc_types = _DOC_TYPES
+        ubigeos = self.ubigeo_codes
         odd: dict[int, str] = {}
+        pat: list[int] = []
+        mat: list[int] = []
+        nom: list[int] = []
+        dob: list[int] = []
+        sex: list[int] = []
+        ubi: list[int] = []
         docs: list[int] = []
+        get = raw_codes.get
+        raw: str | None
         for i, rec in enumerate(records):
-            code = doc_code(rec.doc_type, rec.doc_number)
-            docs.append(code)
-            if code < 0 and rec.doc_number:
-                odd[i] = _odd_key(rec.doc_type, rec.doc_number)
+            raw = rec.apellido_paterno
+            code = get(raw) if raw else 0
+            pat.append(code_of(raw) if code is None else code)
+            raw = rec.apellido_materno
+            code = get(raw) if raw else 0
+            mat.append(code_of(raw) if code is None else code)
+            raw = rec.nombres
+            code = get(raw) if raw else 0
+            nom.append(code_of(raw) if code is None else code)
+            bd = rec.birth_date
+            dob.append(bd.year * 10000 + bd.month * 100 + bd.day if bd is not None else 0)
+            sex.append(sexes.get(rec.sex, 0) if rec.sex else 0)
+            u = rec.ubigeo
+            if u:
+                uc = ubigeos.get(u)
+                if uc is None:
+                    uc = ubigeos[u] = _ubigeo_code(u)
+                ubi.append(uc)
+            else:
+                ubi.append(-1)
+            number = rec.doc_number
+            if number and number.isdigit() and len(number) <= 12:
+                kind = doc_types.get(rec.doc_type, 0) if rec.doc_type else 1
+                if kind:
+                    docs.append((kind * 16 + len(number)) * _DOC_SCALE + int(number))
+                else:
+                    docs.append(doc_code(rec.doc_type, number))
+            else:
+                code = doc_code(rec.doc_type, number)
+                docs.append(code)
+                if code < 0 and number:
+                    odd[i] = _odd_key(rec.doc_type, number)
         columns = Columns(
-            paterno=np.array(
-                [code_of(folder(r.apellido_paterno)) for r in records], dtype=np.int32
-            ),
-            materno=np.array(
-                [code_of(folder(r.apellido_materno)) for r in records], dtype=np.int32
-            ),
-            nombres=np.array([code_of(folder(r.nombres)) for r in records], dtype=np.int32),
-            dob=np.array([date_code(r.birth_date) for r in records], dtype=np.int32),
-            sex=np.array([sexes.get(r.sex, 0) if r.sex else 0 for r in records], dtype=np.int8),
-            ubigeo=np.array([_ubigeo_code(r.ubigeo) for r in records], dtype=np.int32),
+            paterno=np.array(pat, dtype=np.int32),
+            materno=np.array(mat, dtype=np.int32),
+            nombres=np.array(nom, dtype=np.int32),
+            dob=np.array(dob, dtype=np.int32),
+            sex=np.array(sex, dtype=np.int8),
+            ubigeo=np.array(ubi, dtype=np.int32),
             doc=np.array(docs, dtype=np.int64),
         )
         return QueryBatch(
