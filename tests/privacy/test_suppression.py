@@ -262,7 +262,7 @@ class TestOracle:
 
 
 class TestSuppressProperties:
-    @settings(max_examples=300, deadline=None)
+    @settings(max_examples=200, deadline=None)
     @given(grid=grids(), k=st.integers(2, 10))
     def test_no_published_small_count(self, grid: list[list[int]], k: int) -> None:
         table = suppress(grid, k)
@@ -274,14 +274,14 @@ class TestSuppressProperties:
             table.suppressed
         )
 
-    @settings(max_examples=300, deadline=None)
+    @settings(max_examples=200, deadline=None)
     @given(grid=grids(), k=st.integers(2, 10))
     def test_every_line_has_zero_or_two_hidden(self, grid: list[list[int]], k: int) -> None:
         table = suppress(grid, k)
         for line in published_lines(table):
             assert sum(value is None for _, value in line) != 1
 
-    @settings(max_examples=300, deadline=None)
+    @settings(max_examples=200, deadline=None)
     @given(grid=grids(), k=st.integers(2, 10))
     def test_no_hidden_cell_is_computable(self, grid: list[list[int]], k: int) -> None:
         assert determined_cells(suppress(grid, k)) == set()
