@@ -196,6 +196,11 @@ def _tokens(text: str) -> list[str]:
     return [t for t in fold(text).split() if t.strip(_NOT_LETTERS)]
 
 
+@lru_cache(maxsize=1 << 16)
+def _given_names(text: str) -> str:
+    return " ".join(_tokens(text))
+
+
 def _group(tokens: list[str]) -> list[str]:
     """Group tokens into surnames: particles stick to the next word, 'Y' joins its neighbours."""
     groups: list[str] = []
@@ -239,6 +244,7 @@ def _surnames_from_groups(groups: list[str]) -> tuple[str, str | None]:
     return groups[0], " ".join(groups[1:])
 
 
+@lru_cache(maxsize=1 << 17)  # the same surname pairs recur on every roll
 def split_surnames(text: str) -> tuple[str, str | None]:
     """Split a field holding both surnames into (paterno, materno), particles kept whole.
 
@@ -266,7 +272,7 @@ def split_full_name(text: str, layout: str) -> NameParts:
         if "," in text:
             surnames, _, given = text.partition(",")
             paterno, materno = split_surnames(surnames)
-            return NameParts(" ".join(_tokens(given)), paterno, materno)
+            return NameParts(_given_names(given), paterno, materno)
         # The comma was lost: surnames still come first.
         groups = _group(_tokens(text))
         if len(groups) < 2:
