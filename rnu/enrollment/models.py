@@ -38,7 +38,7 @@ class RollRow(SQLModel, table=True):
     nombres: str | None = None
     apellido_paterno: str | None = None
     apellido_materno: str | None = None
-    full_name: str = ""
+    full_name: str = Field(default="", sa_column_kwargs={"server_default": ""})
     birth_on: date | None = None
     sex: str | None = None
     ubigeo: str | None = None
@@ -66,4 +66,6 @@ class Enrollment(SQLModel, table=True):
     match_method: str = Field(max_length=20)
     match_weight: float | None = None
     match_evidence: dict[str, Any] = jsonb_field()
-    status: str = Field(default="active", max_length=12)
+    status: str = Field(
+        default="active", max_length=12, sa_column_kwargs={"server_default": "active"}
+    )

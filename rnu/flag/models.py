@@ -25,7 +25,9 @@ class Flag(SQLModel, table=True):
 
     id: int | None = id_field()
     kind: str = Field(max_length=40)
-    severity: str = Field(default="medium", max_length=6)
+    severity: str = Field(
+        default="medium", max_length=6, sa_column_kwargs={"server_default": "medium"}
+    )
     subject_key: str  # e.g. "person:123" or "household:45"
     person_id: int | None = bigint_fk("person.id", index=True)
     household_id: int | None = bigint_fk("household.id")
@@ -33,8 +35,10 @@ class Flag(SQLModel, table=True):
     period: str | None = Field(default=None, max_length=7)
     ubigeo: str | None = Field(default=None, max_length=6)
     evidence: dict[str, Any] = jsonb_field()
-    evidence_hash: str = ""
-    status: str = Field(default="open", max_length=10)
+    evidence_hash: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    status: str = Field(
+        default="open", max_length=10, sa_column_kwargs={"server_default": "open"}
+    )
     assigned_to: str | None = None
     reviewer: str | None = None
     dismissed_reason: str | None = None

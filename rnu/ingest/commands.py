@@ -69,20 +69,20 @@ def load_planned(database_url: str, planned: list[PlannedFile]) -> list[BatchRes
 
 def print_results(results: list[BatchResult]) -> None:
     table = Table(title="Load outcomes")
-    for column in ("file", "batch", "status", "read", "loaded", "quarantined", "outcomes"):
-        table.add_column(column, justify="right" if column in {"read", "loaded"} else "left")
+    numbers = ("read", "loaded", "quarantined", "linked", "review", "unmatched", "enrolled")
+    table.add_column("file")
+    table.add_column("batch", justify="right")
+    table.add_column("status")
+    for column in numbers:
+        table.add_column(column, justify="right")
     for r in results:
-        outcomes = ", ".join(
-            f"{k} {v:,}" for k, v in r.outcomes.items() if k not in {"loaded", "quarantined"}
-        )
+        counts = {"read": r.rows_read, "loaded": r.rows_loaded, **r.outcomes}
+        counts["quarantined"] = r.rows_quarantined
         table.add_row(
             r.file_name,
             str(r.batch_id),
             r.status,
-            f"{r.rows_read:,}",
-            f"{r.rows_loaded:,}",
-            f"{r.rows_quarantined:,}",
-            outcomes,
+            *(f"{counts[c]:,}" if c in counts else "" for c in numbers),
         )
     out.print(table)
 

@@ -46,7 +46,7 @@ class Person(SQLModel, table=True):
 
     id: int | None = id_field()
     pgh_key: str | None = Field(default=None, unique=True)
-    in_pgh: bool = True
+    in_pgh: bool = Field(default=True, sa_column_kwargs={"server_default": "true"})
     doc_type: str | None = Field(default=None, max_length=3)
     doc_number: str | None = Field(default=None, max_length=12)
     nombres: str

@@ -24,7 +24,9 @@ class CitizenReport(SQLModel, table=True):
     reason_code: str = Field(max_length=30)
     text: str | None = None
     contact: str | None = None
-    status: str = Field(default="recibido", max_length=20)
+    status: str = Field(
+        default="recibido", max_length=20, sa_column_kwargs={"server_default": "recibido"}
+    )
     history: list[dict[str, Any]] = jsonb_field(default=list)
     reporter_hmac: str | None = None
     created_at: datetime = created_at_field()

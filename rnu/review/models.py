@@ -25,7 +25,9 @@ class MatchReviewItem(SQLModel, table=True):
     roll_row_id: int = Field(foreign_key="roll_row.id", unique=True)
     batch_id: int = Field(foreign_key="load_batch.id", index=True)
     candidates: list[dict[str, Any]] = jsonb_field(default=list)
-    status: str = Field(default="open", max_length=12, index=True)
+    status: str = Field(
+        default="open", max_length=12, index=True, sa_column_kwargs={"server_default": "open"}
+    )
     decided_by: str | None = None
     decided_at: datetime | None = timestamptz_field()
     created_at: datetime = created_at_field()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 05:01:08.469888
+Create Date: 2026-11-27 05:03:34.577002
 """
 
 from collections.abc import Sequence
@@ -123,7 +123,7 @@ def upgrade() -> None:
         "person",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
         sa.Column("pgh_key", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("in_pgh", sa.Boolean(), nullable=False),
+        sa.Column("in_pgh", sa.Boolean(), server_default="true", nullable=False),
         sa.Column("doc_type", sqlmodel.sql.sqltypes.AutoString(length=3), nullable=True),
         sa.Column("doc_number", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=True),
         sa.Column("nombres", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -264,7 +264,12 @@ def upgrade() -> None:
         "flag",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("severity", sqlmodel.sql.sqltypes.AutoString(length=6), nullable=False),
+        sa.Column(
+            "severity",
+            sqlmodel.sql.sqltypes.AutoString(length=6),
+            server_default="medium",
+            nullable=False,
+        ),
         sa.Column("subject_key", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("person_id", sa.BigInteger(), nullable=True),
         sa.Column("household_id", sa.BigInteger(), nullable=True),
@@ -277,8 +282,15 @@ def upgrade() -> None:
             server_default=sa.text("'{}'::jsonb"),
             nullable=False,
         ),
-        sa.Column("evidence_hash", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column(
+            "evidence_hash", sqlmodel.sql.sqltypes.AutoString(), server_default="", nullable=False
+        ),
+        sa.Column(
+            "status",
+            sqlmodel.sql.sqltypes.AutoString(length=10),
+            server_default="open",
+            nullable=False,
+        ),
         sa.Column("assigned_to", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("reviewer", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("dismissed_reason", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
@@ -369,7 +381,9 @@ def upgrade() -> None:
         sa.Column("nombres", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("apellido_paterno", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("apellido_materno", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("full_name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column(
+            "full_name", sqlmodel.sql.sqltypes.AutoString(), server_default="", nullable=False
+        ),
         sa.Column("birth_on", sa.Date(), nullable=True),
         sa.Column("sex", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("ubigeo", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
@@ -416,7 +430,12 @@ def upgrade() -> None:
             server_default=sa.text("'{}'::jsonb"),
             nullable=False,
         ),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column(
+            "status",
+            sqlmodel.sql.sqltypes.AutoString(length=12),
+            server_default="active",
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["batch_id"], ["load_batch.id"], name=op.f("fk_enrollment_batch_id_load_batch")
         ),
@@ -458,7 +477,12 @@ def upgrade() -> None:
             server_default=sa.text("'{}'::jsonb"),
             nullable=False,
         ),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column(
+            "status",
+            sqlmodel.sql.sqltypes.AutoString(length=12),
+            server_default="open",
+            nullable=False,
+        ),
         sa.Column("decided_by", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
@@ -497,7 +521,12 @@ def upgrade() -> None:
         sa.Column("reason_code", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
         sa.Column("text", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("contact", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column(
+            "status",
+            sqlmodel.sql.sqltypes.AutoString(length=20),
+            server_default="recibido",
+            nullable=False,
+        ),
         sa.Column(
             "history",
             postgresql.JSONB(astext_type=sa.Text()),
