@@ -10,6 +10,14 @@ from rnu.program.models import Program
 from rnu.registry_state import RegistryState
 from rnu.report.models import CitizenReport
 from rnu.review.models import MatchReviewItem
+from rnu.staff.models import (
+    Evidence,
+    FieldTask,
+    FlagEvent,
+    StaffSession,
+    StaffUser,
+    VolunteerReport,
+)
 from rnu.ubigeo.models import Ubigeo
 
 __all__ = [
@@ -18,7 +26,10 @@ __all__ = [
     "CitizenReport",
     "DeathRecord",
     "Enrollment",
+    "Evidence",
+    "FieldTask",
     "Flag",
+    "FlagEvent",
     "Household",
     "HouseholdMember",
     "LoadBatch",
@@ -28,5 +39,8 @@ __all__ = [
     "QuarantinedRow",
     "RegistryState",
     "RollRow",
+    "StaffSession",
+    "StaffUser",
     "Ubigeo",
+    "VolunteerReport",
 ]
