@@ -67,11 +67,14 @@ def read_sheets(
     holding the `required` columns (default: all); `cells` maps each contract column to its
     typed value. A row with values beyond the header's last column is `wrong_field_count`.
     """
+    source = _seekable(stream)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # openpyxl's style/extension notices
-            book = load_workbook(_seekable(stream), read_only=True, data_only=True)
+            book = load_workbook(source, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        if source is not stream:
+            source.close()
         raise FileRejected("unreadable_file", f"not a readable xlsx workbook ({exc})") from exc
     wanted = {header_key(c): c for c in columns}
     need = [header_key(c) for c in (columns if required is None else required)]
@@ -81,6 +84,8 @@ def read_sheets(
             yield from _sheet_rows(sheet, wanted, need)
     finally:
         book.close()
+        if source is not stream:
+            source.close()
 
 
 def _is_empty(values: Sequence[Any]) -> bool:
