@@ -148,27 +148,12 @@ def display(text: str) -> str:
 
 # --- splitting ------------------------------------------------------------------------------
 
-PARTICLES: Final = frozenset(
-    {
-        "DE",
-        "DEL",
-        "LA",
-        "LAS",
-        "LOS",
-        "Y",
-        "DA",
-        "DAS",
-        "DI",
-        "DO",
-        "DOS",
-        "VAN",
-        "VON",
-        "SAN",
-        "SANTA",
-    }
-)
+PARTICLES: Final = frozenset({
+    "DE", "DEL", "LA", "LAS", "LOS", "Y", "DA", "DAS", "DI", "DO", "DOS", "VAN", "VON", "DER",
+    "SAN", "SANTA",
+})  # fmt: skip
 """Words that belong to the surname after them (DE LA CRUZ, DEL AGUILA, SAN MARTIN, SANTA CRUZ,
-VAN DER..., DOS SANTOS). "Y" is the exception: it joins the surnames on both sides into one
+VAN DER BERG, DOS SANTOS). "Y" is the exception: it joins the surnames on both sides into one
 (PAZ Y MIÑO). Not included: "MC"/"MAC" (written joined in Peru), "SANTO"/"SANTOS" (also ordinary
 surnames), "EL" (EL SAYED is too rare to risk splitting given names)."""
 _PREFIX_PARTICLES: Final = PARTICLES - {"Y"}
