@@ -1,10 +1,11 @@
-"""Which fields each caller may see of a person or a roll entry, and through which mask.
+"""Which fields each caller may see of a person, household or roll entry, and through which mask.
 
-The policy is data: ``PERSON_POLICY`` and ``ROLL_POLICY`` map an audience to the output fields
-it may receive, each with the function that produces it from the view. The response models
-(``PersonOut``, ``RollEntryOut``) are checked against these tables when they are built and
-again when they are serialised, so a field an audience may not see cannot leave the process by
-accident (an extra key, a later ``model_copy``, a hand-built instance).
+The policy is data: ``PERSON_POLICY``, ``HOUSEHOLD_POLICY`` and ``ROLL_POLICY`` map an audience
+to the output fields it may receive, each with the function that produces it from the view. The
+response models (``PersonOut``, ``HouseholdOut``, ``RollEntryOut``) are checked against these
+tables when they are built and again when they are serialised, so a field an audience may not
+see cannot leave the process by accident (an extra key, a later ``model_copy``, a hand-built
+instance).
 
 Rules, in short:
 - public (and citizens looking at anyone but themselves): masked name, program, district,
@@ -13,6 +14,8 @@ Rules, in short:
   public or to volunteers: ``roll_entry`` returns None and the caller counts them instead.
 - volunteers: full names in their assigned districts, still no DNI, CSE, birth date.
 - a citizen verified for one DNI: their own record, whole.
+- households: only to a citizen who is a member, to analysts and to agencies (CSE needs the
+  sensitive scope); members inside go through the person policy one by one.
 - analysts: everything (the caller writes the audit row for each read).
 - agencies: ``person:read`` gives identity and programs (Contigo removed, as it discloses a
   disability); ``person:read:sensitive`` adds CSE, disability and address.
@@ -129,6 +132,29 @@ class RollEntryView:
             entry_id=masking.entry_id(secret, enrollment_key),
             dni_hmac=masking.dni_hmac(secret, dni) if dni else "",
             dni=dni,
+            **fields,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class HouseholdView:
+    """A PGH household with its members, before any policy."""
+
+    ref: str
+    household_code: str
+    ubigeo: str
+    area: str | None
+    cse: str | None
+    cse_valid_from: date | None = None
+    cse_valid_to: date | None = None
+    members: tuple[PersonView, ...] = ()
+
+    @classmethod
+    def build(cls, secret: bytes, *, household_code: str, **fields: Any) -> Self:
+        """Derive ``ref`` with the shared keyed function, then build."""
+        return cls(
+            ref=masking.entry_id(secret, f"household:{household_code}"),
+            household_code=household_code,
             **fields,
         )
 
@@ -259,6 +285,47 @@ ROLL_POLICY: Mapping[Audience, Mapping[str, RollRule]] = MappingProxyType(
 )
 
 
+HouseholdRule = Callable[[HouseholdView, Caller], object]
+
+
+def _household_field(name: str) -> HouseholdRule:
+    def get(view: HouseholdView, caller: Caller) -> object:
+        return getattr(view, name)
+
+    return get
+
+
+def _visible_members(view: HouseholdView, caller: Caller) -> tuple[PersonOut, ...]:
+    shown = (_person_or_none(member, caller) for member in view.members)
+    return tuple(out for out in shown if out is not None)
+
+
+def _hidden_members(view: HouseholdView, caller: Caller) -> int:
+    return len(view.members) - len(_visible_members(view, caller))
+
+
+# Members go through the person policy one by one, with the same caller: a citizen sees their
+# own line whole, adult relatives as the public does, and minors or Contigo users not at all.
+_HOUSEHOLD_IDENTITY: dict[str, HouseholdRule] = {
+    **{name: _household_field(name) for name in ("ref", "household_code", "ubigeo", "area")},
+    "members": _visible_members,
+    "members_not_shown": _hidden_members,
+}
+_HOUSEHOLD_ALL: dict[str, HouseholdRule] = {
+    **_HOUSEHOLD_IDENTITY,
+    **{name: _household_field(name) for name in ("cse", "cse_valid_from", "cse_valid_to")},
+}
+
+# Households are never public, nor shown to volunteers: a household is where minors live.
+HOUSEHOLD_POLICY: Mapping[Audience, Mapping[str, HouseholdRule]] = MappingProxyType(
+    {
+        Audience.CITIZEN_SELF: MappingProxyType(_HOUSEHOLD_ALL),
+        Audience.ANALYST: MappingProxyType(_HOUSEHOLD_ALL),
+        Audience.AGENCY_IDENTITY: MappingProxyType(_HOUSEHOLD_IDENTITY),
+        Audience.AGENCY_SENSITIVE: MappingProxyType(_HOUSEHOLD_ALL),
+    }
+)
+
 # ---------------------------------------------------------------------------------------------
 # Response models: every field optional, the audience decides which may be set.
 
@@ -347,6 +414,22 @@ class RollEntryOut(PolicyModel):
     is_minor: bool | None = None
 
 
+class HouseholdOut(PolicyModel):
+    """A household as one audience may see it, members filtered one by one."""
+
+    _policy = HOUSEHOLD_POLICY
+
+    ref: str | None = None
+    household_code: str | None = None
+    ubigeo: str | None = None
+    area: str | None = None
+    cse: str | None = None
+    cse_valid_from: date | None = None
+    cse_valid_to: date | None = None
+    members: tuple[PersonOut, ...] | None = None
+    members_not_shown: int | None = None
+
+
 def _check_schema(model: type[PolicyModel]) -> None:
     """Fail at import when a policy names a field the model lacks, or the reverse."""
     declared = set(model.model_fields) - {"audience"}
@@ -357,6 +440,7 @@ def _check_schema(model: type[PolicyModel]) -> None:
 
 _check_schema(PersonOut)
 _check_schema(RollEntryOut)
+_check_schema(HouseholdOut)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -451,3 +535,34 @@ def roll_page(views: Iterable[RollEntryView], caller: Caller, *, k: int = SENSIT
         else:
             entries.append(entry)
     return RollPage(entries=tuple(entries), not_listed=None if 0 < hidden < k else hidden)
+
+
+def _person_or_none(view: PersonView, caller: Caller) -> PersonOut | None:
+    try:
+        return person_out(view, caller)
+    except NotVisible:
+        return None
+
+
+def household_audience(view: HouseholdView, caller: Caller) -> Audience | None:
+    """The audience this caller is for this household; None when they may not see it."""
+    if caller.role is Role.ANALYST:
+        return Audience.ANALYST
+    if caller.role is Role.AGENCY:
+        return _agency_audience(caller)
+    if caller.role is Role.CITIZEN and any(
+        _same_subject(caller, member.dni_hmac) for member in view.members
+    ):
+        return Audience.CITIZEN_SELF
+    return None
+
+
+def household_out(view: HouseholdView, caller: Caller) -> HouseholdOut:
+    """The household as the caller may see it; raise NotVisible when they may not at all."""
+    audience = household_audience(view, caller)
+    if audience is None:
+        raise NotVisible("household not visible to this caller")
+    rules = HOUSEHOLD_POLICY[audience]
+    return HouseholdOut(
+        audience=audience, **{name: rule(view, caller) for name, rule in rules.items()}
+    )

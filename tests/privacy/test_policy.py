@@ -12,14 +12,18 @@ from pydantic_core import PydanticSerializationError
 
 from privacy.masking import dni_hmac
 from privacy.policy import (
+    HOUSEHOLD_POLICY,
     PERSON_POLICY,
     ROLL_POLICY,
     Audience,
+    HouseholdOut,
+    HouseholdView,
     NotVisible,
     PersonOut,
     PersonView,
     RollEntryOut,
     RollEntryView,
+    household_out,
     is_minor_at,
     person_out,
     roll_entry,
@@ -143,6 +147,17 @@ ALL_ROLL_FIELDS = set(RollEntryOut.model_fields) - {"audience"}
 for _audience in (Audience.ANALYST, Audience.AGENCY_SENSITIVE):
     ROLL_FIELDS_BY_AUDIENCE[_audience] = ALL_ROLL_FIELDS
 
+HOUSEHOLD_IDENTITY_FIELDS = {
+    *("ref", "household_code", "ubigeo", "area", "members", "members_not_shown"),
+}
+ALL_HOUSEHOLD_FIELDS = set(HouseholdOut.model_fields) - {"audience"}
+HOUSEHOLD_FIELDS_BY_AUDIENCE: dict[Audience, set[str]] = {
+    Audience.CITIZEN_SELF: ALL_HOUSEHOLD_FIELDS,
+    Audience.ANALYST: ALL_HOUSEHOLD_FIELDS,
+    Audience.AGENCY_IDENTITY: HOUSEHOLD_IDENTITY_FIELDS,
+    Audience.AGENCY_SENSITIVE: ALL_HOUSEHOLD_FIELDS,
+}
+
 NEVER_PUBLIC = {"dni", "birth_date", "address", "cse", "cse_valid_to", "has_disability"}
 
 
@@ -169,9 +184,21 @@ class TestPolicyTables:
         assert (field in ROLL_POLICY[audience]) is expected
         assert (field in RollEntryOut.allowed_fields(audience)) is expected
 
-    def test_citizens_get_no_roll_audience_of_their_own(self) -> None:
+    @pytest.mark.parametrize(
+        ("audience", "field"),
+        [(a, f) for a in HOUSEHOLD_FIELDS_BY_AUDIENCE for f in sorted(ALL_HOUSEHOLD_FIELDS)],
+    )
+    def test_household_field(self, audience: Audience, field: str) -> None:
+        expected = field in HOUSEHOLD_FIELDS_BY_AUDIENCE[audience]
+        assert (field in HOUSEHOLD_POLICY[audience]) is expected
+        assert (field in HouseholdOut.allowed_fields(audience)) is expected
+
+    def test_audiences_each_table_knows(self) -> None:
+        # No roll audience of one's own for citizens; no public or volunteer household view.
         assert set(ROLL_POLICY) == set(ROLL_FIELDS_BY_AUDIENCE)
         assert set(PERSON_POLICY) == set(PERSON_FIELDS_BY_AUDIENCE)
+        assert set(HOUSEHOLD_POLICY) == set(HOUSEHOLD_FIELDS_BY_AUDIENCE)
+        assert set(HOUSEHOLD_POLICY).isdisjoint({Audience.PUBLIC, Audience.VOLUNTEER_LOCAL})
 
     @pytest.mark.parametrize("audience", [Audience.PUBLIC, Audience.VOLUNTEER_LOCAL])
     def test_public_and_volunteers_never_see_identifiers_or_sensitive(
@@ -498,3 +525,105 @@ class TestSchemaRefusesLeaks:
             smuggled = await client.get("/smuggled")
             assert smuggled.status_code == 500
             assert DNI not in smuggled.text
+
+
+SPOUSE = PersonView.build(
+    SECRET,
+    person_key="H001-2",
+    dni="11111111",
+    nombres="ROSA",
+    apellido_paterno="HUAMAN",
+    apellido_materno="TORRES",
+    birth_date=date(1982, 3, 4),
+    sex="F",
+    ubigeo="150101",
+    programs=("JUNTOS",),
+)
+CHILD = PersonView.build(
+    SECRET,
+    person_key="H001-3",
+    dni="22222222",
+    nombres="LUZ",
+    apellido_paterno="QUISPE",
+    apellido_materno="HUAMAN",
+    birth_date=date(2015, 9, 9),
+    sex="F",
+    ubigeo="150101",
+    programs=("QALIWARMA",),
+    is_minor=True,
+)
+HOUSEHOLD = HouseholdView.build(
+    SECRET,
+    household_code="H001",
+    ubigeo="150101",
+    area="R",
+    cse="PE",
+    cse_valid_from=date(2023, 1, 1),
+    cse_valid_to=date(2026, 12, 31),
+    members=(PERSON, SPOUSE, CHILD),
+)
+HOUSEHOLD_REF = "3_qOCF72ovwh3L9x"
+
+
+class TestHouseholdOut:
+    def test_citizen_member_sees_own_line_whole_and_relatives_as_public(self) -> None:
+        out = dumped_household(household_out(HOUSEHOLD, SELF))
+        assert out == {
+            "audience": "citizen_self",
+            "ref": HOUSEHOLD_REF,
+            "household_code": "H001",
+            "ubigeo": "150101",
+            "area": "R",
+            "cse": "PE",
+            "cse_valid_from": "2023-01-01",
+            "cse_valid_to": "2026-12-31",
+            "members": [
+                {"audience": "citizen_self", **PERSON_ALL_OUT},
+                {
+                    "audience": "public",
+                    "ref": SPOUSE.ref,
+                    "display_name": "ROSA H*** T***",
+                    "ubigeo": "150101",
+                    "programs": ["JUNTOS"],
+                },
+            ],
+            "members_not_shown": 1,
+        }
+
+    def test_agency_identity_scope_gets_no_cse(self) -> None:
+        out = dumped_household(household_out(HOUSEHOLD, AGENCY_READ))
+        assert out["audience"] == "agency_identity"
+        assert {"cse", "cse_valid_from", "cse_valid_to"}.isdisjoint(out)
+        assert [m["dni"] for m in out["members"]] == [DNI, "11111111", "22222222"]
+        assert out["members_not_shown"] == 0
+
+    @pytest.mark.parametrize(
+        ("caller", "audience"), [(ANALYST, "analyst"), (AGENCY_ALL, "agency_sensitive")]
+    )
+    def test_staff_and_sensitive_scope_see_all(self, caller: Caller, audience: str) -> None:
+        out = dumped_household(household_out(HOUSEHOLD, caller))
+        assert (out["audience"], out["cse"], len(out["members"])) == (audience, "PE", 3)
+        assert out["members"][2]["is_minor"] is True
+
+    @pytest.mark.parametrize(
+        "caller",
+        [PUBLIC, OTHER_CITIZEN, LOCAL_VOLUNTEER, FAR_VOLUNTEER, AGENCY_NONE, AGENCY_SENSITIVE_ONLY],
+        ids=["public", "other-citizen", "local-vol", "far-vol", "agency-none", "agency-s"],
+    )
+    def test_not_visible(self, caller: Caller) -> None:
+        with pytest.raises(NotVisible):
+            household_out(HOUSEHOLD, caller)
+
+    def test_household_schema_refuses_cse_for_identity_scope(self) -> None:
+        with pytest.raises(ValidationError, match="cse may not be shown"):
+            HouseholdOut(audience=Audience.AGENCY_IDENTITY, cse="PE")
+
+    def test_nested_members_are_still_checked(self) -> None:
+        smuggled = person_out(SPOUSE, PUBLIC).model_copy(update={"dni": "11111111"})
+        household = household_out(HOUSEHOLD, SELF).model_copy(update={"members": (smuggled,)})
+        with pytest.raises(PydanticSerializationError, match=r"\['dni'\] may not be shown"):
+            household.model_dump_json()
+
+
+def dumped_household(model: HouseholdOut) -> dict[str, Any]:
+    return model.model_dump(mode="json")
