@@ -28,7 +28,11 @@ from rnu.eligibility.rules import load_programs
 from rnu.synth.defects import transpose, typo
 from rnu.synth.names import NameBook
 from rnu.synth.population import (
+    MAX_PEOPLE,
     OTRO,
+    OUTSIDE_BASE,
+    OUTSIDE_END,
+    OUTSIDE_PER_CHUNK,
     Calendar,
     Household,
     Numbering,
@@ -41,7 +45,6 @@ from rnu.synth.truth import TRUTH_HEADER, merge_truth
 from rnu.synth.writers import BECA18_SHEETS, HEADERS, WRITERS, TruthPart, dmy
 
 CHUNK_PEOPLE = 20_000
-MAX_PEOPLE = 50_000_000  # person indices stay below the "outside the PGH" number range
 _EXCEL_EPOCH = 693_594  # date(1899, 12, 30).toordinal(): Excel serial 0
 PROGRAM_ORDER = ("JUNTOS", "PENSION65", "QALIWARMA", "CUNAMAS", "CONTIGO", "FISE", "BECA18", "SIS")
 
@@ -136,7 +139,7 @@ class _Chunk:
             period=spec.period,
             numbering=self.numbering,
             names=self.names,
-            outside_base=spec.number * 1_000_000,
+            chunk=spec.number,
             kill=self._kill,
         )
         self.pgh_rows = 0
@@ -230,9 +233,11 @@ class _Chunk:
             copy.birth += rng.choice((-1, 1, -365, 365, 30))
         # The second registration has no document, or a mistyped one that belongs to no one.
         if orig.ti_doc in ("1", "3") and rng.random() < 0.35:
-            new = transpose(orig.doc, rng)
-            if new is not None and self.numbering.dni_index(new) >= MAX_PEOPLE * 2:
-                copy.ti_doc, copy.doc = orig.ti_doc, new
+            for _ in range(4):
+                new = transpose(orig.doc, rng)
+                if new is not None and self.numbering.is_unused(new):
+                    copy.ti_doc, copy.doc = orig.ti_doc, new
+                    break
         return copy
 
     def run(self, progress: Callable[[int], None] | None) -> ChunkResult:
@@ -470,6 +475,8 @@ def generate(
     if parts.exists():
         shutil.rmtree(parts)
     specs = _specs(parts, people, seed, period, rates)
+    if OUTSIDE_BASE + len(specs) * OUTSIDE_PER_CHUNK > OUTSIDE_END:
+        raise ValueError("too many chunks for the reserved document numbers")
     merger = _Merger(out_dir, period)
     totals = {"pgh": 0, "deaths": 0}
     households = duplicates = generated = 0

@@ -16,7 +16,13 @@ _DNI_A = 73_939_133
 _CE_A = 987_654_323
 _HOGAR_A = 618_033_989
 DNI_SPACE = 10**8
-OUTSIDE_BASE = 60_000_000  # indices >= this are people who are not in the PGH
+# Index ranges of the DNI bijection: PGH people use [0, MAX_PEOPLE); people who are not in the
+# PGH (and second DNIs of roll duplicates) use OUTSIDE_PER_CHUNK indices per chunk from
+# OUTSIDE_BASE; everything else is free, so a mistyped DNI there belongs to no one.
+MAX_PEOPLE = 50_000_000
+OUTSIDE_BASE = 60_000_000
+OUTSIDE_PER_CHUNK = 10_000
+OUTSIDE_END = 90_000_000
 DIGITS = "0123456789"
 _CHECK_DIGITS = "65432110987"
 _CHECK_LETTERS = "KJIHGFEDCBA"
@@ -50,6 +56,11 @@ class Numbering:
     def dni_index(self, number: str) -> int:
         """Inverse of `dni`: which person index owns this number."""
         return ((int(number) - self.dni_b) * pow(_DNI_A, -1, DNI_SPACE)) % DNI_SPACE
+
+    def is_unused(self, number: str) -> bool:
+        """True when no person and no roll-only identity can ever get this DNI number."""
+        index = self.dni_index(number)
+        return MAX_PEOPLE <= index < OUTSIDE_BASE or index >= OUTSIDE_END
 
     def ce(self, index: int) -> str:
         """A unique 9-digit carné de extranjería number."""
@@ -229,15 +240,15 @@ class PopulationMaker:
             sex = "F" if rng.random() < 0.5 else "M"
             self._person(hh, sex, age, sur(region), sur(region), JEFE)
             return
-        if r < 0.23:  # older couple without children at home
-            age = 45 + int(45 * rng.random() ** 1.3)
+        if r < 0.22:  # older couple without children at home
+            age = 50 + int(42 * rng.random() ** 1.2)
             self._person(hh, "M", age, sur(region), sur(region), JEFE)
             self._person(
                 hh, "F", max(18, age - rng.randrange(-3, 8)), sur(region), sur(region), CONYUGE
             )
             return
-        single_mother = r < 0.33
-        head_age = 20 + int(42 * rng.random() ** 1.1)
+        single_mother = r < 0.35
+        head_age = 22 + int(46 * rng.random())
         if single_mother:
             mother = self._person(hh, "F", head_age, sur(region), sur(region), JEFE)
             father_paterno = sur(region) if rng.random() < 0.6 else mother.paterno
@@ -249,18 +260,21 @@ class PopulationMaker:
             )
             father_paterno = father.paterno
             child_materno = mother.paterno
-        max_child_age = min(age_of(mother, self.cal) - 15, 28)
-        n_children = 1 + int(rng.random() * (5.5 if rural else 3.6))
+        mother_age = age_of(mother, self.cal)
+        n_children = 1 + int(rng.random() * (6.0 if rural else 4.5))
         for _ in range(n_children):
-            if max_child_age < 0:
-                break
-            age = int(max_child_age * rng.random() ** 0.9)
+            # Mothers give birth between 17 and 38; children over 25 have left home.
+            age = mother_age - rng.randrange(17, 39)
+            if not 0 <= age <= 25:
+                continue
             sex = "F" if rng.random() < 0.49 else "M"
             self._person(hh, sex, age, father_paterno, child_materno, HIJO)
-        if r > 0.85:  # extended household: the head's parents live with them
+        if r > 0.8:  # extended household: the head's parents live with them
             head = hh.members[0]
             head_age_now = age_of(head, self.cal)
-            age = min(99, head_age_now + 20 + rng.randrange(0, 16))
+            if head_age_now > 55:
+                return
+            age = head_age_now + 20 + rng.randrange(0, 16)
             if rng.random() < 0.6:
                 self._person(hh, "F", age, head.materno, sur(region), PADRES)
             if rng.random() < 0.5:

@@ -15,6 +15,7 @@ from rnu.synth.names import NameBook
 from rnu.synth.places import HUALLAGA_PROVINCES, VRAEM_PROVINCES, District
 from rnu.synth.population import (
     OUTSIDE_BASE,
+    OUTSIDE_PER_CHUNK,
     Calendar,
     Household,
     Numbering,
@@ -158,7 +159,7 @@ class Rolls:
         period: str,
         numbering: Numbering,
         names: NameBook,
-        outside_base: int,
+        chunk: int,
         kill: Callable[[Person, int], None],
     ) -> None:
         self.writers = writers
@@ -169,7 +170,9 @@ class Rolls:
         self.periodo = period.replace("-", "")
         self.numbering = numbering
         self.names = names
-        self.outside_next = outside_base
+        self.outside_first = OUTSIDE_BASE + chunk * OUTSIDE_PER_CHUNK
+        self.outside_next = 0
+        self.vale_next = 0
         self.kill = kill
         programs: dict[str, Program] = load_programs()
         self.state = {
@@ -379,7 +382,8 @@ class Rolls:
             )
         if code == "FISE":
             assert hh is not None
-            vale = f"V{self.periodo}{rng.randrange(10**9):09d}"
+            self.vale_next += 1
+            vale = f"V{self.periodo}{(hh.index * 4 + self.vale_next % 4) * 7_777_777 % 10**9:09d}"
             return (vale, f"{rng.randrange(10**7, 10**8)}", str(self.cal.start + rng.randrange(28)))
         raise ValueError(code)
 
@@ -444,8 +448,11 @@ class Rolls:
             self._emit(code, self._stranger(code, hh), "", ["not_in_pgh"])
 
     def _outside(self) -> int:
+        """A fresh person index outside the PGH range, unique across chunks."""
+        if self.outside_next >= OUTSIDE_PER_CHUNK:
+            raise RuntimeError("too many people outside the PGH in one chunk")
         self.outside_next += 1
-        return OUTSIDE_BASE + self.outside_next
+        return self.outside_first + self.outside_next - 1
 
     def _stranger(self, code: str, hh: Household) -> RollRow:
         """Someone on the roll who is not in the PGH at all."""

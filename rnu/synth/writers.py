@@ -1,5 +1,9 @@
 """One writer per sector file: lays out a roll row in the file's format, with its quirks.
 
+Besides the recorded defects, some files carry format noise that every loader must normalise
+and that truth/rows.csv does not list: stray spaces (Juntos, SIS) and mixed-case names (FISE,
+Cuna Más).
+
 Chunks are generated independently (possibly in worker processes), so each writer writes a
 *part* (data lines only, row numbers local to the chunk); `generate` merges the parts in chunk
 order, adds headers/BOM/title rows and shifts row numbers in truth/rows.csv.
@@ -107,6 +111,8 @@ class RollWriter:
     encoding = "utf-8"
     defects: tuple[str, ...] = ALL_DEFECTS
     text = True
+    stray_spaces = 0.0
+    mixed_case = 0.0
 
     def __init__(
         self,
@@ -158,6 +164,14 @@ class RollWriter:
         """Inject defects into the row, write it (maybe twice) and its truth."""
         found = [*forced, *self.injector.apply(row)]
         found += self.intrinsic(row, found)
+        if self.stray_spaces and self.rng.random() < self.stray_spaces:
+            row.nombres = f" {row.nombres}  " if self.rng.random() < 0.5 else f"{row.nombres} "
+        if self.mixed_case and self.rng.random() < self.mixed_case:
+            row.nombres, row.paterno, row.materno = (
+                row.nombres.title(),
+                row.paterno.title(),
+                row.materno.title(),
+            )
         duplicate = "duplicate_row" in found
         if duplicate:
             found.remove("duplicate_row")
@@ -226,6 +240,7 @@ class JuntosWriter(CsvWriter):
     code = "JUNTOS"
     encoding = "latin-1"
     delimiter = "|"
+    stray_spaces = 0.02
 
     def fields(self, row: RollRow) -> list[Any]:
         """PERIODO|UBIGEO|COD_HOGAR|DNI_TITULAR|APELLIDOS_NOMBRES_TITULAR|FEC_NAC|MONTO|ESTADO."""
@@ -271,6 +286,7 @@ class CunaMasWriter(RollWriter):
 
     code = "CUNAMAS"
     encoding = "utf-8"
+    mixed_case = 0.1
 
     def fields(self, row: RollRow) -> list[Any]:
         """periodo, ubigeo, servicio, nino{cui,nombres,apellidos,fecha_nacimiento}, cuidador."""
@@ -332,6 +348,7 @@ class FiseWriter(CsvWriter):
 
     code = "FISE"
     encoding = "utf-8"
+    mixed_case = 0.05
 
     def fields(self, row: RollRow) -> list[Any]:
         """ID_VALE,DNI_BENEFICIARIO,NOMBRE_BENEFICIARIO,SUMINISTRO,UBIGEO,FECHA_CANJE."""
@@ -353,6 +370,7 @@ class SisWriter(CsvWriter):
 
     code = "SIS"
     encoding = "utf-8"
+    stray_spaces = 0.01
 
     def open_part(self, path: Path) -> IO[str]:
         """Each chunk is its own gzip member; concatenated members are one valid gzip file."""

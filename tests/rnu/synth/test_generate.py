@@ -15,6 +15,7 @@ from rnu.synth import Rates, generate
 from rnu.synth import build as build_module
 from rnu.synth.names import first_tokens
 from rnu.synth.rates import CASES, DEFECTS
+from rnu.synth.writers import BECA18_SHEETS
 
 PEOPLE = 4000
 PERIOD_START = date(2026, 10, 1)
@@ -231,19 +232,21 @@ class TestFormats:
         assert sum(isinstance(r[5], datetime) for r in data) > 0.9 * len(data)
 
     def test_beca18(self, out: Path, truth: list[dict[str, str]]) -> None:
+        assert set(BECA18_SHEETS.values()) == {"dmy", "iso"}
         workbook = openpyxl.load_workbook(out / "beca18_2026.xlsx", read_only=True)
-        assert workbook.sheetnames == ["ORDINARIA", "VRAEM", "HUALLAGA", "REPARED", "EIB"]
-        formats = set()
+        assert workbook.sheetnames == list(BECA18_SHEETS)
+        defects = {t["row_number"]: t["defects"] for t in truth_of(truth, "beca18_2026.xlsx")}
         total = 0
         for ws in workbook.worksheets:
             rows = list(ws.iter_rows(values_only=True))
             assert rows[0][:2] == ("TIPO_DOC", "NRO_DOC")
-            for r in rows[1:]:
+            for n, r in enumerate(rows[1:], 1):
                 total += 1
-                formats.add("dmy" if "/" in r[4] else "iso")
+                fmt = "dmy" if "/" in r[4] else "iso"
+                other = "other_date_format" in defects[f"{ws.title}!{n}"]
+                assert (fmt == BECA18_SHEETS[ws.title]) != other
         workbook.close()
-        assert total == len(truth_of(truth, "beca18_2026.xlsx"))
-        assert formats == {"dmy", "iso"}
+        assert total == len(defects) > 0
 
 
 class TestTruth:
@@ -281,7 +284,7 @@ class TestTruth:
             doc = person["NU_DOC"]
             assert row[1] == doc or (person["TI_DOC"] != "2" and row[1][:8] == doc)
             assert row[0] == (person["TI_DOC"] if doc else "0")
-            assert (row[2], row[3], row[4]) == (
+            assert (row[2], row[3], row[4].strip()) == (
                 person["AP_PATERNO"],
                 person["AP_MATERNO"],
                 person["NOMBRES"],
