@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import xlsxwriter
@@ -18,7 +19,7 @@ from loaders.pension65 import Pension65Loader
 from tests.loaders.conftest import TODAY, by_number, read_all
 
 
-def workbook(path: Path, sheets: dict[str, list[list[object]]]) -> bytes:
+def workbook(path: Path, sheets: dict[str, list[list[Any]]]) -> bytes:
     book = xlsxwriter.Workbook(str(path))
     dates = book.add_format({"num_format": "dd/mm/yyyy"})
     for name, rows in sheets.items():
@@ -35,7 +36,7 @@ def workbook(path: Path, sheets: dict[str, list[list[object]]]) -> bytes:
 
 @pytest.fixture
 def pension65_file(tmp_path: Path) -> bytes:
-    rows: list[list[object]] = [
+    rows: list[list[Any]] = [
         ["PROGRAMA NACIONAL DE ASISTENCIA SOLIDARIA PENSIÓN 65"],
         ["Padrón de usuarios - octubre 2026"],
         [],
@@ -93,13 +94,13 @@ class TestPension65:
             def readable(self) -> bool:
                 return True
 
-            def readinto(self, buffer):  # type: ignore[no-untyped-def]
+            def readinto(self, buffer):
                 chunk = self.inner.read(len(buffer))
                 buffer[: len(chunk)] = chunk
                 return len(chunk)
 
         loader = Pension65Loader(today=TODAY)
-        rows = list(loader.rows(io.BufferedReader(Pipe(pension65_file))))  # type: ignore[arg-type]
+        rows = list(loader.rows(io.BufferedReader(Pipe(pension65_file))))
         assert len(rows) == 5
 
 

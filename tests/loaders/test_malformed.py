@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from typing import Any
 
 import pytest
 
@@ -25,11 +26,11 @@ def sis(*lines: str, encoding: str = "utf-8", prefix: bytes = b"") -> bytes:
     return prefix + ("\n".join(lines) + "\n").encode(encoding)
 
 
-def load_sis(data: bytes) -> list[object]:
+def load_sis(data: bytes) -> list[Any]:
     return read_all(SisLoader(period="2026-10", today=TODAY), data)
 
 
-def load_juntos(data: bytes) -> list[object]:
+def load_juntos(data: bytes) -> list[Any]:
     return read_all(JuntosLoader(period="2026-10", today=TODAY), data)
 
 

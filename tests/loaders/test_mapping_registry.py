@@ -211,7 +211,7 @@ def test_gzip_peek_on_unseekable_stream():
         def readable(self) -> bool:
             return True
 
-        def readinto(self, buffer):  # type: ignore[no-untyped-def]
+        def readinto(self, buffer):
             chunk = self.inner.read(len(buffer))
             buffer[: len(chunk)] = chunk
             return len(chunk)
