@@ -241,6 +241,7 @@ class _Chunk:
         return copy
 
     def run(self, progress: Callable[[int], None] | None) -> ChunkResult:
+        """Generate the chunk household by household, streaming rows to the part files."""
         spec = self.spec
         rng = self.rng
         done = 0
@@ -399,6 +400,7 @@ class _Merger:
         self.b18_n = dict.fromkeys(BECA18_SHEETS, 0)
 
     def add(self, spec: ChunkSpec, result: ChunkResult) -> None:
+        """Append one finished chunk, then delete its parts."""
         part = spec.part_dir
         for key, fh in self.handles.items():
             src = "pgh" if key == "pgh" else ("deaths" if key == "deaths" else key)
@@ -444,6 +446,7 @@ class _Merger:
                 ws.write_string(self.b18_n[sheet], col, value)
 
     def close(self) -> None:
+        """Close every output (xlsxwriter assembles the workbooks here)."""
         for fh in self.handles.values():
             fh.close()
         self.dups.close()
