@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import asyncpg
 
 from rnu.ingest.rows import CanonicalRow
 from rnu.matching.calibrate import fit
-from rnu.matching.engine import Matcher
+from rnu.matching.engine import Matcher, Thresholds
 from rnu.matching.index import PghIndex
 from rnu.matching.records import PersonRecord
+from rnu.matching.scoring import MatchModel
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "matching" / "default_model.json"
 
 # Document notes that mean the sector's document cannot be taken as proof on its own.
 UNTRUSTED_NOTES = frozenset({"wrong_check_char", "dni_too_short", "dni_not_numeric"})
@@ -42,15 +47,31 @@ class MatchContext:
     matcher: Matcher | None = None
     build_seconds: float = 0.0
     fit_seconds: float = 0.0
+    model_source: str = ""
 
     def matcher_for(self, sample: Sequence[PersonRecord]) -> Matcher:
-        """The matcher, fitted on the first sample seen (m/u come from the data itself)."""
+        """The matcher, fitted on the first sample seen (m/u come from the data itself).
+
+        A sample too small to fit on (a handful of rows) falls back to the model shipped in
+        `default_model.json`, fitted the same way on a synthetic country.
+        """
         if self.matcher is None:
             started = time.perf_counter()
-            model, thresholds = fit(self.index, sample)
+            try:
+                model, thresholds = fit(self.index, sample)
+                self.model_source = "fitted"
+            except ValueError:
+                model, thresholds = default_model()
+                self.model_source = "default"
             self.matcher = Matcher(self.index, model, thresholds)
             self.fit_seconds = time.perf_counter() - started
         return self.matcher
+
+
+def default_model() -> tuple[MatchModel, Thresholds]:
+    data = json.loads(DEFAULT_MODEL.read_text(encoding="utf-8"))
+    model = MatchModel.from_json(json.dumps(data["model"]))
+    return model, Thresholds(**data["thresholds"])
 
 
 _contexts: dict[str, MatchContext] = {}

@@ -9,6 +9,7 @@ from pathlib import Path
 import asyncpg
 
 from rnu.db import connect_raw
+from rnu.errors import RnuError
 from rnu.ingest.batch import (
     BatchResult,
     Progress,
@@ -112,7 +113,7 @@ async def load_pgh(
             return BatchResult(existing, SOURCE, period, path.name, "already_loaded")
         try:
             return await _load(conn, path, sha, rows, period=period, progress=progress)
-        except (asyncpg.PostgresError, ValueError) as exc:
+        except (asyncpg.PostgresError, ValueError, RnuError) as exc:
             await record_failure(
                 database_url,
                 source=SOURCE,

@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 
 from rnu.db import connect_raw
+from rnu.errors import RnuError
 from rnu.ingest.batch import (
     BatchResult,
     Progress,
@@ -194,7 +195,7 @@ async def load_program(
             return BatchResult(existing, spec.program, spec.period, path.name, "already_loaded")
         try:
             return await _load(conn, database_url, path, sha, rows, spec, progress)
-        except (asyncpg.PostgresError, ValueError) as exc:
+        except (asyncpg.PostgresError, ValueError, RnuError) as exc:
             await record_failure(
                 database_url,
                 source=spec.program,
