@@ -15,7 +15,9 @@ class Flag(SQLModel, table=True):
     """One finding. `subject_key` makes re-runs idempotent: one flag per kind and subject."""
 
     __table_args__ = (
-        UniqueConstraint("kind", "program_code", "period", "subject_key"),
+        UniqueConstraint(
+            "kind", "program_code", "period", "subject_key", postgresql_nulls_not_distinct=True
+        ),
         CheckConstraint(
             "status IN ('open', 'confirmed', 'dismissed', 'resolved')", name="status_known"
         ),
@@ -31,6 +33,7 @@ class Flag(SQLModel, table=True):
     subject_key: str  # e.g. "person:123" or "household:45"
     person_id: int | None = bigint_fk("person.id", index=True)
     household_id: int | None = bigint_fk("household.id")
+    roll_row_id: int | None = bigint_fk("roll_row.id", index=True)  # the row that shows it
     program_code: str | None = Field(default=None, foreign_key="program.code", max_length=20)
     period: str | None = Field(default=None, max_length=7)
     ubigeo: str | None = Field(default=None, max_length=6)
