@@ -5,15 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from redis.exceptions import RedisError
-from sqlalchemy import text
 
 import rnu
-from api import errors
+from api import errors, observability, peak
 from api.state import AppState
 from rnu.cache import make_redis
 from rnu.config import Settings, get_settings
@@ -24,28 +21,45 @@ from rnu.embedded import resolve_endpoints
 def build_state(settings: Settings) -> AppState:
     endpoints = resolve_endpoints(settings)
     engine = make_engine(endpoints.database_url, pool_size=settings.db_pool_size, role="api")
+    read_engine = None
+    if settings.database_replica_url:
+        # No reachability check: a replica that is down at start is simply not used yet.
+        read_engine = make_engine(
+            settings.database_replica_url, pool_size=settings.db_pool_size, role="api-read"
+        )
     return AppState(
         settings=settings,
         endpoints=endpoints,
         engine=engine,
         sessionmaker=make_sessionmaker(engine),
         redis=make_redis(endpoints.redis_url, timeout_s=settings.redis_timeout_s),
+        read_engine=read_engine,
+        read_sessionmaker=make_sessionmaker(read_engine) if read_engine is not None else None,
     )
 
 
 def create_app(settings: Settings | None = None, state: AppState | None = None) -> FastAPI:
     """Build the API; `state` lets tests hand in their own engine and Redis."""
+    effective = state.settings if state is not None else (settings or get_settings())
+    observability.configure_logging(effective)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = state is None
-        app.state.rnu = state or await asyncio.to_thread(build_state, settings or get_settings())
+        app.state.rnu = state or await asyncio.to_thread(build_state, effective)
+        warmer = None
+        if app.state.rnu.settings.peak_warm:
+            warmer = asyncio.create_task(peak.warm_after_batches(app.state.rnu))
         try:
             yield
         finally:
+            if warmer is not None:
+                warmer.cancel()
             if owned:
                 await app.state.rnu.redis.aclose()
                 await app.state.rnu.engine.dispose()
+                if app.state.rnu.read_engine is not None:
+                    await app.state.rnu.read_engine.dispose()
 
     app = FastAPI(
         title="RNU — Registro Nacional de Usuarios",
@@ -57,6 +71,8 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     if state is not None:
         app.state.rnu = state
     errors.install(app)
+    observability.install(app)
+    peak.install(app, effective.peak_cohorts)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
@@ -65,21 +81,11 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
 
     @app.get("/readyz", tags=["ops"])
     async def readyz(request: Request) -> JSONResponse:
-        """Readiness: PostgreSQL and Redis each answer, reported apart."""
-        st: AppState = request.app.state.rnu
-        checks: dict[str, Any] = {}
-        try:
-            async with st.engine.connect() as conn:
-                await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=2)
-            checks["postgres"] = "ok"
-        except Exception as exc:  # readiness must report, never raise
-            checks["postgres"] = f"error: {type(exc).__name__}"
-        try:
-            await st.redis.ping()
-            checks["redis"] = "ok"
-        except (RedisError, OSError) as exc:
-            checks["redis"] = f"error: {type(exc).__name__}"
-        ready = all(v == "ok" for v in checks.values())
+        """Readiness: PostgreSQL, its read replica and Redis, each reported apart.
+
+        Only the primary decides readiness; without Redis or the replica the API still answers.
+        """
+        ready, checks = await observability.readiness(request.app.state.rnu)
         return JSONResponse(
             {"status": "ready" if ready else "not_ready", "checks": checks},
             status_code=200 if ready else 503,

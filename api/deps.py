@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from redis.asyncio import Redis
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.state import AppState
@@ -25,6 +28,42 @@ StateDep = Annotated[AppState, Depends(get_state)]
 
 async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
     """One session per request: committed on success, rolled back on error."""
+    async with session_scope(state.sessionmaker) as session:
+        yield session
+
+
+log = logging.getLogger("rnu.api")
+_REPLICA_FAILURES = (OSError, asyncio.TimeoutError, DBAPIError, InterfaceError, OperationalError)
+
+
+async def get_read_session(state: StateDep) -> AsyncIterator[AsyncSession]:
+    """A session for read-only queries: on the replica when it answers, else on the primary.
+
+    The replica is tried when configured and not recently failed; if it cannot give a
+    connection the request falls back to the primary at once (and the replica is skipped for a
+    pause), so a replica outage costs speed, never an error. Replica data may lag the primary
+    by a moment; use SessionDep for anything that writes or must see its own writes.
+    """
+    maker = state.read_sessionmaker
+    if maker is not None and state.replica_health.should_try():
+        session = maker()
+        try:
+            await session.connection()
+        except _REPLICA_FAILURES as exc:
+            await session.close()
+            if not state.replica_health.is_down:
+                log.warning(
+                    "read replica unavailable (%s); reading from the primary", type(exc).__name__
+                )
+            state.replica_health.record_failure()
+        else:
+            state.replica_health.record_success()
+            try:
+                yield session
+            finally:
+                await session.rollback()
+                await session.close()
+            return
     async with session_scope(state.sessionmaker) as session:
         yield session
 
@@ -48,6 +87,7 @@ async def get_caller(request: Request) -> Caller:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -12,6 +13,30 @@ from rnu.config import Settings
 from rnu.embedded import Endpoints
 
 
+class ReplicaHealth:
+    """Whether to try the read replica: after a failure, skip it for a pause, then try again.
+
+    Without the pause every read would first wait on a dead replica's connect timeout.
+    """
+
+    def __init__(self, pause_s: float = 5.0) -> None:
+        self.pause_s = pause_s
+        self._down_since: float | None = None
+
+    @property
+    def is_down(self) -> bool:
+        return self._down_since is not None
+
+    def should_try(self) -> bool:
+        return self._down_since is None or time.monotonic() - self._down_since >= self.pause_s
+
+    def record_failure(self) -> None:
+        self._down_since = time.monotonic()
+
+    def record_success(self) -> None:
+        self._down_since = None
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -19,3 +44,7 @@ class AppState:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     redis: Redis
+    # The streaming read replica (RNU_DATABASE_REPLICA_URL), when configured.
+    read_engine: AsyncEngine | None = None
+    read_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+    replica_health: ReplicaHealth = field(default_factory=ReplicaHealth)

@@ -26,6 +26,15 @@ class Settings(BaseSettings):
     port: int = 8000
     db_pool_size: int = 10
     redis_timeout_s: float = 0.15
+    # Read-only queries use this streaming replica when set; the primary answers while it's down.
+    database_replica_url: str | None = None
+    log_format: str = "text"  # text | json (one JSON object per line, for log shippers)
+    log_level: str = "INFO"
+    # Waiting room by last DNI digit, e.g. "2026-11-27=0,1;2026-11-28=2,3" (Lima dates; a day
+    # not listed is open to everyone). Empty: off. See rnu/peak.py.
+    peak_cohorts: str = ""
+    peak_warm: bool = False  # precompute self-lookup answers into Redis after each batch
+    peak_warm_ttl_s: int = 1800  # how long precomputed lookup answers live in Redis
 
     @model_validator(mode="after")
     def _refuse_dev_secret_in_production(self) -> Settings:

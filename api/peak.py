@@ -1,0 +1,217 @@
+"""Peak mode at the edge: warm the self-lookup cache after each batch, and the waiting room.
+
+Warming writes the *exact* entries ``api.rest.consulta.self_lookup`` reads (same key builder,
+same body built through the same policy), so under a flood a lookup is one Redis GET after the
+rate-limit counters. One API process warms per data version (a Redis lock), cohorts served today
+first. The waiting room (``RNU_PEAK_COHORTS``) answers DNIs whose turn has not come with a
+Spanish page or JSON and ``Retry-After``, before any database work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qs
+
+from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError
+
+from api.errors import error_body
+from api.observability import PEAK_WAITING, PEAK_WARMED, Message, Receive, Scope, Send
+from api.state import AppState
+from privacy import masking
+from privacy.roles import Role
+from rnu.cache import cache_for, digest, lookup_key, read_data_version
+from rnu.coverage import service as coverage_service
+from rnu.errors import NotFound
+from rnu.ops import repository as ops_repository
+from rnu.peak import CohortSchedule, parse_schedule, seconds_until, today_in_lima
+
+log = logging.getLogger("rnu.peak")
+
+# The self-lookup endpoints the waiting room guards (REST and the web form).
+GATED_PATHS = frozenset({"/api/v1/consulta", "/consulta"})
+_MONTHS = "enero febrero marzo abril mayo junio julio agosto setiembre octubre noviembre diciembre"
+_DAYS = "lunes martes miércoles jueves viernes sábado domingo"
+
+
+def fecha_larga(day: date) -> str:
+    return f"{_DAYS.split()[day.weekday()]} {day.day} de {_MONTHS.split()[day.month - 1]}"
+
+
+def _digits_text(digits: frozenset[str]) -> str:
+    ordered = sorted(digits)
+    return ordered[0] if len(ordered) == 1 else ", ".join(ordered[:-1]) + " y " + ordered[-1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Warm cache.
+
+
+async def warm_lookups(
+    state: AppState, *, digits: tuple[str, ...] | None = None, limit: int | None = None
+) -> int:
+    """Precompute self-lookup answers for living people with a DNI; return how many."""
+    from api.rest.consulta import build_out  # the route's own policy and wording
+
+    secret = state.settings.secret_key.get_secret_value().encode()
+    cache = cache_for(state.redis)
+    ttl = state.settings.peak_warm_ttl_s
+    done = 0
+    async with state.sessionmaker() as session:
+        version = await read_data_version(session)
+        async for subjects in ops_repository.stream_lookup_subjects(session, digits=digits):
+            for subject in subjects:
+                fecha = subject.birth_on.isoformat()
+                subject_hmac = masking.dni_hmac(secret, subject.dni)
+                try:
+                    coverage = await coverage_service.lookup(
+                        session, dni=subject.dni, second_factor=fecha, subject_hmac=subject_hmac
+                    )
+                except NotFound:  # two people on one DNI, or data changed under us
+                    continue
+                body = build_out(coverage, secret, subject_hmac).model_dump(mode="json")
+                factor = digest(secret, "factor", f"{subject.dni}:{fecha}")
+                key = lookup_key(version, Role.CITIZEN.value, subject_hmac, factor)
+                await cache.set_json(key, body, ttl)
+                if cache.breaker.is_open:
+                    log.warning("redis unavailable; warming stopped after %d answers", done)
+                    return done
+                done += 1
+                PEAK_WARMED.inc()
+                if limit is not None and done >= limit:
+                    return done
+            await session.rollback()  # end the read transaction between batches
+    return done
+
+
+async def warm_after_batches(state: AppState, *, poll_s: float = 10.0) -> None:
+    """Watch ``data_version``; when it changes, one process (Redis lock) warms the cache."""
+    schedule = parse_schedule(state.settings.peak_cohorts)
+    warmed: int | None = None
+    while True:
+        try:
+            async with state.sessionmaker() as session:
+                version = await read_data_version(session)
+            if version != warmed:
+                lock = f"rnu:peak:warm:{version}"
+                got = await state.redis.set(lock, str(os.getpid()), nx=True, ex=6 * 3600)
+                warmed = version
+                if got:
+                    today = schedule.digits_on(today_in_lima())
+                    first = tuple(sorted(today)) if today else None
+                    count = await warm_lookups(state, digits=first)
+                    if first:
+                        rest = tuple(sorted(set("0123456789") - set(first)))
+                        count += await warm_lookups(state, digits=rest)
+                    log.info("peak cache warmed: %d answers for data version %d", count, version)
+        except (RedisError, OSError, DBAPIError, TimeoutError) as exc:
+            log.warning("peak warming skipped this round: %s", type(exc).__name__)
+        await asyncio.sleep(poll_s)
+
+
+# ---------------------------------------------------------------------------------------------
+# Waiting room.
+
+
+def _dni_from(body: bytes, content_type: str) -> str | None:
+    try:
+        if "application/json" in content_type:
+            value: Any = json.loads(body or b"{}").get("dni")
+        elif "application/x-www-form-urlencoded" in content_type:
+            values = parse_qs(body.decode("utf-8", "replace")).get("dni")
+            value = values[0] if values else None
+        else:
+            return None
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(value, str):
+        return None
+    cleaned = value.strip().replace("-", "").replace(" ", "")
+    return cleaned[:8] if len(cleaned) >= 8 and cleaned[:8].isdigit() else None
+
+
+class CohortGate:
+    """ASGI middleware: send a self-lookup whose cohort is not served today to the waiting room."""
+
+    def __init__(self, app: Any, schedule: CohortSchedule) -> None:
+        self.app = app
+        self.schedule = schedule
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope.get("method") != "POST"
+            or scope.get("path") not in GATED_PATHS
+            or not self.schedule.is_active
+        ):
+            await self.app(scope, receive, send)
+            return
+        # Read the (small) body once, then replay it to the app.
+        chunks: list[bytes] = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            more = bool(message.get("more_body")) and sum(map(len, chunks)) < 16_384
+        body = b"".join(chunks)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        dni = _dni_from(body, headers.get("content-type", ""))
+        today = today_in_lima()
+        if dni is not None and not self.schedule.admits(dni, today):
+            PEAK_WAITING.inc()
+            await self._waiting_room(scope, send, dni, today, headers)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _waiting_room(
+        self, scope: Scope, send: Send, dni: str, today: date, headers: dict[str, str]
+    ) -> None:
+        from api.observability import spanish_page
+
+        turn = self.schedule.turn_for(dni, today)
+        served = self.schedule.digits_on(today) or frozenset()
+        mensaje = (
+            f"Para atenderle mejor, hoy ({fecha_larga(today)}) atendemos los DNI que terminan "
+            f"en {_digits_text(served)}. Su turno es el {fecha_larga(turn)}. Sus datos no "
+            "cambian por consultar otro día."
+        )
+        retry = str(seconds_until(turn))
+        common = {"Retry-After": retry, "Cache-Control": "no-store"}
+        response: Any
+        if scope["path"].startswith("/api/") or "text/html" not in headers.get("accept", ""):
+            from fastapi.responses import JSONResponse
+
+            payload = error_body("WaitingRoom", "this DNI's cohort is not served today")
+            payload["mensaje"] = mensaje
+            payload["turno"] = turn.isoformat()
+            response = JSONResponse(payload, status_code=429, headers=common)
+        else:
+            response = spanish_page("Hoy no es su turno", mensaje, 429, **common)
+        await response(scope, _drain, send)
+
+
+async def _drain() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def install(app: Any, state_settings_cohorts: str) -> None:
+    """Add the waiting room when a cohort schedule is configured (validated here, at start)."""
+    schedule = parse_schedule(state_settings_cohorts)
+    if schedule.is_active:
+        app.add_middleware(CohortGate, schedule=schedule)

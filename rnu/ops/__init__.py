@@ -1,0 +1,1 @@
+"""Operations: figures for monitoring and the subjects peak mode precomputes answers for."""
