@@ -38,6 +38,14 @@ def build_state(settings: Settings) -> AppState:
     )
 
 
+def _include_staff(app: FastAPI) -> None:
+    from api.auth import staff as staff_auth
+    from api.rest import analista
+
+    staff_auth.install(app)
+    app.include_router(analista.router)
+
+
 def create_app(settings: Settings | None = None, state: AppState | None = None) -> FastAPI:
     """Build the API; `state` lets tests hand in their own engine and Redis."""
     effective = state.settings if state is not None else (settings or get_settings())
@@ -71,6 +79,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     if state is not None:
         app.state.rnu = state
     errors.install(app)
+    _include_staff(app)
     observability.install(app)
     peak.install(app, effective.peak_cohorts)
 

@@ -81,16 +81,22 @@ async def create_batch(session: AsyncSession, **overrides: Any) -> LoadBatch:
 
 
 async def create_enrollment(
-    session: AsyncSession, *, person: Person, batch: LoadBatch, **overrides: Any
+    session: AsyncSession,
+    *,
+    person: Person,
+    batch: LoadBatch,
+    roll_row: RollRow | None = None,
+    **overrides: Any,
 ) -> Enrollment:
     assert batch.id is not None
     assert person.id is not None
-    row = RollRow(
+    row = roll_row or RollRow(
         batch_id=batch.id,
         row_number=str(next(_seq)),
         person_id=person.id,
         outcome="linked",
         method="exact_document",
+        birth_on=person.birth_on,
     )
     session.add(row)
     await session.flush()
@@ -109,3 +115,86 @@ async def create_enrollment(
     session.add(enrollment)
     await session.flush()
     return enrollment
+
+
+async def create_roll_row(
+    session: AsyncSession, *, batch: LoadBatch, person: Person | None = None, **overrides: Any
+) -> RollRow:
+    """A loaded roll row (linked to `person` by default) without an enrollment."""
+    assert batch.id is not None
+    values: dict[str, Any] = {
+        "batch_id": batch.id,
+        "row_number": str(next(_seq)),
+        "person_id": person.id if person else None,
+        "outcome": "linked" if person else "unmatched",
+        "method": "exact_document" if person else "none",
+    }
+    if person is not None:
+        values.update(
+            nombres=person.nombres,
+            apellido_paterno=person.apellido_paterno,
+            apellido_materno=person.apellido_materno,
+            birth_on=person.birth_on,
+            sex=person.sex,
+            ubigeo=person.ubigeo,
+        )
+    values.update(overrides)
+    row = RollRow(**values)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+STAFF_PASSWORD = "clave-de-prueba-123"
+
+
+async def create_staff_user(
+    session: AsyncSession,
+    *,
+    role: str = "analyst",
+    password: str = STAFF_PASSWORD,
+    **overrides: Any,
+) -> Any:
+    """A staff account (or volunteer: role="volunteer", organisation=, districts=)."""
+    from rnu.staff import service as staff_service
+
+    n = next(_seq)
+    values: dict[str, Any] = {"username": f"{role}{n}"}
+    if role == "volunteer":
+        values.update(organisation="Comité de Vigilancia Ciudadana", districts=["150101"])
+    values.update(overrides)
+    return await staff_service.create_user(session, role=role, password=password, **values)
+
+
+async def create_flag(session: AsyncSession, **overrides: Any) -> Any:
+    from rnu.flag.models import Flag
+
+    n = next(_seq)
+    values: dict[str, Any] = {
+        "kind": "deceased",
+        "severity": "high",
+        "subject_key": f"person:{n}",
+        "program_code": "PENSION65",
+        "period": "2026-10",
+        "ubigeo": "150101",
+        "evidence": {"rule": "deceased before the period", "death_on": "2026-08-01"},
+        "status": "open",
+    }
+    values.update(overrides)
+    flag = Flag(**values)
+    session.add(flag)
+    await session.flush()
+    return flag
+
+
+async def create_api_client(
+    session: AsyncSession, *, scopes: tuple[str, ...] = ("person:read",), **overrides: Any
+) -> tuple[Any, str]:
+    """An agency client and its key (agency's service, so keys are hashed as in production)."""
+    from rnu.agency import service as agency_service
+
+    n = next(_seq)
+    issued = await agency_service.add_client(
+        session, agency=overrides.pop("agency", f"AGENCIA-{n}"), scopes=scopes, **overrides
+    )
+    return issued.client, issued.key

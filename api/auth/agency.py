@@ -1,0 +1,136 @@
+"""Agency API keys at the edge: Bearer key → Caller with scopes, a declared purpose, limits.
+
+Every agency request must say why it asks (``X-Purpose``, one code of ``PURPOSES``); the
+purpose goes into each audit row the request writes. Limits are per client: requests per
+minute and requests per day (``api_client.rate_per_minute`` / ``daily_quota``), counted in
+Redis and failing closed to low in-process caps when Redis is down (``api.ratelimit``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException
+
+from api.deps import SessionDep, StateDep
+from api.ratelimit import limiter_for
+from privacy.roles import Caller, Role
+from rnu.agency import service as agency_service
+from rnu.agency.models import ApiClient
+from rnu.audit.service import Actor
+from rnu.errors import Forbidden, InvalidInput
+
+PURPOSE_HEADER = "X-Purpose"
+# Declared purposes (Ley 29733: data is used only for the purpose it was given for).
+PURPOSES: dict[str, str] = {
+    "elegibilidad": "deciding whether a person qualifies for a program",
+    "pago": "checking a payment roll before paying",
+    "control_filtraciones": "finding people who receive a benefit without qualifying",
+    "fallecidos": "stopping benefits of deceased people",
+    "verificacion": "bulk check of who is in which program",
+    "carga_padron": "sending a program roll",
+    "estadistica": "aggregate statistics",
+    "fiscalizacion": "audit by an oversight body",
+}
+DAY_S = 86_400
+
+_bearer = HTTPBearer(auto_error=False, description="Agency API key: `Bearer rnu_xxxxxxxx.…`")
+
+
+class Unauthorized(HTTPException):
+    """No key, or a key that is unknown, wrong or revoked (all look the same)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            status_code=401,
+            detail="a valid agency API key is required (Authorization: Bearer <key>)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+@dataclass(frozen=True)
+class Agency:
+    """The authenticated agency client of this request, and the purpose it declared."""
+
+    client: ApiClient
+    caller: Caller
+    purpose: str
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(kind="agency", id=self.caller.actor_id or "agency", purpose=self.purpose)
+
+    @property
+    def client_id(self) -> int:
+        assert self.client.id is not None
+        return self.client.id
+
+    def require(self, scope: str) -> None:
+        """Raise Forbidden unless the client holds ``scope``."""
+        if not self.caller.has_scope(scope):
+            raise Forbidden(f"this API key lacks the scope {scope}")
+
+
+def check_purpose(raw: str | None) -> str:
+    purpose = (raw or "").strip().lower()
+    if purpose not in PURPOSES:
+        raise InvalidInput(
+            f"declare the purpose of the request in the {PURPOSE_HEADER} header, one of: "
+            + ", ".join(sorted(PURPOSES))
+        )
+    return purpose
+
+
+async def authenticate_agency(
+    request: Request,
+    session: SessionDep,
+    state: StateDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Agency:
+    """The agency behind the Bearer key, after its purpose and rate limits are checked."""
+    cached = getattr(request.state, "agency", None)
+    if isinstance(cached, Agency):
+        return cached
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized()
+    client = await agency_service.authenticate(session, key=credentials.credentials)
+    if client is None or client.id is None:
+        raise Unauthorized()
+    purpose = check_purpose(request.headers.get(PURPOSE_HEADER))
+    limiter = limiter_for(state)
+    address = f"agency:{client.id}"
+    await limiter.hit("agency", address, limit=client.rate_per_minute, window_s=60)
+    await limiter.hit("agency-day", address, limit=client.daily_quota, window_s=DAY_S)
+    caller = Caller(
+        role=Role.AGENCY,
+        scopes=frozenset(client.scopes),
+        actor_id=agency_service.actor_id(client),
+    )
+    agency = Agency(client=client, caller=caller, purpose=purpose)
+    request.state.caller = caller
+    request.state.agency = agency
+    return agency
+
+
+AgencyDep = Annotated[Agency, Depends(authenticate_agency)]
+
+
+def require_scope(scope: str) -> Callable[[Agency], Awaitable[Agency]]:
+    """A dependency: the agency, refused with 403 unless it holds ``scope``."""
+
+    async def check(agency: AgencyDep) -> Agency:
+        agency.require(scope)
+        return agency
+
+    return check
+
+
+def secret_of(state: StateDep) -> bytes:
+    return state.settings.secret_key.get_secret_value().encode()
+
+
+SecretDep = Annotated[bytes, Depends(secret_of)]

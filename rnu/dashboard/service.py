@@ -1,0 +1,131 @@
+"""The analysts' dashboard: per program and department, in each program's latest period.
+
+Staff see raw counts (no small-cell suppression: this is not published); viewing it reads no
+person's data, so it writes no audit row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from rnu.dashboard import repository
+from rnu.errors import NotFound
+from rnu.ubigeo.reference import department_name
+
+# Kinds that mean someone receives a benefit without qualifying (issue 4, item 2).
+FILTRACION_KINDS = (
+    "cse_not_qualifying",
+    "cse_expired",
+    "cse_missing",
+    "age_out_of_range",
+    "deceased",
+    "not_in_pgh",
+)
+SUBCOBERTURA_PREFIXES = ("subcobertura", "exclusion", "undercoverage")
+EXPIRY_WINDOW = timedelta(days=90)
+
+
+@dataclass
+class DashboardRow:
+    """One program in one department."""
+
+    program_code: str
+    period: str
+    department: str
+    department_name: str
+    users: int = 0
+    flags_by_kind: dict[str, int] = field(default_factory=dict)
+    flags_by_status: dict[str, int] = field(default_factory=dict)
+    filtracion_people: int = 0
+    subcobertura: int | None = None
+    cse_expiring: int = 0
+
+    @property
+    def filtracion_rate(self) -> float | None:
+        """Share of users with an open or confirmed filtración flag."""
+        return self.filtracion_people / self.users if self.users else None
+
+    @property
+    def open_flags(self) -> int:
+        return self.flags_by_status.get("open", 0)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    rows: list[DashboardRow]
+    periods: dict[str, str]
+    expiring_until: date
+
+    def totals(self) -> list[DashboardRow]:
+        """One row per program, all departments added up."""
+        out: dict[str, DashboardRow] = {}
+        for r in self.rows:
+            t = out.setdefault(
+                r.program_code, DashboardRow(r.program_code, r.period, "", "Todo el país")
+            )
+            t.users += r.users
+            t.filtracion_people += r.filtracion_people
+            t.cse_expiring += r.cse_expiring
+            for k, n in r.flags_by_kind.items():
+                t.flags_by_kind[k] = t.flags_by_kind.get(k, 0) + n
+            for k, n in r.flags_by_status.items():
+                t.flags_by_status[k] = t.flags_by_status.get(k, 0) + n
+            if r.subcobertura is not None:
+                t.subcobertura = (t.subcobertura or 0) + r.subcobertura
+        return [out[k] for k in sorted(out)]
+
+
+def _department_name(code: str) -> str:
+    try:
+        return department_name(code) if code else "Sin ubigeo"
+    except NotFound:
+        return code
+
+
+async def build(
+    session: AsyncSession,
+    *,
+    today: date,
+    program_code: str | None = None,
+    department: str | None = None,
+) -> Dashboard:
+    """Counts per program and department, each program in its latest loaded period."""
+    periods = await repository.latest_periods(session)
+    if program_code:
+        periods = {k: v for k, v in periods.items() if k == program_code}
+    users = await repository.count_users(session, periods=periods)
+    flags = await repository.count_flags(session, periods=periods)
+    flagged = await repository.count_flagged_people(
+        session, periods=periods, kinds=list(FILTRACION_KINDS)
+    )
+    under = await repository.subcobertura(session, prefixes=list(SUBCOBERTURA_PREFIXES))
+    expiring = await repository.count_cse_expiring(
+        session, periods=periods, start=today, end=today + EXPIRY_WINDOW
+    )
+    rows: dict[tuple[str, str], DashboardRow] = {}
+
+    def row(key: tuple[str, str]) -> DashboardRow:
+        program, dep = key
+        if key not in rows:
+            rows[key] = DashboardRow(program, periods.get(program, ""), dep, _department_name(dep))
+        return rows[key]
+
+    for key, n in users.items():
+        row(key).users = n
+    for (program, dep, kind, status), n in flags.items():
+        r = row((program, dep))
+        r.flags_by_kind[kind] = r.flags_by_kind.get(kind, 0) + n
+        r.flags_by_status[status] = r.flags_by_status.get(status, 0) + n
+    for key, n in flagged.items():
+        row(key).filtracion_people = n
+    for key, n in under.items():
+        if key[0] in periods:
+            row(key).subcobertura = n
+    for key, n in expiring.items():
+        row(key).cse_expiring = n
+    selected = [r for r in rows.values() if not department or r.department == department]
+    selected.sort(key=lambda r: (r.program_code, r.department))
+    return Dashboard(rows=selected, periods=periods, expiring_until=today + EXPIRY_WINDOW)

@@ -1,0 +1,1 @@
+"""Staff and volunteer accounts, sessions, and the analysts' field-verification workflow."""

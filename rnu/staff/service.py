@@ -1,0 +1,270 @@
+"""Accounts, passwords and sessions of staff (analyst, supervisor, admin) and volunteers.
+
+Passwords are argon2id hashes (argon2-cffi defaults). Failed logins lock an account for a
+while after ``MAX_FAILED_LOGINS`` attempts; an unknown username costs the same hash work as a
+known one, so timing does not reveal which usernames exist. Sessions are rows in PostgreSQL
+keyed by the SHA-256 of a random token: revocable, and unaffected by a Redis outage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from rnu.base import utcnow
+from rnu.errors import Conflict, InvalidInput, NotFound
+from rnu.staff import repository
+from rnu.staff.models import ACCOUNT_ROLES, STAFF_ROLES, StaffSession, StaffUser
+from rnu.ubigeo.reference import by_inei
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+SESSION_IDLE = timedelta(minutes=30)
+SESSION_MAX = timedelta(hours=12)
+# Writing last_seen_at on every request would turn every read into a write.
+TOUCH_EVERY = timedelta(minutes=1)
+MIN_PASSWORD_LENGTH = 12
+
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so both paths cost one argon2 verify.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class NewSession:
+    """What the edge sends back after a login: the cookie token and the CSRF token."""
+
+    token: str
+    csrf_token: str
+    expires_at: datetime
+    user: StaffUser
+
+
+@dataclass(frozen=True)
+class ActiveSession:
+    """A live session and its account, as resolved from a cookie."""
+
+    user: StaffUser
+    csrf_token: str
+    token_hash: str
+
+    @property
+    def is_staff(self) -> bool:
+        return self.user.role in STAFF_ROLES
+
+    @property
+    def actor(self) -> str:
+        """How audit rows and flag history name this person."""
+        return f"{self.user.role}:{self.user.username}"
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a session token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def _check_districts(districts: Iterable[str]) -> list[str]:
+    cleaned = sorted({d.strip() for d in districts if d.strip()})
+    unknown = [d for d in cleaned if by_inei(d) is None]
+    if unknown:
+        raise InvalidInput(f"unknown district ubigeo(s): {', '.join(unknown)}")
+    return cleaned
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    username: str,
+    role: str,
+    password: str,
+    organisation: str | None = None,
+    districts: Iterable[str] = (),
+) -> StaffUser:
+    """Create a staff account, or a volunteer bound to an organisation and districts."""
+    username = username.strip().lower()
+    if not _USERNAME.match(username):
+        raise InvalidInput("username: 3-64 characters, lowercase letters, digits, . _ -")
+    if role not in ACCOUNT_ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(ACCOUNT_ROLES)}")
+    _check_password(password)
+    cleaned: list[str] = []
+    if role == "volunteer":
+        if not (organisation and organisation.strip()):
+            raise InvalidInput("a volunteer needs the organisation that signed the agreement")
+        cleaned = _check_districts(districts)
+        if not cleaned:
+            raise InvalidInput("a volunteer needs at least one assigned district")
+    if await repository.get_user_by_username(session, username=username) is not None:
+        raise Conflict(f"user {username} already exists")
+    user = StaffUser(
+        username=username,
+        role=role,
+        password_hash=await asyncio.to_thread(hash_password, password),
+        organisation=organisation.strip() if organisation else None,
+        districts=cleaned,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def set_password(session: AsyncSession, *, username: str, password: str) -> StaffUser:
+    """Replace a password, unlock the account and end its sessions."""
+    _check_password(password)
+    user = await repository.get_user_by_username(session, username=username.strip().lower())
+    if user is None:
+        raise NotFound("no such user")
+    user.password_hash = await asyncio.to_thread(hash_password, password)
+    user.failed_logins = 0
+    user.locked_until = None
+    assert user.id is not None
+    await repository.revoke_sessions(session, now=utcnow(), user_id=user.id)
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def set_active(session: AsyncSession, *, username: str, is_active: bool) -> StaffUser:
+    """Disable (ending its sessions) or re-enable an account."""
+    user = await repository.get_user_by_username(session, username=username.strip().lower())
+    if user is None:
+        raise NotFound("no such user")
+    user.is_active = is_active
+    if not is_active:
+        assert user.id is not None
+        await repository.revoke_sessions(session, now=utcnow(), user_id=user.id)
+    session.add(user)
+    await session.flush()
+    return user
+
+
+def is_locked(user: StaffUser, now: datetime) -> bool:
+    return user.locked_until is not None and user.locked_until > now
+
+
+async def authenticate(
+    session: AsyncSession, *, username: str, password: str, now: datetime | None = None
+) -> StaffUser | None:
+    """The account when the password is right and it is active and not locked, else None.
+
+    The caller must commit even on None: the failure counter is part of the lockout.
+    """
+    now = now or utcnow()
+    user = await repository.get_user_by_username(session, username=username.strip().lower())
+    stored = user.password_hash if user is not None else _DUMMY_HASH
+    matches = await asyncio.to_thread(_verify, stored, password)
+    if user is None:
+        return None
+    if is_locked(user, now):
+        # A right password during the lockout still fails, and does not extend it.
+        return None
+    if not matches or not user.is_active:
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCKOUT
+            user.failed_logins = 0
+        session.add(user)
+        await session.flush()
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = await asyncio.to_thread(hash_password, password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def open_session(
+    session: AsyncSession,
+    *,
+    user: StaffUser,
+    previous_token: str | None = None,
+    now: datetime | None = None,
+) -> NewSession:
+    """Start a session with fresh tokens; any session the browser already had is ended.
+
+    A new token at every login defeats session fixation: a token planted before the login is
+    worth nothing after it.
+    """
+    now = now or utcnow()
+    if previous_token:
+        await repository.revoke_sessions(session, now=now, token_hash=token_hash(previous_token))
+    assert user.id is not None
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    expires = now + SESSION_MAX
+    session.add(
+        StaffSession(
+            token_hash=token_hash(token),
+            user_id=user.id,
+            csrf_token=csrf,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=expires,
+        )
+    )
+    await session.flush()
+    return NewSession(token=token, csrf_token=csrf, expires_at=expires, user=user)
+
+
+async def resolve_session(
+    session: AsyncSession, *, token: str, now: datetime | None = None
+) -> ActiveSession | None:
+    """The live session for this cookie token, or None (unknown, revoked, idle, expired)."""
+    if not token or len(token) > 128:
+        return None
+    now = now or utcnow()
+    found = await repository.get_session_by_hash(session, token_hash=token_hash(token))
+    if found is None:
+        return None
+    row, user = found
+    if (
+        row.revoked_at is not None
+        or row.expires_at <= now
+        or row.last_seen_at + SESSION_IDLE <= now
+        or not user.is_active
+    ):
+        return None
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        row.last_seen_at = now
+        session.add(row)
+        await session.flush()
+    return ActiveSession(user=user, csrf_token=row.csrf_token, token_hash=row.token_hash)
+
+
+async def close_session(session: AsyncSession, *, token: str) -> None:
+    """Log out: the token stops working at once."""
+    await repository.revoke_sessions(session, now=utcnow(), token_hash=token_hash(token))
+
+
+def csrf_matches(active: ActiveSession, presented: str | None) -> bool:
+    """Constant-time comparison of the presented CSRF token with the session's."""
+    return bool(presented) and secrets.compare_digest(active.csrf_token, presented or "")
