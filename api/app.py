@@ -82,6 +82,10 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     _include_staff(app)
     observability.install(app)
     peak.install(app, effective.peak_cohorts)
+    from api.rest import consulta, datos_abiertos, estadisticas, padrones, reportes
+
+    for public_router in (consulta, padrones, reportes, estadisticas, datos_abiertos):
+        app.include_router(public_router.router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

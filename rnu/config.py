@@ -35,6 +35,16 @@ class Settings(BaseSettings):
     peak_cohorts: str = ""
     peak_warm: bool = False  # precompute self-lookup answers into Redis after each batch
     peak_warm_ttl_s: int = 1800  # how long precomputed lookup answers live in Redis
+    # Public endpoints (api/ratelimit.py). X-Forwarded-For is believed only from these hops
+    # (comma-separated addresses or CIDRs), so a spoofed header cannot change a client's key.
+    trusted_proxies: str = ""
+    lookup_per_client: int = 20  # self-lookups per client per window
+    lookup_window_s: int = 600
+    lookup_failures_per_dni: int = 5  # failed lookups before a DNI is locked, whoever tries
+    lookup_lock_s: int = 900
+    reports_per_client: int = 10  # reports per client per hour
+    public_per_client: int = 600  # roll/statistics/tracking calls per client per minute
+    fallback_lookups_per_minute: int = 60  # per process while Redis is down: fail closed
 
     @model_validator(mode="after")
     def _refuse_dev_secret_in_production(self) -> Settings:

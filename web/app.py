@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -20,9 +19,16 @@ templates = Jinja2Templates(directory=HERE / "templates")
 def create_app(settings: Settings | None = None, state: AppState | None = None) -> FastAPI:
     app = create_api_app(settings, state)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    from web.pages import (
+        consulta,
+        datos_abiertos,
+        estadisticas,
+        inicio,
+        padron,
+        reportar,
+        seguimiento,
+    )
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def inicio(request: Request) -> HTMLResponse:
-        return templates.TemplateResponse(request, "inicio.html", {"titulo": "Inicio"})
-
+    for page in (inicio, consulta, padron, reportar, seguimiento, estadisticas, datos_abiertos):
+        app.include_router(page.router)
     return app

@@ -1,0 +1,109 @@
+"""Domain objects of a self-lookup; plain data, before any privacy policy is applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonRecord:
+    """The registry's person, whole: only the verified holder may see all of it."""
+
+    id: int
+    pgh_key: str | None
+    doc_type: str | None
+    doc_number: str | None
+    nombres: str | None
+    apellido_paterno: str | None
+    apellido_materno: str | None
+    birth_on: date | None
+    sex: str | None
+    ubigeo: str | None
+    death_on: date | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HouseholdRecord:
+    """The person's PGH household and its socioeconomic classification window."""
+
+    id: int
+    pgh_code: str
+    ubigeo: str
+    cse: str | None
+    cse_valid_from: date | None
+    cse_valid_to: date | None
+
+    def cse_in_force(self, on: date) -> bool:
+        """True when a CSE exists and its window covers ``on``."""
+        if self.cse is None:
+            return False
+        starts_ok = self.cse_valid_from is None or self.cse_valid_from <= on
+        ends_ok = self.cse_valid_to is None or on <= self.cse_valid_to
+        return starts_ok and ends_ok
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProgramStatus:
+    """A program the person appears in: their latest period against the program's latest.
+
+    ``status`` is ``active`` when the person is on the program's most recent loaded roll, and
+    ``not_in_latest`` when they were on an older roll but not on the newest one.
+    """
+
+    program_code: str
+    program_name: str
+    period: str
+    latest_period: str | None
+    status: str
+    enrollment_status: str
+    ubigeo: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TraceCheck:
+    """One rule of a program checked against the registry; ``passed`` None: cannot be known.
+
+    ``code`` is stable (``cse_required``, ``cse_in_force``, ``min_age``, ``max_age``,
+    ``max_age_months``, ``incompatible``, ``alive``, ``severe_disability``); ``values`` holds
+    what the sentence needs (required classes, the age, the conflicting programs…).
+    """
+
+    code: str
+    passed: bool | None
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EligibilityTrace:
+    """Why a person does or does not meet a program's rule in one period."""
+
+    program_code: str
+    period: str
+    eligible: bool | None
+    checks: tuple[TraceCheck, ...] = ()
+    # Ready-made sentences, when the integrity engine supplies its own wording.
+    sentences: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccessEntry:
+    """One read of the person's record by staff or an agency, from the audit trail."""
+
+    at: datetime
+    actor_kind: str
+    actor_id: str
+    action: str
+    purpose: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonCoverage:
+    """Everything a verified citizen learns about themselves in one lookup."""
+
+    person: PersonRecord
+    household: HouseholdRecord | None
+    programs: tuple[ProgramStatus, ...]
+    traces: tuple[EligibilityTrace, ...]
+    access_log: tuple[AccessEntry, ...]

@@ -1,0 +1,90 @@
+"""SQL aggregates for statistics: grouped counts, never rows about people."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+async def _run(session: AsyncSession, sql: str, params: dict[str, Any] | None = None) -> Any:
+    """Raw SQL on the session's connection (same transaction; no ORM deprecation warnings)."""
+    conn = await session.connection()
+    return await conn.execute(text(sql), params or {})
+
+
+async def latest_periods(session: AsyncSession) -> dict[str, str]:
+    """Each program's latest committed period (from the small batch table, not enrollments)."""
+    rows = await _run(
+        session,
+        (
+            "SELECT b.source, max(b.period) FROM load_batch b JOIN program p ON p.code = b.source "
+            "WHERE b.status = 'committed' GROUP BY b.source"
+        ),
+    )
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+async def program_names(session: AsyncSession) -> dict[str, str]:
+    rows = await _run(session, ("SELECT code, name FROM program ORDER BY code"))
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+async def count_users(
+    session: AsyncSession, *, digits: int, prefix: str, periods: dict[str, str]
+) -> dict[tuple[str, str], int]:
+    """{(area code, program): users} for each program at its period, areas of ``digits``."""
+    if not periods:
+        return {}
+    rows = await _run(
+        session,
+        (
+            """
+            SELECT left(e.ubigeo, :digits) AS area, e.program_code, count(*) AS n
+              FROM enrollment e
+              JOIN unnest(CAST(:programs AS text[]), CAST(:periods AS text[])) AS w(program, period)
+                ON w.program = e.program_code AND w.period = e.period
+             WHERE e.ubigeo LIKE :prefix
+             GROUP BY 1, 2
+            """
+        ),
+        {
+            "digits": digits,
+            "prefix": f"{prefix}%",
+            "programs": list(periods),
+            "periods": list(periods.values()),
+        },
+    )
+    return {(str(r.area), str(r.program_code)): int(r.n) for r in rows if r.area}
+
+
+async def count_flags(
+    session: AsyncSession, *, digits: int, prefix: str
+) -> dict[tuple[str, str], int]:
+    """{(area code, flag kind): open or confirmed flags}; dismissed ones are not findings."""
+    rows = await _run(
+        session,
+        (
+            """
+            SELECT left(ubigeo, :digits) AS area, kind, count(*) AS n
+              FROM flag
+             WHERE status IN ('open', 'confirmed') AND ubigeo LIKE :prefix
+             GROUP BY 1, 2
+            """
+        ),
+        {"digits": digits, "prefix": f"{prefix}%"},
+    )
+    return {(str(r.area), str(r.kind)): int(r.n) for r in rows if r.area}
+
+
+async def flag_programs(session: AsyncSession) -> set[str]:
+    """Programs any open flag is about (for choosing the suppression threshold)."""
+    rows = await _run(
+        session,
+        (
+            "SELECT DISTINCT program_code FROM flag "
+            "WHERE status IN ('open', 'confirmed') AND program_code IS NOT NULL"
+        ),
+    )
+    return {str(r[0]) for r in rows}
