@@ -193,8 +193,10 @@ def demo(
 
 def _register_subcommands() -> None:
     from rnu.ingest.commands import register
+    from rnu.staff.commands import register as register_staff
 
     register(app, database_url)
+    register_staff(app, database_url)
 
 
 _register_subcommands()

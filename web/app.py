@@ -16,9 +16,17 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 
 
+def _include_staff_pages(app: FastAPI) -> None:
+    from web.pages import analista, voluntarios
+
+    analista.install(app)
+    app.include_router(voluntarios.router)
+
+
 def create_app(settings: Settings | None = None, state: AppState | None = None) -> FastAPI:
     app = create_api_app(settings, state)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    _include_staff_pages(app)
     from web.pages import (
         consulta,
         datos_abiertos,
