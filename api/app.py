@@ -46,6 +46,15 @@ def _include_staff(app: FastAPI) -> None:
     app.include_router(analista.router)
 
 
+def _include_agency(app: FastAPI) -> None:
+    from api.graphql.schema import make_router
+    from api.rest import cargas, dci, verificaciones
+
+    app.include_router(make_router())
+    for agency_router in (dci, cargas, verificaciones):
+        app.include_router(agency_router.router)
+
+
 def create_app(settings: Settings | None = None, state: AppState | None = None) -> FastAPI:
     """Build the API; `state` lets tests hand in their own engine and Redis."""
     effective = state.settings if state is not None else (settings or get_settings())
@@ -79,9 +88,10 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     if state is not None:
         app.state.rnu = state
     errors.install(app)
-    _include_staff(app)
     observability.install(app)
     peak.install(app, effective.peak_cohorts)
+    _include_staff(app)
+    _include_agency(app)
     from api.rest import consulta, datos_abiertos, estadisticas, padrones, reportes
 
     for public_router in (consulta, padrones, reportes, estadisticas, datos_abiertos):

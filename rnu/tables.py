@@ -1,6 +1,13 @@
 """Every table, imported in one place so SQLModel.metadata is complete for Alembic."""
 
-from rnu.agency.models import ApiClient
+from rnu.agency.models import (
+    AgencyUpload,
+    ApiClient,
+    DciTransaction,
+    NotificationDelivery,
+    Subscription,
+    VerificationJob,
+)
 from rnu.audit.models import AuditEvent
 from rnu.batch.models import LoadBatch, QuarantinedRow
 from rnu.enrollment.models import Enrollment, RollRow
@@ -21,6 +28,11 @@ from rnu.staff.models import (
 from rnu.ubigeo.models import Ubigeo
 
 __all__ = [
+    "AgencyUpload",
+    "DciTransaction",
+    "NotificationDelivery",
+    "Subscription",
+    "VerificationJob",
     "ApiClient",
     "AuditEvent",
     "CitizenReport",

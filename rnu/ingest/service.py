@@ -91,9 +91,15 @@ async def load_file(
                 database_url, planned.path, rows, period=planned.period, progress=progress
             )
         if planned.sector == "deaths":
-            return await load_deaths(
+            result = await load_deaths(
                 database_url, planned.path, rows, period=planned.period, progress=progress
             )
+            if result.status == "committed":
+                # Subscribed programs hear of the deaths (DEATH_REGISTERED) through the job queue.
+                from rnu.agency.events import notify_deaths_loaded
+
+                await notify_deaths_loaded(database_url, result.batch_id)
+            return result
         spec = ProgramFile(program=loader.program, period=planned.period, unit=loader.unit)
         return await load_program(database_url, planned.path, rows, spec, progress=progress)
 

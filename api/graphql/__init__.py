@@ -1,0 +1,1 @@
+"""The agencies' GraphQL API (Strawberry) at /graphql."""

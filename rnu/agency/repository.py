@@ -1,0 +1,171 @@
+"""All SQL of agency clients, subscriptions, deliveries, uploads and bulk checks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import text, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from rnu.agency.models import (
+    AgencyUpload,
+    ApiClient,
+    DciTransaction,
+    NotificationDelivery,
+    Subscription,
+    VerificationJob,
+)
+
+
+async def get_by_prefix(session: AsyncSession, *, prefix: str) -> ApiClient | None:
+    result = await session.exec(select(ApiClient).where(col(ApiClient.key_prefix) == prefix))
+    return result.first()
+
+
+async def get_client(session: AsyncSession, *, client_id: int) -> ApiClient | None:
+    return await session.get(ApiClient, client_id)
+
+
+async def get_by_agency(session: AsyncSession, *, agency: str) -> ApiClient | None:
+    result = await session.exec(select(ApiClient).where(col(ApiClient.agency) == agency))
+    return result.first()
+
+
+async def list_clients(session: AsyncSession) -> list[ApiClient]:
+    result = await session.exec(select(ApiClient).order_by(col(ApiClient.id)))
+    return list(result.all())
+
+
+async def add(session: AsyncSession, obj: Any) -> None:
+    session.add(obj)
+    await session.flush()
+
+
+# ---------------------------------------------------------------------------------------------
+# Subscriptions and deliveries.
+
+
+async def list_subscriptions(
+    session: AsyncSession, *, client_id: int | None = None, event_type: str | None = None
+) -> list[Subscription]:
+    query = select(Subscription).where(col(Subscription.revoked_at).is_(None))
+    if client_id is not None:
+        query = query.where(col(Subscription.client_id) == client_id)
+    if event_type is not None:
+        query = query.where(col(Subscription.event_type) == event_type)
+    result = await session.exec(query.order_by(col(Subscription.id)))
+    return list(result.all())
+
+
+async def get_subscription(session: AsyncSession, *, subscription_id: int) -> Subscription | None:
+    return await session.get(Subscription, subscription_id)
+
+
+async def get_delivery(session: AsyncSession, *, delivery_id: int) -> NotificationDelivery | None:
+    return await session.get(NotificationDelivery, delivery_id)
+
+
+async def insert_deliveries(
+    session: AsyncSession, *, batch_id: int, rows: Sequence[tuple[int, str]]
+) -> list[int]:
+    """One pending delivery per (subscription, event id); a repeated batch inserts nothing."""
+    ids: list[int] = []
+    for subscription_id, event_id in rows:
+        result = await (await session.connection()).execute(
+            text(
+                "INSERT INTO notification_delivery (subscription_id, batch_id, event_id) "
+                "VALUES (:s, :b, :e) ON CONFLICT (subscription_id, batch_id) DO NOTHING "
+                "RETURNING id"
+            ),
+            {"s": subscription_id, "b": batch_id, "e": event_id},
+        )
+        new_id = result.scalar_one_or_none()
+        if new_id is not None:
+            ids.append(int(new_id))
+    return ids
+
+
+async def deaths_of_batch(
+    session: AsyncSession, *, batch_id: int, program_code: str | None
+) -> list[dict[str, Any]]:
+    """The batch's deaths of registry people (of one program's users when given)."""
+    program_filter = (
+        "AND EXISTS (SELECT 1 FROM enrollment e WHERE e.person_id = p.id "
+        "AND e.program_code = :program)"
+        if program_code
+        else ""
+    )
+    rows = await (await session.connection()).execute(
+        text(
+            f"""
+            SELECT d.dni, d.death_on, p.doc_type, p.pgh_key,
+                   (SELECT array_agg(DISTINCT e.program_code ORDER BY e.program_code)
+                      FROM enrollment e WHERE e.person_id = p.id) AS programs
+              FROM death_record d
+              JOIN person p ON p.doc_type IN ('DNI', 'CUI') AND p.doc_number = d.dni
+             WHERE d.batch_id = :batch {program_filter}
+             ORDER BY d.id
+            """
+        ),
+        {"batch": batch_id, "program": program_code},
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def set_delivery(session: AsyncSession, *, delivery_id: int, **values: Any) -> None:
+    await (await session.connection()).execute(
+        update(NotificationDelivery)
+        .where(col(NotificationDelivery.id) == delivery_id)
+        .values(**values)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Uploads, bulk checks, DCI transactions.
+
+
+async def get_upload(session: AsyncSession, *, upload_id: int) -> AgencyUpload | None:
+    return await session.get(AgencyUpload, upload_id)
+
+
+async def set_upload(session: AsyncSession, *, upload_id: int, **values: Any) -> None:
+    await (await session.connection()).execute(
+        update(AgencyUpload).where(col(AgencyUpload.id) == upload_id).values(**values)
+    )
+
+
+async def get_verification(session: AsyncSession, *, job_id: int) -> VerificationJob | None:
+    return await session.get(VerificationJob, job_id)
+
+
+async def get_transaction(
+    session: AsyncSession, *, client_id: int, transaction_id: str
+) -> DciTransaction | None:
+    result = await session.exec(
+        select(DciTransaction).where(
+            col(DciTransaction.client_id) == client_id,
+            col(DciTransaction.transaction_id) == transaction_id,
+        )
+    )
+    return result.first()
+
+
+async def upsert_transaction(session: AsyncSession, *, values: dict[str, Any]) -> None:
+    """Record (or overwrite, for a retried transaction id) what RNU answered."""
+    await (await session.connection()).execute(
+        text(
+            """
+            INSERT INTO dci_transaction (client_id, transaction_id, message_id, action, status,
+                                         reason_code, summary, upload_id)
+            VALUES (:client_id, :transaction_id, :message_id, :action, :status, :reason_code,
+                    CAST(:summary AS jsonb), :upload_id)
+            ON CONFLICT (client_id, transaction_id) DO UPDATE SET
+              message_id = EXCLUDED.message_id, action = EXCLUDED.action,
+              status = EXCLUDED.status, reason_code = EXCLUDED.reason_code,
+              summary = EXCLUDED.summary, upload_id = EXCLUDED.upload_id
+            """
+        ),
+        values,
+    )

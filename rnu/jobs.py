@@ -1,0 +1,155 @@
+"""Background jobs on PostgreSQL (procrastinate): sector uploads and death notifications.
+
+Why procrastinate: the jobs live in the system of record, so they survive a Redis outage, and
+they are enqueued by an INSERT in the *same transaction* as the rows they follow (an upload
+row, a delivery row): a rolled-back request leaves no orphan job, and a committed one always
+has its job. ``defer`` does exactly that through procrastinate's own SQL function.
+
+Tasks are thin: each calls a use case of ``rnu.agency`` with the worker's database URL.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import procrastinate
+from procrastinate.retry import BaseRetryStrategy, RetryDecision
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from rnu.embedded import plain_url
+
+log = logging.getLogger("rnu.jobs")
+
+QUEUE = "rnu"
+TASK_UPLOAD = "rnu:load_upload"
+TASK_DELIVER = "rnu:deliver_notification"
+DELIVERY_ATTEMPTS = 8
+
+
+@dataclass
+class WorkerConfig:
+    """What tasks need from the process running them (set by ``run_worker``)."""
+
+    database_url: str = ""
+    secret: bytes = b""
+    retry_base_s: float = 30.0  # 30 s, 1 min, 2 min, … capped at an hour
+    allow_plain_http: bool = False
+
+
+config = WorkerConfig()
+blueprint = procrastinate.Blueprint()
+
+
+class Backoff(BaseRetryStrategy):
+    """Exponential backoff whose base the worker sets (seconds in production, ms in tests)."""
+
+    def __init__(self, max_attempts: int) -> None:
+        self.max_attempts = max_attempts
+
+    def get_retry_decision(
+        self, *, exception: BaseException, job: procrastinate.jobs.Job
+    ) -> RetryDecision | None:
+        if job.attempts + 1 >= self.max_attempts:
+            return None
+        wait = min(config.retry_base_s * 2**job.attempts, 3600.0)
+        return RetryDecision(retry_in={"milliseconds": int(wait * 1000)})
+
+
+@blueprint.task(name="load_upload", queue=QUEUE, pass_context=True)
+async def load_upload(context: procrastinate.JobContext, upload_id: int) -> None:
+    """Run an agency's uploaded roll through the same pipeline as `rnu load`."""
+    from rnu.agency import uploads
+
+    await uploads.run(config.database_url, upload_id)
+
+
+@blueprint.task(
+    name="deliver_notification",
+    queue=QUEUE,
+    pass_context=True,
+    retry=Backoff(DELIVERY_ATTEMPTS),
+)
+async def deliver_notification(context: procrastinate.JobContext, delivery_id: int) -> None:
+    """POST one event to a subscriber; raising makes procrastinate retry with backoff."""
+    from rnu.agency import events
+
+    attempt = (context.job.attempts if context.job else 0) + 1
+    await events.deliver(
+        config.database_url,
+        delivery_id,
+        secret=config.secret,
+        is_last_attempt=attempt >= DELIVERY_ATTEMPTS,
+    )
+
+
+def make_app(database_url: str) -> procrastinate.App:
+    app = procrastinate.App(
+        connector=procrastinate.PsycopgConnector(conninfo=plain_url(database_url))
+    )
+    app.add_tasks_from(blueprint, namespace="rnu")
+    return app
+
+
+async def defer(
+    session: AsyncSession,
+    task_name: str,
+    args: dict[str, Any],
+    *,
+    delay: timedelta | None = None,
+) -> int:
+    """Enqueue a job inside the caller's transaction; it exists only if that commits."""
+    result = await (await session.connection()).execute(
+        text(
+            """
+            SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(
+                :queue, :task, 0, NULL, NULL, CAST(:args AS jsonb),
+                CASE WHEN CAST(:delay_s AS double precision) IS NULL THEN NULL
+                     ELSE now() + make_interval(secs => CAST(:delay_s AS double precision)) END
+            )::procrastinate_job_to_defer_v1]))
+            """
+        ),
+        {
+            "queue": QUEUE,
+            "task": task_name,
+            "args": json.dumps(args),
+            "delay_s": delay.total_seconds() if delay else None,
+        },
+    )
+    return int(result.scalar_one())
+
+
+async def run_worker(
+    database_url: str,
+    *,
+    wait: bool = True,
+    concurrency: int = 2,
+    secret: bytes | None = None,
+    retry_base_s: float | None = None,
+    allow_plain_http: bool | None = None,
+) -> None:
+    """Run jobs until stopped (``wait=False``: only the jobs due now, then return)."""
+    from rnu.config import get_settings
+
+    settings = get_settings()
+    config.database_url = database_url
+    config.secret = secret or settings.secret_key.get_secret_value().encode()
+    if retry_base_s is not None:
+        config.retry_base_s = retry_base_s
+    config.allow_plain_http = (
+        allow_plain_http if allow_plain_http is not None else settings.environment != "production"
+    )
+    app = make_app(database_url)
+    async with app.open_async():
+        await app.run_worker_async(
+            queues=[QUEUE],
+            wait=wait,
+            concurrency=concurrency,
+            install_signal_handlers=wait,
+            listen_notify=wait,
+            delete_jobs="never",
+        )
