@@ -338,18 +338,25 @@ async def decide(
 
 
 async def _rerun_checks(session: AsyncSession, *, program_code: str, period: str) -> bool:
-    """Re-run the integrity checks of one program and period, when integrity offers it.
+    """Re-run the integrity checks of one program and period inside this transaction.
 
-    Looked up at call time: the integrity package is built alongside this one, and a
-    decision must still apply when its incremental entry point is not there.
+    ``rnu.integrity`` works on a raw asyncpg connection: it gets the session's own, so the
+    decision and the flags it changes commit together. Its transaction block nests as a
+    savepoint; a failing check is logged and leaves the decision applied (the next full
+    ``rnu check`` catches up), rather than refusing the analyst's decision.
     """
     try:
         module = importlib.import_module("rnu.integrity.service")
     except ImportError:
         return False
-    run = getattr(module, "check_program_period_in_session", None)
+    run = getattr(module, "check_program_period", None)
     if run is None or not inspect.iscoroutinefunction(run):
-        log.info("integrity re-run after review skipped: no session entry point")
         return False
-    await run(session, program_code=program_code, period=period)
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    try:
+        await run(raw.driver_connection, program_code, period)
+    except Exception:  # the checks' failure must not undo the decision
+        log.exception("integrity re-run after a review decision failed")
+        return False
     return True

@@ -378,6 +378,7 @@ class TestMatchReview:
             headers={"X-CSRF-Token": csrf},
         )
         assert response.status_code == 200, response.text
+        assert response.json()["controles_reejecutados"] is True  # integrity re-ran
         await session.refresh(row)
         await session.refresh(item)
         assert row.outcome == "linked"

@@ -1,0 +1,114 @@
+"""Accounts and sessions: validation, lockout, expiry, revocation, evidence sniffing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from rnu.base import utcnow
+from rnu.errors import Conflict, InvalidInput
+from rnu.hashing import dni_hmac
+from rnu.staff import service
+from rnu.staff.volunteer import sniff_media_type
+from tests.factories import STAFF_PASSWORD, create_staff_user
+
+
+class TestCreateUser:
+    @pytest.mark.parametrize(
+        ("fields", "message"),
+        [
+            ({"username": "A b", "role": "analyst"}, "username"),
+            ({"username": "ana", "role": "jefe"}, "role"),
+            ({"username": "ana", "role": "analyst", "password": "corta"}, "password"),
+            ({"username": "vol", "role": "volunteer", "districts": ["150101"]}, "organisation"),
+            ({"username": "vol", "role": "volunteer", "organisation": "X"}, "district"),
+            (
+                {
+                    "username": "vol",
+                    "role": "volunteer",
+                    "organisation": "X",
+                    "districts": ["999999"],
+                },
+                "unknown district",
+            ),
+        ],
+    )
+    async def test_refused(self, session: AsyncSession, fields: dict, message: str) -> None:
+        values = {"password": STAFF_PASSWORD, **fields}
+        with pytest.raises(InvalidInput, match=message):
+            await service.create_user(session, **values)
+
+    async def test_duplicate(self, session: AsyncSession) -> None:
+        user = await create_staff_user(session)
+        with pytest.raises(Conflict):
+            await create_staff_user(session, username=user.username)
+
+    async def test_password_is_hashed(self, session: AsyncSession) -> None:
+        user = await create_staff_user(session)
+        assert user.password_hash.startswith("$argon2id$")
+        assert STAFF_PASSWORD not in user.password_hash
+
+
+class TestSessions:
+    async def test_idle_and_revoked_sessions_die(self, session: AsyncSession) -> None:
+        user = await create_staff_user(session)
+        now = utcnow()
+        new = await service.open_session(session, user=user, now=now)
+        assert await service.resolve_session(session, token=new.token, now=now) is not None
+        later = now + service.SESSION_IDLE + timedelta(seconds=1)
+        assert await service.resolve_session(session, token=new.token, now=later) is None
+        fresh = await service.open_session(session, user=user)
+        await service.close_session(session, token=fresh.token)
+        assert await service.resolve_session(session, token=fresh.token) is None
+        assert await service.resolve_session(session, token="made-up") is None
+
+    async def test_disabling_ends_sessions(self, session: AsyncSession) -> None:
+        user = await create_staff_user(session)
+        new = await service.open_session(session, user=user)
+        await service.set_active(session, username=user.username, is_active=False)
+        assert await service.resolve_session(session, token=new.token) is None
+        assert (
+            await service.authenticate(session, username=user.username, password=STAFF_PASSWORD)
+            is None
+        )
+
+    async def test_lockout_expires(self, session: AsyncSession) -> None:
+        user = await create_staff_user(session)
+        now = utcnow()
+        for _ in range(service.MAX_FAILED_LOGINS):
+            await service.authenticate(session, username=user.username, password="x" * 12, now=now)
+        ok = await service.authenticate(
+            session, username=user.username, password=STAFF_PASSWORD, now=now
+        )
+        assert ok is None
+        after = now + service.LOCKOUT + timedelta(seconds=1)
+        assert (
+            await service.authenticate(
+                session, username=user.username, password=STAFF_PASSWORD, now=after
+            )
+            is not None
+        )
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "image/jpeg"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "image/png"),
+        (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "image/webp"),
+        (b"%PDF-1.7\n", "application/pdf"),
+        (b"<html>", None),
+        (b"MZ\x90\x00", None),
+        (b"GIF89a", None),
+    ],
+)
+def test_sniff(head: bytes, expected: str | None) -> None:
+    assert sniff_media_type(head) == expected
+
+
+def test_hmac_is_privacys() -> None:
+    from privacy.masking import dni_hmac as privacy_hmac
+
+    assert dni_hmac(b"k", "01234567") == privacy_hmac(b"k", "01234567")
