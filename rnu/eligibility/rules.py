@@ -28,6 +28,7 @@ class Rule:
     one_per_household: bool = False
     household_needs_member_under: int | None = None
     requires_severe_disability: bool = False
+    forbidden_lists: tuple[str, ...] = ()  # outside lists (`rnu crosscheck --kind`) it breaks
 
     def in_force(self, period: str) -> bool:
         """Periods compare as strings because they are zero-padded YYYY-MM."""
@@ -74,6 +75,7 @@ def _rule(code: str, raw: dict[str, Any]) -> Rule:
         one_per_household=bool(raw.get("one_per_household", False)),
         household_needs_member_under=raw.get("household_needs_member_under"),
         requires_severe_disability=bool(raw.get("requires_severe_disability", False)),
+        forbidden_lists=tuple(raw.get("forbidden_lists", ())),
     )
 
 

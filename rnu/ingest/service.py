@@ -6,12 +6,15 @@ importing the `loaders` package that sits above it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 from typing import Any, cast
+
+import asyncpg
 
 from rnu.errors import InvalidInput
 from rnu.ingest.batch import BatchResult, Progress
@@ -21,6 +24,8 @@ from rnu.ingest.program import ProgramFile, load_program
 
 # PGH first (everything links to it), then deaths (they mark people), then the programs.
 ORDER = ("pgh", "deaths")
+
+log = logging.getLogger(__name__)
 
 
 def loader_registry() -> ModuleType:
@@ -94,14 +99,30 @@ async def load_file(
             result = await load_deaths(
                 database_url, planned.path, rows, period=planned.period, progress=progress
             )
-            if result.status == "committed":
-                # Subscribed programs hear of the deaths (DEATH_REGISTERED) through the job queue.
-                from rnu.agency.events import notify_deaths_loaded
+        else:
+            spec = ProgramFile(program=loader.program, period=planned.period, unit=loader.unit)
+            result = await load_program(database_url, planned.path, rows, spec, progress=progress)
+    if result.status == "committed":
+        await _check_after(database_url, result.batch_id)
+        if planned.sector == "deaths":
+            # Subscribed programs hear of the deaths (DEATH_REGISTERED) through the job queue.
+            from rnu.agency.events import notify_deaths_loaded
 
-                await notify_deaths_loaded(database_url, result.batch_id)
-            return result
-        spec = ProgramFile(program=loader.program, period=planned.period, unit=loader.unit)
-        return await load_program(database_url, planned.path, rows, spec, progress=progress)
+            await notify_deaths_loaded(database_url, result.batch_id)
+    return result
+
+
+async def _check_after(database_url: str, batch_id: int) -> None:
+    """Run the integrity checks the batch calls for; the batch stays loaded if they fail.
+
+    A failure is logged (no personal data) and `rnu check --all` repairs it later.
+    """
+    from rnu.integrity.service import check_batch
+
+    try:
+        await check_batch(database_url, batch_id)
+    except (asyncpg.PostgresError, OSError, LookupError, ValueError):
+        log.exception("integrity checks after batch %s failed", batch_id)
 
 
 def count_lines_estimate(path: Path) -> int | None:

@@ -1,0 +1,198 @@
+"""The Spanish wording of eligibility traces and flag kinds: one place for CLI, API and web.
+
+Sentences are plain and respectful (es-PE) because analysts read them and, masked, so do
+citizens. They never contain a DNI or a name: only the facts of the rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+from rnu.eligibility.evaluate import RuleCheck, Trace
+from rnu.eligibility.rules import load_programs
+
+CSE_NAMES = {"PE": "pobre extremo", "P": "pobre", "NP": "no pobre"}
+
+STATUS = {True: "Cumple", False: "No cumple", None: "No se puede verificar"}
+
+KIND_LABELS = {
+    "not_in_pgh": "No figura en el Padrón General de Hogares",
+    "cse_missing": "Hogar sin clasificación socioeconómica",
+    "cse_not_qualifying": "Clasificación socioeconómica que no califica",
+    "cse_expired": "Clasificación socioeconómica no vigente",
+    "age_out_of_range": "Edad fuera del rango del programa",
+    "deceased": "Persona fallecida antes del periodo",
+    "incompatible_programs": "Programas incompatibles en el mismo periodo",
+    "household_twice": "Hogar con más de un titular en el programa",
+    "duplicate_in_program": "Persona registrada dos veces en el mismo padrón",
+    "pgh_duplicate": "Posible persona duplicada en el PGH",
+}
+
+
+def kind_label(kind: str) -> str:
+    """A flag kind in Spanish; kinds of outside lists read as 'Figura en la lista …'."""
+    return KIND_LABELS.get(kind, f"Figura en la lista externa «{kind}»")
+
+
+def fecha(value: str | date | None) -> str:
+    """An ISO date as DD/MM/YYYY, the way people in Peru write it."""
+    if value is None:
+        return "—"
+    day = value if isinstance(value, date) else date.fromisoformat(value)
+    return day.strftime("%d/%m/%Y")
+
+
+def cse_required(codes: list[str]) -> str:
+    """['PE', 'P'] -> 'pobre extremo o pobre'."""
+    names = [CSE_NAMES.get(c, c) for c in codes]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " o " + names[-1]
+
+
+def program_name(code: str) -> str:
+    program = load_programs().get(code)
+    return program.name if program else code
+
+
+def _window(f: Mapping[str, Any]) -> str:
+    if f.get("valid_to") and f.get("valid_from"):
+        return f", vigente del {fecha(f['valid_from'])} al {fecha(f['valid_to'])}"
+    if f.get("valid_to"):
+        return f", vigente hasta {fecha(f['valid_to'])}"
+    return ""
+
+
+def _cse(p: str, c: RuleCheck) -> str:
+    f = c.facts
+    if c.code == "cse_not_required":
+        return f"{p} no exige clasificación socioeconómica (CSE)."
+    need = f"{p} requiere CSE {cse_required(f['required'])}"
+    if c.code == "cse_unknown":
+        return f"{need}; no se puede verificar porque la persona no figura en el PGH."
+    if c.code == "cse_missing":
+        return f"{need}; su hogar no tiene CSE (nunca fue evaluado)."
+    has = f"su hogar tiene CSE {CSE_NAMES.get(f['cse'], f['cse'])}"
+    if c.code == "cse_not_qualifying":
+        return f"{need}; {has}{_window(f)}."
+    if c.code == "cse_expired":
+        return f"{need} vigente al {fecha(f['as_of'])}; {has}{_window(f)}."
+    if not f.get("must_be_valid"):
+        return f"{need} (en este periodo no se exige que esté vigente); {has}{_window(f)}."
+    return f"{need}; {has}{_window(f)}."
+
+
+def _limits(f: Mapping[str, Any]) -> str:
+    parts = []
+    if f.get("min_age_years") is not None:
+        parts.append(f"tener {f['min_age_years']} años o más")
+    if f.get("max_age_years") is not None:
+        parts.append(f"tener menos de {f['max_age_years']} años")
+    if f.get("max_age_months") is not None:
+        parts.append(f"tener menos de {f['max_age_months']} meses")
+    return " y ".join(parts)
+
+
+def _age(p: str, c: RuleCheck) -> str:
+    f = c.facts
+    need = f"{p} requiere {_limits(f)}"
+    if c.code == "age_unknown":
+        return f"{need}; no se conoce su fecha de nacimiento."
+    if f.get("max_age_months") is not None:
+        age = f"{f['age_months']} meses"
+    else:
+        age = f"{f['age_years']} años"
+    return f"{need}; al {fecha(f['as_of'])} tenía {age}."
+
+
+def _member(p: str, c: RuleCheck) -> str:
+    f = c.facts
+    need = f"{p} requiere que en el hogar viva alguien menor de {f['under']} años"
+    if c.code == "household_unknown":
+        return f"{need}; no se puede verificar porque la persona no figura en el PGH."
+    if c.code == "member_ok":
+        return f"{need}; el menor del hogar tenía {f['youngest_age']} años al {fecha(f['as_of'])}."
+    return f"{need}; al {fecha(f['as_of'])} no había nadie menor de {f['under']} años en su hogar."
+
+
+def _alive(p: str, c: RuleCheck) -> str:
+    f = c.facts
+    if c.code == "alive":
+        return "RENIEC no registra su fallecimiento."
+    death = fecha(f["death_on"])
+    if c.code == "deceased":
+        return (
+            f"RENIEC registra su fallecimiento el {death}, antes del inicio del periodo "
+            f"({fecha(f['as_of'])}); {p} no debió incluirla."
+        )
+    if c.code == "died_during_period":
+        return f"RENIEC registra su fallecimiento el {death}, durante el periodo; le correspondía."
+    return f"RENIEC registra su fallecimiento el {death}, después del periodo."
+
+
+def _incompatible(p: str, c: RuleCheck) -> str:
+    f = c.facts
+    names = " ni ".join(program_name(x) for x in f["incompatible_with"])
+    if c.code == "compatible":
+        return f"{p} no puede recibirse junto con {names}; en este periodo no recibe {names}."
+    also = ", ".join(program_name(x) for x in f["also_in"])
+    return f"{p} no puede recibirse junto con {names}; en este periodo también recibe {also}."
+
+
+def _household(p: str, c: RuleCheck) -> str:
+    n = c.facts["titulars"]
+    need = f"{p} se entrega a un solo titular por hogar"
+    if c.code == "household_unknown":
+        return f"{need}; no se puede verificar porque la persona no figura en el PGH."
+    if c.code == "one_titular":
+        return f"{need}; su hogar tiene un solo titular en este periodo."
+    return f"{need}; su hogar figura con {n} titulares en este periodo."
+
+
+def _in_pgh(p: str, c: RuleCheck) -> str:
+    if c.passed:
+        return "Figura en el Padrón General de Hogares (PGH)."
+    return f"{p} se verifica con el Padrón General de Hogares (PGH); esta persona no figura en él."
+
+
+def _disability(p: str, c: RuleCheck) -> str:
+    if c.passed:
+        return f"{p} requiere discapacidad severa; el padrón indica un certificado CONADIS."
+    return (
+        f"{p} requiere discapacidad severa; el PGH no registra discapacidad, "
+        "por eso no se puede verificar aquí."
+    )
+
+
+_BY_RULE: dict[str, Callable[[str, RuleCheck], str]] = {
+    "in_pgh": _in_pgh,
+    "cse": _cse,
+    "age": _age,
+    "household_member": _member,
+    "alive": _alive,
+    "incompatible": _incompatible,
+    "one_per_household": _household,
+    "disability": _disability,
+}
+
+
+def sentence(program_code: str, check: RuleCheck) -> str:
+    """One check as one Spanish sentence."""
+    return _BY_RULE[check.rule](program_name(program_code), check)
+
+
+def explain_lines(trace: Trace) -> list[tuple[str, str]]:
+    """(status, sentence) for every check of a trace, in order."""
+    return [(STATUS[c.passed], sentence(trace.program, c)) for c in trace.checks]
+
+
+def verdict(trace: Trace) -> str:
+    """The trace's conclusion in one sentence."""
+    name = program_name(trace.program)
+    when = f"el periodo {trace.period}"
+    if trace.eligible is True:
+        return f"Cumple todas las reglas de {name} para {when}."
+    if trace.eligible is None:
+        return f"No incumple ninguna regla de {name} para {when}, pero alguna no se pudo verificar."
+    broken = ", ".join(kind_label(k).lower() for k in trace.kinds)
+    return f"No cumple las reglas de {name} para {when}: {broken}."

@@ -1,0 +1,1 @@
+"""Integrity checks: filtración, duplicates and outside lists, written as explained flags."""

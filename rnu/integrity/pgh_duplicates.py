@@ -1,0 +1,105 @@
+"""PGH duplicates: two PGH person records that are probably one person (fuzzy self-dedupe).
+
+The PGH is matched against itself with the matching engine (blocked, Fellegi–Sunter weights,
+model fitted on the PGH itself); every linked pair becomes one `pgh_duplicate` flag whose
+evidence is the match explanation (weight and field agreements).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import asyncpg
+
+from rnu.db import connect_raw
+from rnu.integrity.repository import write_flags
+from rnu.integrity.service import CheckResult
+from rnu.matching.lists import link_lists
+from rnu.matching.records import PersonRecord
+
+KIND = "pgh_duplicate"
+
+
+async def _pgh_records(
+    conn: asyncpg.Connection,
+) -> tuple[list[PersonRecord], dict[str, tuple[int, str | None]]]:
+    records: list[PersonRecord] = []
+    ids: dict[str, tuple[int, str | None]] = {}
+    async with conn.transaction():
+        cursor = conn.cursor(
+            """
+            SELECT id, pgh_key, doc_type, doc_number, nombres, apellido_paterno,
+                   apellido_materno, birth_on, sex, ubigeo
+            FROM person WHERE in_pgh ORDER BY id
+            """,
+            prefetch=20_000,
+        )
+        async for r in cursor:
+            ids[r[1]] = (r[0], r[9])
+            records.append(
+                PersonRecord(
+                    key=r[1],
+                    doc_type=r[2],
+                    doc_number=r[3],
+                    doc_trusted=True,
+                    nombres=r[4],
+                    apellido_paterno=r[5],
+                    apellido_materno=r[6],
+                    birth_date=r[7],
+                    sex=r[8],
+                    ubigeo=r[9],
+                )
+            )
+    return records, ids
+
+
+async def check_pgh_duplicates(database_url: str, *, include_review: bool = False) -> CheckResult:
+    """Flag every pair of PGH people the engine links (and review pairs when asked)."""
+    started = time.perf_counter()
+    result = CheckResult(None, None)
+    conn = await connect_raw(database_url)
+    try:
+        records, ids = await _pgh_records(conn)
+        staged = []
+        if len(records) > 1:
+            for pair in link_lists(records, None):
+                if pair.outcome != "linked" and not include_review:
+                    continue
+                a, b = sorted((pair.left_id, pair.right_id))
+                facts = {
+                    "keys": [a, b],
+                    "outcome": pair.outcome,
+                    "weight": round(pair.weight, 1),
+                    "agreements": pair.agreements,
+                }
+                evidence = {"rule": KIND, "code": KIND, "facts": facts}
+                severity = "medium" if pair.outcome == "linked" else "low"
+                staged.append(
+                    (
+                        KIND,
+                        severity,
+                        f"pgh:{a}|{b}",
+                        ids[a][0],
+                        None,
+                        None,
+                        ids[a][1],
+                        json.dumps(evidence),
+                    )
+                )
+        async with conn.transaction():
+            from rnu.integrity import checks
+
+            await conn.execute(checks.CREATE_FLAG_STAGING)
+            if staged:
+                await conn.executemany(
+                    "INSERT INTO chk_flag VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)", staged
+                )
+            result.found = {KIND: len(staged)} if staged else {}
+            result.inserted, result.updated, result.resolved = await write_flags(
+                conn, program=None, period=None, kinds=[KIND]
+            )
+    finally:
+        await conn.close()
+    result.seconds = time.perf_counter() - started
+    return result
