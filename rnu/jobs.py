@@ -87,11 +87,18 @@ async def deliver_notification(context: procrastinate.JobContext, delivery_id: i
     )
 
 
+_apps: dict[str, procrastinate.App] = {}
+
+
 def make_app(database_url: str) -> procrastinate.App:
-    app = procrastinate.App(
-        connector=procrastinate.PsycopgConnector(conninfo=plain_url(database_url))
-    )
-    app.add_tasks_from(blueprint, namespace="rnu")
+    """The procrastinate app for a database (one per URL: adding the tasks twice renames them)."""
+    app = _apps.get(database_url)
+    if app is None:
+        app = procrastinate.App(
+            connector=procrastinate.PsycopgConnector(conninfo=plain_url(database_url))
+        )
+        app.add_tasks_from(blueprint, namespace="rnu")
+        _apps[database_url] = app
     return app
 
 

@@ -57,3 +57,32 @@ class SqlCounter:
     @property
     def count(self) -> int:
         return len(self.statements)
+
+
+async def committed_agency(state: AppState, *scopes: str, purpose: str = "pago") -> dict[str, str]:
+    """An agency committed for real (the job worker reads through its own connections)."""
+    from rnu.db import session_scope
+
+    async with session_scope(state.sessionmaker) as session:
+        _, key = await create_api_client(session, scopes=scopes)
+    return {"Authorization": f"Bearer {key}", "X-Purpose": purpose}
+
+
+async def run_jobs(state: AppState, *, until: Any = None, rounds: int = 20) -> None:
+    """Run the job worker on what is due, again until ``until()`` holds (retries are delayed)."""
+    import asyncio
+
+    from rnu import jobs
+
+    for _ in range(rounds):
+        await jobs.run_worker(
+            state.endpoints.database_url,
+            wait=False,
+            concurrency=1,
+            secret=state.settings.secret_key.get_secret_value().encode(),
+            retry_base_s=0.05,
+            allow_plain_http=True,
+        )
+        if until is None or await until():
+            return
+        await asyncio.sleep(0.15)
