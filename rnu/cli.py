@@ -194,11 +194,13 @@ def demo(
 def _register_subcommands() -> None:
     from rnu.agency.commands import register as register_agencies
     from rnu.ingest.commands import register
+    from rnu.integrity.commands import register as register_integrity
     from rnu.staff.commands import register as register_staff
 
     register(app, database_url)
     register_agencies(app, database_url)
     register_staff(app, database_url)
+    register_integrity(app, database_url)
 
 
 _register_subcommands()

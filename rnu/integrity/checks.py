@@ -37,8 +37,10 @@ class Statement:
     kinds: frozenset[str]
 
 
+DROP_STAGING = "DROP TABLE IF EXISTS chk_flag, chk_enr"
+
 CREATE_FLAG_STAGING = """
-CREATE TEMP TABLE IF NOT EXISTS chk_flag (
+CREATE TEMP TABLE chk_flag (
   kind text, severity text, subject_key text, person_id bigint, household_id bigint,
   roll_row_id bigint, ubigeo text, evidence jsonb
 ) ON COMMIT DROP

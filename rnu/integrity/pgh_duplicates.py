@@ -90,6 +90,7 @@ async def check_pgh_duplicates(database_url: str, *, include_review: bool = Fals
         async with conn.transaction():
             from rnu.integrity import checks
 
+            await conn.execute(checks.DROP_STAGING)
             await conn.execute(checks.CREATE_FLAG_STAGING)
             if staged:
                 await conn.executemany(

@@ -67,6 +67,9 @@ async def check_program_period(
         s for s in checks.rule_statements(program, rule, period, first) if s.kinds & kinds
     ]
     async with conn.transaction():
+        # Dropped explicitly as well: a caller's outer transaction (a review decision) may
+        # run several checks before its commit would drop them.
+        await conn.execute(checks.DROP_STAGING)
         await conn.execute(checks.CREATE_FLAG_STAGING)
         await conn.execute(checks.CREATE_ENROLLMENT_FACTS, program_code, period)
         if "duplicate_in_program" in kinds:
@@ -83,6 +86,7 @@ async def check_program_period(
         result.inserted, result.updated, result.resolved = await write_flags(
             conn, program=program_code, period=period, kinds=judged
         )
+        await conn.execute(checks.DROP_STAGING)
     result.seconds = time.perf_counter() - started
     return result
 

@@ -1,0 +1,218 @@
+"""`rnu check`, `rnu explain`, `rnu flags export`, `rnu crosscheck`, `rnu match`."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from rnu.errors import InvalidInput
+from rnu.integrity.service import CheckResult
+
+console = Console(stderr=True)
+out = Console()
+
+
+def print_results(results: list[CheckResult], *, title: str) -> None:
+    table = Table(title=title)
+    for column in ("program", "period", "findings", "new", "changed", "resolved", "seconds"):
+        table.add_column(column, justify="right" if column != "findings" else "left")
+    for r in results:
+        findings = ", ".join(f"{k} {v:,}" for k, v in sorted(r.found.items())) or r.note or "—"
+        table.add_row(
+            r.program or "(registry)",
+            r.period or "",
+            findings,
+            f"{r.inserted:,}",
+            f"{r.updated:,}",
+            f"{r.resolved:,}",
+            f"{r.seconds:.2f}",
+        )
+    out.print(table)
+
+
+def mask(number: str) -> str:
+    """Keep the last three digits, as the privacy masks do: a console may be logged."""
+    return "*" * max(len(number) - 3, 0) + number[-3:]
+
+
+async def _explain(database_url: str, dni: str, program: str, period: str) -> None:
+    from rnu.db import make_engine, make_sessionmaker
+    from rnu.eligibility import repository
+    from rnu.eligibility import service as eligibility_service
+    from rnu.eligibility.wording import explain_lines, program_name, verdict
+
+    engine = make_engine(database_url, pool_size=1, role="cli-explain")
+    try:
+        async with make_sessionmaker(engine)() as session:
+            person_id = await repository.find_person_by_document(session, number=dni)
+            trace = await eligibility_service.explain(
+                session, person_id=person_id, program_code=program, period=period
+            )
+    finally:
+        await engine.dispose()
+    table = Table(
+        title=f"{program_name(trace.program)} — DNI {mask(dni)} — periodo {period} "
+        f"(reglas vigentes desde {trace.rule_version}, evaluadas al {trace.as_of:%d/%m/%Y})"
+    )
+    table.add_column("Resultado")
+    table.add_column("Regla y hechos")
+    for status, text in explain_lines(trace):
+        table.add_row(status, text)
+    out.print(table)
+    out.print(verdict(trace))
+
+
+def register(app: typer.Typer, database_url: Any) -> None:
+    """Add the integrity commands to the main CLI (`database_url` resolves the server)."""
+
+    @app.command()
+    def check(
+        all_: Annotated[
+            bool, typer.Option("--all", help="Every loaded program period, and the PGH.")
+        ] = False,
+        batch: Annotated[
+            int | None, typer.Option(help="Only what this batch calls for (see `rnu batches`).")
+        ] = None,
+        program: Annotated[str | None, typer.Option(help="One program, with --period.")] = None,
+        period: Annotated[str | None, typer.Option(help="YYYY-MM (or YYYY for Beca 18).")] = None,
+        pgh_duplicates: Annotated[
+            bool, typer.Option(help="With --all, also look for duplicates inside the PGH.")
+        ] = True,
+    ) -> None:
+        """Run the integrity checks and write flags (idempotent: rerun at will).
+
+        Examples: `rnu check --all`, `rnu check --batch 12`,
+        `rnu check --program PENSION65 --period 2026-10`.
+        """
+        from rnu.integrity import service
+
+        url = database_url()
+        started = time.perf_counter()
+        if all_:
+            results = asyncio.run(service.check_all(url, pgh_duplicates=pgh_duplicates))
+        elif batch is not None:
+            results = asyncio.run(service.check_batch(url, batch))
+        elif program and period:
+
+            async def one() -> list[CheckResult]:
+                from rnu.db import connect_raw
+
+                conn = await connect_raw(url)
+                try:
+                    return [await service.check_program_period(conn, program.upper(), period)]
+                finally:
+                    await conn.close()
+
+            results = asyncio.run(one())
+        else:
+            raise InvalidInput("say what to check: --all, --batch ID, or --program and --period")
+        print_results(results, title="Integrity checks")
+        console.print(f"Done in {time.perf_counter() - started:.1f} s.")
+
+    @app.command()
+    def explain(
+        dni: Annotated[str, typer.Argument(help="The person's DNI (or CUI).")],
+        program: Annotated[str, typer.Argument(help="Program code, e.g. PENSION65.")],
+        period: Annotated[str, typer.Argument(help="YYYY-MM (or YYYY for Beca 18).")],
+    ) -> None:
+        """Every rule of a program for one person and period, with the facts, in Spanish.
+
+        Example: `rnu explain 01234567 PENSION65 2026-10`
+        """
+        asyncio.run(_explain(database_url(), dni.strip(), program.upper(), period))
+
+    flags_app = typer.Typer(help="Integrity flags. Example: `rnu flags export --out f.csv`.")
+    app.add_typer(flags_app, name="flags")
+
+    @flags_app.command("export")
+    def flags_export(
+        out_file: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    ) -> None:
+        """Every open flag as `kind,program,period,person_key,file,row_number,status`.
+
+        Example: `rnu flags export --out flags.csv`
+        """
+        from rnu.integrity.export import export_flags
+
+        n = asyncio.run(export_flags(database_url(), out_file))
+        console.print(f"{n:,} open flags written to {out_file}.")
+
+    @app.command()
+    def crosscheck(
+        list_file: Annotated[Path, typer.Argument(help="The outside list (any layout).")],
+        map_file: Annotated[Path, typer.Option("--map", help="Its mapping (TOML).")],
+        kind: Annotated[str, typer.Option(help="Flag kind, e.g. prisoner or pensioner.")],
+        period: Annotated[
+            list[str] | None, typer.Option(help="Only these periods (repeatable).")
+        ] = None,
+    ) -> None:
+        """Match an outside list against the registry and flag the programs it may not receive.
+
+        Which programs a kind excludes is data: `forbidden_lists` in rules.toml.
+        Example: `rnu crosscheck inpe.csv --map loaders/mappings/example_inpe.toml --kind prisoner`
+        """
+        from rnu.integrity.lists import check_kind, crosscheck, read_list
+
+        check_kind(kind)
+        rows, rejected = read_list(list_file, map_file)
+        result = asyncio.run(
+            crosscheck(
+                database_url(),
+                rows,
+                kind=kind,
+                list_name=list_file.name,
+                rejected=rejected,
+                periods=period,
+            )
+        )
+        table = Table(title=f"Cross-check {list_file.name} ({kind})")
+        table.add_column("program")
+        table.add_column("period")
+        table.add_column("flags", justify="right")
+        for (code, per), n in sorted(result.flags.items()):
+            table.add_row(code, per, f"{n:,}")
+        out.print(table)
+        console.print(
+            f"{result.rows:,} rows read ({result.rejected:,} rejected), {result.matched:,} "
+            f"linked to the PGH, in {result.seconds:.1f} s."
+        )
+
+    @app.command()
+    def match(
+        left: Annotated[Path, typer.Argument(help="The first list.")],
+        right: Annotated[
+            Path | None, typer.Argument(help="The second list; omit it to dedupe LEFT.")
+        ] = None,
+        map_file: Annotated[Path, typer.Option("--map", help="Mapping of LEFT (TOML).")] = Path(),
+        right_map: Annotated[
+            Path | None, typer.Option(help="Mapping of RIGHT when it differs from --map.")
+        ] = None,
+        out_file: Annotated[Path, typer.Option("--out", help="CSV of pairs.")] = Path("pairs.csv"),
+    ) -> None:
+        """Link two lists (or dedupe one) with the matching engine; no database needed.
+
+        Writes `left_id,right_id,weight,outcome` and one column per field agreement; ids are
+        the lists' row numbers. Example: `rnu match a.csv b.csv --map m.toml --out pairs.csv`
+        """
+        from rnu.integrity.lists import link_to_csv, read_list, records_of
+
+        if not map_file.is_file():
+            raise InvalidInput("give the mapping of LEFT with --map MAP.toml")
+        left_rows, left_rejected = read_list(left, map_file)
+        right_records = None
+        if right is not None:
+            right_rows, _ = read_list(right, right_map or map_file)
+            right_records = records_of(right_rows)
+        n = 0
+        for written in link_to_csv(records_of(left_rows), right_records, out_file):
+            n = written
+        console.print(
+            f"{len(left_rows):,} left rows ({left_rejected:,} rejected); "
+            f"{n:,} pairs written to {out_file}."
+        )
