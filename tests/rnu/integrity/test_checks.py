@@ -316,3 +316,33 @@ class TestRuleVersions:
         finally:
             await conn.close()
         assert (old.found, new.found) == ({}, {"cse_expired": 1})
+
+
+class TestSubcobertura:
+    async def test_eligible_not_enrolled_per_district(
+        self, db: AsyncSession, integrity_url: str
+    ) -> None:
+        from rnu.integrity.coverage import coverage_gaps
+
+        batch = await create_batch(db, source="PENSION65", period=PERIOD)
+        lima = {"cse": "PE", "ubigeo": "150101"}
+        enrolled, _ = await person_in(db, hh=lima, birth_on=date(1950, 1, 1))
+        await person_in(db, hh=lima, birth_on=date(1955, 1, 1))  # eligible, not enrolled
+        await person_in(db, hh=lima, birth_on=date(1970, 1, 1))  # too young
+        await person_in(db, hh={**lima, "cse": "P"}, birth_on=date(1950, 1, 1))  # not PE
+        await person_in(db, hh={"cse": "PE"}, birth_on=date(1950, 1, 1), ubigeo="080101")
+        await create_enrollment(db, person=enrolled, batch=batch)
+        await db.commit()
+        conn = await asyncpg.connect(plain_url(integrity_url))
+        try:
+            gaps = await coverage_gaps(conn, program_code="PENSION65", period=PERIOD)
+            contigo = await coverage_gaps(conn, program_code="CONTIGO", period=PERIOD)
+        finally:
+            await conn.close()
+        assert gaps is not None
+        assert [(g.ubigeo, g.eligible, g.enrolled, g.not_enrolled) for g in gaps] == [
+            ("080101", 1, 0, 1),
+            ("150101", 2, 1, 1),
+        ]
+        assert gaps[1].rate == 0.5
+        assert contigo is None  # disability is not in the PGH: not measurable here
