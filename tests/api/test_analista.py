@@ -335,6 +335,7 @@ class TestMatchReview:
         )
         assert candidate.pgh_key is not None
         batch = await create_batch(session, source="JUNTOS", period="2026-10")
+        assert batch.id is not None
         row = RollRow(
             batch_id=batch.id,
             row_number="17",
@@ -348,6 +349,7 @@ class TestMatchReview:
         )
         session.add(row)
         await session.flush()
+        assert row.id is not None
         item = MatchReviewItem(
             roll_row_id=row.id,
             batch_id=batch.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -35,7 +36,9 @@ class TestCreateUser:
             ),
         ],
     )
-    async def test_refused(self, session: AsyncSession, fields: dict, message: str) -> None:
+    async def test_refused(
+        self, session: AsyncSession, fields: dict[str, Any], message: str
+    ) -> None:
         values = {"password": STAFF_PASSWORD, **fields}
         with pytest.raises(InvalidInput, match=message):
             await service.create_user(session, **values)
