@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 import rnu
+import rnu.tables  # every table in the metadata, so foreign keys resolve when served
 from api import errors, observability, peak
 from api.state import AppState
 from rnu.cache import make_redis

@@ -25,8 +25,7 @@ from api.observability import PEAK_WAITING, PEAK_WARMED, Message, Receive, Scope
 from api.state import AppState
 from privacy import masking
 from privacy.roles import Role
-from rnu.cache import cache_for, digest, lookup_key, read_data_version
-from rnu.coverage import service as coverage_service
+from rnu.cache import cache_for, digest, lookup_key, read_data_version, seal_key
 from rnu.errors import NotFound
 from rnu.ops import repository as ops_repository
 from rnu.peak import CohortSchedule, parse_schedule, seconds_until, today_in_lima
@@ -57,6 +56,7 @@ async def warm_lookups(
 ) -> int:
     """Precompute self-lookup answers for living people with a DNI; return how many."""
     from api.rest.consulta import build_out  # the route's own policy and wording
+    from rnu.coverage import service as coverage_service
 
     secret = state.settings.secret_key.get_secret_value().encode()
     cache = cache_for(state.redis)
@@ -77,7 +77,7 @@ async def warm_lookups(
                 body = build_out(coverage, secret, subject_hmac).model_dump(mode="json")
                 factor = digest(secret, "factor", f"{subject.dni}:{fecha}")
                 key = lookup_key(version, Role.CITIZEN.value, subject_hmac, factor)
-                await cache.set_json(key, body, ttl)
+                await cache.set_sealed(key, body, ttl, seal_key(secret, subject.dni, fecha))
                 if cache.breaker.is_open:
                     log.warning("redis unavailable; warming stopped after %d answers", done)
                     return done

@@ -1,0 +1,1 @@
+"""Locust load tests: HTTP only, they import nothing of the project."""

@@ -1,0 +1,1 @@
+"""One module per kind of visitor; ``loadtests/locustfile.py`` picks the profile."""
