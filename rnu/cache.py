@@ -17,11 +17,14 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import time
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import text
@@ -150,6 +153,35 @@ class Cache:
         except CacheUnavailable:
             return
 
+    async def get_sealed(self, key: str, seal: bytes) -> Any | None:
+        """A value stored by ``set_sealed`` under the same seal, else None (miss or unusable)."""
+        try:
+            raw = await self._call(lambda: self.redis.get(key))
+        except CacheUnavailable:
+            return None
+        if raw is None:
+            return None
+        try:
+            data = raw if isinstance(raw, bytes) else raw.encode("latin-1")
+            plain = AESGCM(seal).decrypt(data[:12], data[12:], key.encode())
+        except (InvalidTag, ValueError):
+            return None
+        return json.loads(plain)
+
+    async def set_sealed(self, key: str, value: Any, ttl_s: int, seal: bytes) -> None:
+        """Store a personal answer encrypted (AES-GCM) under ``seal``, bound to its key.
+
+        A self-lookup answer holds the person's DNI and names; sealed with a key derived from the
+        server secret *and* the second factor, a Redis dump or a stray MONITOR shows nothing.
+        """
+        nonce = os.urandom(12)
+        payload = json.dumps(value, separators=(",", ":"), default=str).encode()
+        sealed = nonce + AESGCM(seal).encrypt(nonce, payload, key.encode())
+        try:
+            await self._call(lambda: self.redis.set(key, sealed, ex=ttl_s))
+        except CacheUnavailable:
+            return
+
     async def incr(self, key: str, ttl_s: int) -> int:
         """Count one event in a fixed window; raise CacheUnavailable so callers fail closed."""
 
@@ -193,6 +225,12 @@ def cache_for(redis: Redis) -> Cache:
 def digest(secret: bytes, label: str, value: str) -> str:
     """Keyed, short hex digest for free text in keys (a search term may be a person's name)."""
     return hmac.new(secret, f"{label}\x00{value}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def seal_key(secret: bytes, *parts: str) -> bytes:
+    """A 256-bit key for ``set_sealed``, derived from the server secret and what only the
+    person knows (their DNI and second factor)."""
+    return hmac.new(secret, b"seal\x00" + "\x00".join(parts).encode(), hashlib.sha256).digest()
 
 
 def key(*parts: object) -> str:

@@ -17,7 +17,7 @@ from api.state import AppState
 from privacy import masking
 from privacy.policy import PersonOut, PersonView, person_out
 from privacy.roles import Caller, Role
-from rnu.cache import LOOKUP_TTL_S, cache_for, digest, lookup_key, read_data_version
+from rnu.cache import LOOKUP_TTL_S, cache_for, digest, lookup_key, read_data_version, seal_key
 from rnu.coverage import service as coverage_service
 from rnu.coverage.models import EligibilityTrace, PersonCoverage, TraceCheck
 from rnu.errors import InvalidInput, NotFound
@@ -250,7 +250,8 @@ async def self_lookup(
     key = lookup_key(
         version, Role.CITIZEN.value, subject, digest(secret, "factor", f"{dni}:{fecha_nacimiento}")
     )
-    cached = await cache.get_json(key)
+    seal = seal_key(secret, dni, fecha_nacimiento)  # the answer holds the DNI: never plain
+    cached = await cache.get_sealed(key, seal)
     if cached is not None:
         return dict(cached)
     try:
@@ -261,7 +262,7 @@ async def self_lookup(
         await limiter.record_failure(SCOPE, subject)
         raise
     body = build_out(coverage, secret, subject).model_dump(mode="json")
-    await cache.set_json(key, body, LOOKUP_TTL_S)
+    await cache.set_sealed(key, body, LOOKUP_TTL_S, seal)
     return body
 
 
