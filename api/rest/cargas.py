@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 from starlette.background import BackgroundTask
@@ -27,6 +28,8 @@ router = APIRouter(prefix="/api/v1/cargas", tags=["agencias"])
 MAX_UPLOAD_BYTES = 2 * 1024**3
 CHUNK = 1 << 20
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+# Ids are bigints: anything outside is refused as invalid input, never sent to PostgreSQL.
+CargaId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 
 
 class CargaOut(BaseModel):
@@ -122,13 +125,13 @@ async def create_carga(
 
 
 @router.get("/{carga_id}", response_model=CargaOut)
-async def get_carga(carga_id: int, agency: AgencyDep, session: SessionDep) -> CargaOut:
+async def get_carga(carga_id: CargaId, agency: AgencyDep, session: SessionDep) -> CargaOut:
     """Progress and, when done, the final counts of an upload (only for its sender)."""
     upload = await uploads.get_for_client(session, client_id=agency.client_id, upload_id=carga_id)
     return CargaOut.from_domain(upload)
 
 
-async def _own_upload(carga_id: int, agency: AgencyDep, session: SessionDep) -> AgencyUpload:
+async def _own_upload(carga_id: CargaId, agency: AgencyDep, session: SessionDep) -> AgencyUpload:
     return await uploads.get_for_client(session, client_id=agency.client_id, upload_id=carga_id)
 
 

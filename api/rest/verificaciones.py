@@ -12,6 +12,7 @@ import io
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -151,7 +152,9 @@ async def create_verificacion(
     responses={200: {"content": {"text/csv": {}}}},
 )
 async def get_resultado(
-    verificacion_id: int, agency: CanReadPeople, session: SessionDep
+    verificacion_id: Annotated[int, PathParam(ge=1, le=2**63 - 1)],
+    agency: CanReadPeople,
+    session: SessionDep,
 ) -> Response:
     """The result CSV of a bulk check (only for the agency that asked)."""
     job = await agency_service.get_verification(

@@ -86,3 +86,52 @@ async def run_jobs(state: AppState, *, until: Any = None, rounds: int = 20) -> N
         if until is None or await until():
             return
         await asyncio.sleep(0.15)
+
+
+def live_server(database_url: str, redis_url: str) -> Any:
+    """The whole app served by uvicorn on a free loopback port, in a thread (its own loop)."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from rnu.config import Settings
+    from web.app import create_app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = Settings(
+        database_url=database_url, redis_url=redis_url, environment="test", db_pool_size=2
+    )
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+def sync_agency_key(database_url: str, *scopes: str) -> str:
+    """A committed agency key, made from synchronous code (no event loop running)."""
+    import asyncio
+
+    from rnu.db import make_engine, make_sessionmaker, session_scope
+
+    async def make() -> str:
+        engine = make_engine(database_url, pool_size=1, role="test")
+        try:
+            async with session_scope(make_sessionmaker(engine)) as session:
+                _, key = await create_api_client(session, scopes=scopes)
+        finally:
+            await engine.dispose()
+        return key
+
+    return asyncio.run(make())
