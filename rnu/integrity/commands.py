@@ -56,16 +56,14 @@ async def _explain(database_url: str, dni: str, program: str, period: str) -> No
             )
     finally:
         await engine.dispose()
-    table = Table(
-        title=f"{program_name(trace.program)} — DNI {mask(dni)} — periodo {period} "
-        f"(reglas vigentes desde {trace.rule_version}, evaluadas al {trace.as_of:%d/%m/%Y})"
+    out.print(
+        f"[bold]{program_name(trace.program)}[/] — DNI {mask(dni)} — periodo {period} "
+        f"(reglas vigentes desde {trace.rule_version}, evaluadas al {trace.as_of:%d/%m/%Y})",
+        soft_wrap=True,
     )
-    table.add_column("Resultado")
-    table.add_column("Regla y hechos")
     for status, text in explain_lines(trace):
-        table.add_row(status, text)
-    out.print(table)
-    out.print(verdict(trace))
+        out.print(f"  {status}: {text}", soft_wrap=True, markup=False)
+    out.print(verdict(trace), soft_wrap=True, markup=False)
 
 
 def register(app: typer.Typer, database_url: Any) -> None:
