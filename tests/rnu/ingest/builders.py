@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from stdnum.pe import cui
@@ -80,8 +80,18 @@ def valid_dni(n: int) -> str:
     return number
 
 
-SURNAMES = ["QUISPE", "FLORES", "SÁNCHEZ", "RODRÍGUEZ", "HUAMÁN", "MAMANI", "ROJAS", "CHÁVEZ"]
-GIVEN = [("JUAN CARLOS", "M"), ("ROSA MARÍA", "F"), ("PEDRO", "M"), ("ANA LUCÍA", "F")]
+SURNAMES = [
+    "QUISPE", "FLORES", "SÁNCHEZ", "RODRÍGUEZ", "HUAMÁN", "MAMANI", "ROJAS", "CHÁVEZ",
+    "RAMOS", "TORRES", "DÍAZ", "MENDOZA", "VÁSQUEZ", "CASTILLO", "LÓPEZ", "GONZALES",
+    "PÉREZ", "CRUZ", "CONDORI", "TICONA", "YUPANQUI", "NÚÑEZ", "MUÑOZ", "DE LA CRUZ",
+    "DEL ÁGUILA", "CCAHUANA", "ÑAUPARI", "CHOQUEHUANCA", "GUTIÉRREZ", "ESPINOZA",
+]  # fmt: skip
+GIVEN = [
+    ("JUAN CARLOS", "M"), ("ROSA MARÍA", "F"), ("PEDRO", "M"), ("ANA LUCÍA", "F"),
+    ("JOSÉ LUIS", "M"), ("MARÍA DEL CARMEN", "F"), ("WILMER", "M"), ("YOLANDA", "F"),
+    ("LUIS ALBERTO", "M"), ("ELIZABETH", "F"), ("CÉSAR", "M"), ("NANCY", "F"),
+]  # fmt: skip
+SECOND = ["", "ALEXANDER", "BEATRIZ", "ERNESTO", "SOFÍA", "MIGUEL", "RUTH", "ÁNGEL"]
 
 
 def population(prefix: str, households: int, *, start: int = 40_000_000) -> list[Member]:
@@ -99,8 +109,8 @@ def population(prefix: str, households: int, *, start: int = 40_000_000) -> list
                     dni=valid_dni(start + i),
                     paterno=SURNAMES[h % len(SURNAMES)],
                     materno=SURNAMES[(h // len(SURNAMES) + order) % len(SURNAMES)],
-                    nombres=f"{given} {chr(65 + (i // 4) % 26)}",
-                    born=date(1950 + (i % 60), 1 + (i % 12), 1 + (i % 28)),
+                    nombres=f"{given} {SECOND[(i // len(GIVEN)) % len(SECOND)]}".strip(),
+                    born=date(1940, 1, 1) + timedelta(days=(i * 7919) % 27_000),
                     sex=sex,
                 )
             )

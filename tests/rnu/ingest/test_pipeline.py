@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+from datetime import date
 from pathlib import Path
 
 import asyncpg
@@ -12,7 +13,7 @@ from rnu.embedded import plain_url
 from rnu.ingest.commands import export_links
 from rnu.ingest.quarantine import write_quarantine_csv
 from rnu.ingest.service import load_file, plan_directory, plan_file
-from tests.rnu.ingest.builders import population, write_pgh, write_sis
+from tests.rnu.ingest.builders import Member, population, valid_dni, write_pgh, write_sis
 
 
 def run(coro):  # the pipeline opens its own connections: run it outside the test loop
@@ -63,7 +64,8 @@ class TestProgramBatch:
         lines.append(lines[0])  # an exact copy: reported, loaded once
         lines.append("1,123")  # a broken line
         lines.append(people[25].sis_line(dni=""))  # no document: fuzzy
-        stranger = population("Z", 1, start=70_000_000)[0]
+        stranger = Member("Z1", 1, valid_dni(70_000_001), "ÑAUPARI", "YUPANQUI",
+                          "TEODORO", date(1931, 9, 9), "M", "250101")  # fmt: skip
         lines.append(stranger.sis_line())  # not in the PGH
         result = load(ingest_db, write_sis(tmp_path / "sis_202610.csv.gz", lines))
         assert result.rows_read == 24
