@@ -90,7 +90,8 @@ _MERGE = [
 def _staging_record(order: int, row: PghRow) -> tuple[object, ...]:
     return (
         order, row.row_number, row.person_key, row.household_code, row.member_number,
-        row.ubigeo, row.area, row.doc_type if row.doc_number else None, row.doc_number, row.nombres,
+        row.ubigeo, row.area, row.doc_type if row.doc_number else None, row.doc_number,
+        row.nombres,
         row.apellido_paterno, row.apellido_materno, row.birth_date, row.sex,
         row.relationship, row.cse, row.cse_from, row.cse_to,
     )  # fmt: skip
