@@ -58,7 +58,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-_DNI_LIKE = re.compile(r"(?<!\d)\d{8}(?!\d)")
+# Hex neighbours excluded so request ids (uuid hex) stay whole; a DNI stands apart from them.
+_DNI_LIKE = re.compile(r"(?<![0-9A-Fa-f])\d{8}(?![0-9A-Fa-f])")
 
 # ---------------------------------------------------------------------------------------------
 # Metrics. Request metrics live in the default registry (multiprocess-aware); values read at

@@ -19,10 +19,10 @@ class LoadStats:
 
 async def load_stats(session: AsyncSession) -> LoadStats:
     """Batches by status, committed rows by outcome, and the latest batch's speed per source."""
-    statuses = await session.execute(
+    statuses = await (await session.connection()).execute(
         text("SELECT status, count(*) FROM load_batch GROUP BY status")
     )
-    outcomes = await session.execute(
+    outcomes = await (await session.connection()).execute(
         text(
             "SELECT o.key, sum((o.value)::text::numeric)::bigint"
             " FROM load_batch b, jsonb_each(b.outcomes) o"
@@ -30,7 +30,7 @@ async def load_stats(session: AsyncSession) -> LoadStats:
             " GROUP BY o.key"
         )
     )
-    speeds = await session.execute(
+    speeds = await (await session.connection()).execute(
         text(
             "SELECT DISTINCT ON (source) source,"
             " rows_read / greatest(extract(epoch FROM finished_at - started_at), 0.001)"
@@ -64,7 +64,7 @@ async def stream_lookup_subjects(
     last_id = 0
     digit_filter = " AND right(p.doc_number, 1) = ANY(:digits)" if digits else ""
     while True:
-        result = await session.execute(
+        result = await (await session.connection()).execute(
             text(
                 "SELECT p.id, p.doc_number, p.birth_on FROM person p"
                 " WHERE p.id > :last AND p.doc_type = 'DNI' AND p.doc_number IS NOT NULL"
