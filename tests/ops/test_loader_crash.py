@@ -185,6 +185,8 @@ class TestLoaderKilled:
                 proc = loader(crash_db, pgh_file)
                 deadline = time.monotonic() + 600
                 while time.monotonic() < deadline:
+                    # Inside a transaction pg_stat_activity is a snapshot: refresh it each time.
+                    await lock.execute("SELECT pg_stat_clear_snapshot()")
                     waiting = await lock.fetchval(
                         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                         " AND wait_event_type = 'Lock' AND query ILIKE '%registry_state%'"
