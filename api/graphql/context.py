@@ -11,7 +11,7 @@ from strawberry.fastapi import BaseContext
 from api.auth.agency import Agency, AgencyDep, SecretDep
 from api.deps import SessionDep
 from api.graphql.dataloaders import Loaders
-from rnu.audit import service as audit_service
+from rnu.agency import service as agency_service
 
 
 class AuditCollector:
@@ -35,9 +35,10 @@ class AuditCollector:
             groups[tuple(sorted(fields))].append(subject)
         written = 0
         for field_set, subjects in groups.items():
-            written += await audit_service.record_reads(
+            written += await agency_service.audit_reads(
                 session,
-                actor=agency.actor,
+                actor_id=agency.actor.id,
+                purpose=agency.purpose,
                 action=action,
                 subjects=subjects,
                 fields=field_set,

@@ -255,8 +255,14 @@ class Query:
                 numbers.append(person_service.normalize_document(raw, document_type.value))
             except InvalidInput:
                 numbers.append(None)
-        keys = [(document_type.value, n) for n in numbers if n is not None]
-        records = iter(await info.context.loaders.person_by_document.load_many(keys))
+        # One query for the whole page, without a DataLoader future per document.
+        records = iter(
+            await person_service.get_by_documents(
+                info.context.session,
+                numbers=[n for n in numbers if n is not None],
+                doc_type=document_type.value,
+            )
+        )
         found = [next(records) if n is not None else None for n in numbers]
         people = iter(await build_people(info, found))
         lookups = [

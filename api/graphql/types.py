@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 
 import strawberry
 
-from api.agency_views import household_view, person_view, subject_of
+from api.agency_views import household_view, person_view
 from api.graphql.context import Info
 from privacy.policy import HouseholdOut, NotVisible, PersonOut, household_out, person_out
 from privacy.roles import SCOPE_PERSON_READ_SENSITIVE
@@ -333,7 +333,7 @@ async def build_people(info: Info, records: Sequence[PersonRecord | None]) -> li
             Person(
                 _record=record,
                 _out=policy_out,
-                _subject=subject_of(info.context.secret, record),
+                _subject=view.dni_hmac or None,
                 _enrollments=person_enrollments,
                 _household=household,
             )

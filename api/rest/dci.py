@@ -35,7 +35,6 @@ from privacy.roles import SCOPE_PERSON_READ
 from rnu.agency import repository as agency_repository
 from rnu.agency import service as agency_service
 from rnu.agency import uploads
-from rnu.audit import service as audit_service
 from rnu.coverage.models import PersonRecord
 from rnu.errors import Forbidden, InvalidInput, RnuError
 from rnu.person import service as person_service
@@ -264,9 +263,10 @@ async def person_records(
                 ),
             }
         records.append(record)
-    await audit_service.record_reads(
+    await agency_service.audit_reads(
         session,
-        actor=agency.actor,
+        actor_id=agency.actor.id,
+        purpose=agency.purpose,
         action=AUDIT_ACTION,
         subjects=subjects,
         fields=sorted(fields),
@@ -783,6 +783,7 @@ async def unsubscribe(
     envelope: Envelope, agency: AgencyDep, session: SessionDep
 ) -> dict[str, Any] | JSONResponse:
     """Cancel subscriptions by code (``sunscription_codes``, the spec's typo, also accepted)."""
+    agency.require("events:subscribe")
     codes = (
         envelope.message.get("subscription_codes")
         or envelope.message.get("sunscription_codes")

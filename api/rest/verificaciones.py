@@ -22,7 +22,6 @@ from api.deps import SessionDep
 from privacy.policy import NotVisible, person_out
 from privacy.roles import SCOPE_PERSON_READ
 from rnu.agency import service as agency_service
-from rnu.audit import service as audit_service
 from rnu.errors import InvalidInput
 from rnu.ingest.quarantine import defuse
 from rnu.person import service as person_service
@@ -117,9 +116,10 @@ async def create_verificacion(
             writer.writerow(
                 [number, "si", "si" if record else "no", ";".join(programs), periodo or ""]
             )
-    await audit_service.record_reads(
+    await agency_service.audit_reads(
         session,
-        actor=agency.actor,
+        actor_id=agency.actor.id,
+        purpose=agency.purpose,
         action=AUDIT_ACTION,
         subjects=subjects,
         fields=("programs",),

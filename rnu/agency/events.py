@@ -19,8 +19,7 @@ import httpx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from rnu.agency import repository
-from rnu.agency.service import EVENT_DEATH, actor_id, sign, signing_secret
-from rnu.audit import service as audit_service
+from rnu.agency.service import EVENT_DEATH, actor_id, audit_reads, sign, signing_secret
 from rnu.base import utcnow
 from rnu.db import make_engine, make_sessionmaker, session_scope
 from rnu.hashing import dni_hmac
@@ -176,11 +175,10 @@ async def deliver(
                     last_error=None,
                     delivered_at=utcnow(),
                 )
-                await audit_service.record_reads(
+                await audit_reads(
                     session,
-                    actor=audit_service.Actor(
-                        kind="agency", id=actor_id(client), purpose="fallecidos"
-                    ),
+                    actor_id=actor_id(client),
+                    purpose="fallecidos",
                     action="notify.death",
                     subjects=subjects,
                     fields=("dni", "death_on", "programs"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -168,4 +169,36 @@ async def upsert_transaction(session: AsyncSession, *, values: dict[str, Any]) -
             """
         ),
         values,
+    )
+
+
+async def insert_reads(
+    session: AsyncSession,
+    *,
+    actor_id: str,
+    action: str,
+    purpose: str | None,
+    subjects: Sequence[str],
+    fields: Sequence[str],
+    details: dict[str, Any],
+) -> None:
+    """One audit row per subject in a single statement (a 1,000-person batch is one INSERT)."""
+    await (await session.connection()).execute(
+        text(
+            """
+            INSERT INTO audit_event (at, actor_kind, actor_id, action, purpose, subject_hmac,
+                                     fields, details)
+            SELECT now(), 'agency', :actor_id, :action, :purpose, s,
+                   CAST(:fields AS text[]), CAST(:details AS jsonb)
+              FROM unnest(CAST(:subjects AS text[])) AS s
+            """
+        ),
+        {
+            "actor_id": actor_id,
+            "action": action,
+            "purpose": purpose,
+            "subjects": list(subjects),
+            "fields": list(fields),
+            "details": json.dumps(details),
+        },
     )

@@ -174,6 +174,31 @@ async def authenticate(session: AsyncSession, *, key: str) -> ApiClient | None:
     return client
 
 
+async def audit_reads(
+    session: AsyncSession,
+    *,
+    actor_id: str,
+    purpose: str,
+    action: str,
+    subjects: Iterable[str | None],
+    fields: Iterable[str],
+    details: dict[str, object] | None = None,
+) -> int:
+    """One audit row per distinct person an agency read (HMAC of the DNI, fields, purpose)."""
+    distinct = sorted({s for s in subjects if s})
+    if distinct:
+        await repository.insert_reads(
+            session,
+            actor_id=actor_id,
+            action=action,
+            purpose=purpose,
+            subjects=distinct,
+            fields=sorted(set(fields)),
+            details=dict(details or {}),
+        )
+    return len(distinct)
+
+
 def actor_id(client: ApiClient) -> str:
     """How audit rows name an agency client."""
     return f"agency:{client.id}:{client.agency}"
