@@ -9,7 +9,7 @@ Create Date: 2026-11-27 05:08:29.638354
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.util import await_only

@@ -8,7 +8,7 @@ Create Date: 2026-11-27 06:00:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0004_public"
@@ -18,9 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column(
-        "citizen_report", sa.Column("period", sqlmodel.sql.sqltypes.AutoString(length=7))
-    )
+    op.add_column("citizen_report", sa.Column("period", sqlmodel.sql.sqltypes.AutoString(length=7)))
     op.add_column("citizen_report", sa.Column("person_id", sa.BigInteger(), nullable=True))
     op.add_column(
         "citizen_report",
