@@ -8,6 +8,7 @@ import resource
 import secrets
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -47,9 +48,8 @@ def fresh_database(prefix: str) -> str:
             await conn.close()
 
     asyncio.run(create())
-    url = plain_url(base).rsplit("/", 1)
-    tail = url[1].split("?", 1)
-    db_url = f"{url[0]}/{name}" + (f"?{tail[1]}" if len(tail) > 1 else "")
+    # replace the URL's path only: an embedded server's socket folder sits in the query
+    db_url = urlunsplit(urlsplit(plain_url(base))._replace(path=f"/{name}"))
     upgrade(db_url)
     asyncio.run(load_reference(db_url))
     asyncio.run(sync_programs(db_url))
@@ -57,7 +57,7 @@ def fresh_database(prefix: str) -> str:
 
 
 def drop_database(db_url: str) -> None:
-    name = db_url.rsplit("/", 1)[1].split("?", 1)[0]
+    name = urlsplit(db_url).path.lstrip("/")
 
     async def drop() -> None:
         conn = await asyncpg.connect(plain_url(server_url()))

@@ -13,7 +13,7 @@ import asyncpg
 from rnu.ingest.rows import CanonicalRow
 from rnu.matching.calibrate import fit
 from rnu.matching.engine import Matcher, Thresholds
-from rnu.matching.index import PghIndex
+from rnu.matching.index import IndexBuilder, PghIndex
 from rnu.matching.records import PersonRecord
 from rnu.matching.scoring import MatchModel
 
@@ -24,17 +24,19 @@ UNTRUSTED_NOTES = frozenset({"wrong_check_char", "dni_too_short", "dni_not_numer
 
 
 def to_record(row: CanonicalRow, key: str) -> PersonRecord:
+    """The engine's view of a row (positional arguments: this runs once per row)."""
+    notes = row.doc_notes
     return PersonRecord(
-        key=key,
-        doc_type=row.doc_type,
-        doc_number=row.doc_number,
-        doc_trusted=row.doc_number is not None and not UNTRUSTED_NOTES.intersection(row.doc_notes),
-        nombres=row.nombres or "",
-        apellido_paterno=row.apellido_paterno or "",
-        apellido_materno=row.apellido_materno,
-        birth_date=row.birth_date,
-        sex=row.sex,
-        ubigeo=row.ubigeo,
+        key,
+        row.doc_type,
+        row.doc_number,
+        row.doc_number is not None and (not notes or not UNTRUSTED_NOTES.intersection(notes)),
+        row.nombres or "",
+        row.apellido_paterno or "",
+        row.apellido_materno,
+        row.birth_date,
+        row.sex,
+        row.ubigeo,
     )
 
 
@@ -84,34 +86,28 @@ async def pgh_version(conn: asyncpg.Connection) -> int:
     return value
 
 
-async def build_index(conn: asyncpg.Connection) -> PghIndex:
-    """Stream the PGH people out of PostgreSQL into the compact in-memory index."""
-    records: list[PersonRecord] = []
+async def build_index(conn: asyncpg.Connection, *, chunk: int = 50_000) -> PghIndex:
+    """Stream the PGH people out of PostgreSQL into the compact in-memory index.
+
+    Rows go from the cursor to the index builder a chunk at a time: memory is the index
+    (a few dozen bytes a person) plus one chunk, never a list of every person, which is
+    what makes a 30M-person PGH fit on one machine.
+    """
+    builder = IndexBuilder()
     async with conn.transaction():
-        cursor = conn.cursor(
+        cursor = await conn.cursor(
             """
             SELECT pgh_key, doc_type, doc_number, nombres, apellido_paterno, apellido_materno,
                    birth_on, sex, ubigeo
             FROM person WHERE in_pgh ORDER BY id
-            """,
-            prefetch=20_000,
+            """
         )
-        async for r in cursor:
-            records.append(
-                PersonRecord(
-                    key=r[0],
-                    doc_type=r[1],
-                    doc_number=r[2],
-                    doc_trusted=True,
-                    nombres=r[3],
-                    apellido_paterno=r[4],
-                    apellido_materno=r[5],
-                    birth_date=r[6],
-                    sex=r[7],
-                    ubigeo=r[8],
-                )
+        while rows := await cursor.fetch(chunk):
+            builder.add(
+                PersonRecord(r[0], r[1], r[2], True, r[3], r[4], r[5], r[6], r[7], r[8])
+                for r in rows
             )
-    return PghIndex.build(records)
+    return builder.finish()
 
 
 async def context_for(database_url: str, conn: asyncpg.Connection) -> MatchContext:

@@ -2,14 +2,22 @@
 
 Snapshot semantics: a new file for a program and period replaces that period's roll; the
 earlier batch stays in the history, marked 'replaced'. The same bytes load once.
+
+The work is pipelined chunk by chunk inside the batch's one transaction: while PostgreSQL
+merges chunk k (COPY into a staging table, then set-based statements into person, roll_row,
+match_review_item and enrollment), a worker thread parses and matches chunk k+1. Python and
+the database thus run on separate cores instead of taking turns, and nothing the size of
+the file is held in memory.
 """
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
+import gc
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +26,7 @@ import asyncpg
 
 from rnu.db import connect_raw
 from rnu.errors import RnuError
+from rnu.ingest import staging
 from rnu.ingest.batch import (
     BatchResult,
     Progress,
@@ -29,10 +38,10 @@ from rnu.ingest.batch import (
     quarantine_record,
     record_failure,
 )
-from rnu.ingest.matcher import context_for, to_record
+from rnu.ingest.matcher import MatchContext, context_for, to_record
 from rnu.ingest.rows import CanonicalRow, Reject
 from rnu.ingest.staging import chunked
-from rnu.matching.engine import MatchResult
+from rnu.matching.engine import MatchResult, unmatched
 
 
 @dataclass(frozen=True)
@@ -45,13 +54,15 @@ class ProgramFile:
 
 
 _STAGING = """
-CREATE TEMP TABLE stg_roll (
+CREATE TEMP TABLE stg_chunk (
   row_order int, row_number text, outcome text, method text, weight float8,
   agreements jsonb, person_key text, candidates jsonb, doc_type text, doc_number text,
   doc_notes text[], nombres text, apellido_paterno text, apellido_materno text,
   full_name text, birth_on date, sex text, ubigeo text, household_code text, extra jsonb,
-  raw jsonb, row_hash text, person_id bigint, household_id bigint
-) ON COMMIT DROP
+  raw jsonb, row_hash bigint, person_id bigint, household_id bigint
+) ON COMMIT DROP;
+CREATE TEMP TABLE stg_held (LIKE stg_chunk) ON COMMIT DROP;
+CREATE TEMP TABLE stg_hash (row_hash bigint, row_number text) ON COMMIT DROP;
 """
 _COLUMNS = (
     "row_order", "row_number", "outcome", "method", "weight", "agreements", "person_key",
@@ -59,23 +70,40 @@ _COLUMNS = (
     "apellido_materno", "full_name", "birth_on", "sex", "ubigeo", "household_code", "extra",
     "raw", "row_hash",
 )  # fmt: skip
+_CONTENT = (
+    "doc_type, doc_number, full_name, nombres, apellido_paterno, apellido_materno, birth_on, "
+    "sex, ubigeo, household_code, extra"
+)
 
-# $1 batch id, $2 program code, $3 period. Order matters: each step reads the one before.
+# $1 batch id, $2 program code, $3 period.
+# Snapshot first: this file is now the period's roll (the same transaction commits both).
+_BEGIN = [
+    """
+    UPDATE load_batch SET status = 'replaced', replaced_by_id = $1
+    WHERE source = $2 AND period = $3 AND status = 'committed' AND id <> $1
+    """,
+    "DELETE FROM enrollment WHERE program_code = $2 AND period = $3 AND batch_id <> $1",
+]
+
+# Run on each chunk, in file order; {t} is the staging table. Order matters: each step
+# reads the one before, and a chunk sees what earlier chunks wrote (a document's person
+# created by an earlier row is reused; an enrollment taken by an earlier row is kept).
+_SET_ASIDE = [
+    # A row whose content hash was seen earlier in the file may be an exact copy: it waits
+    # in stg_held for the exact comparison at the end. Only first occurrences go on.
+    "INSERT INTO stg_held SELECT * FROM stg_chunk WHERE raw IS NOT NULL",
+    "DELETE FROM stg_chunk WHERE raw IS NOT NULL",
+    "INSERT INTO stg_hash SELECT row_hash, row_number FROM stg_chunk",
+]
 _MERGE = [
-    # Exact copies of a row already in this file: reported in quarantine, loaded once.
+    # Lookups into person and household_member are correlated subqueries on purpose: each
+    # is one index probe per staged row, a plan that cannot go wrong. As joins, the planner
+    # works from person's statistics, which do not yet count the people this transaction
+    # added, and picked nested loops over a million rows (minutes instead of a second).
     """
-    CREATE TEMP TABLE stg_dup ON COMMIT DROP AS
-    SELECT row_order FROM (
-      SELECT row_order, row_number() OVER (PARTITION BY row_hash ORDER BY row_order) AS k
-      FROM stg_roll) d WHERE k > 1
+    UPDATE {t} s SET person_id = (SELECT p.id FROM person p WHERE p.pgh_key = s.person_key)
+    WHERE s.person_key IS NOT NULL
     """,
-    """
-    INSERT INTO quarantined_row (batch_id, row_number, raw, reasons)
-    SELECT $1, s.row_number, s.raw, ARRAY['duplicate_row']
-    FROM stg_roll s JOIN stg_dup d USING (row_order)
-    """,
-    "DELETE FROM stg_roll s USING stg_dup d WHERE s.row_order = d.row_order",
-    "UPDATE stg_roll s SET person_id = p.id FROM person p WHERE p.pgh_key = s.person_key",
     # Unmatched rows become people "not in the PGH": one per document, reused across files.
     """
     INSERT INTO person (in_pgh, doc_type, doc_number, nombres, apellido_paterno,
@@ -83,20 +111,22 @@ _MERGE = [
     SELECT DISTINCT ON (doc_type, doc_number) false, doc_type, doc_number,
            coalesce(nombres, ''), coalesce(apellido_paterno, ''), apellido_materno,
            birth_on, sex, ubigeo
-    FROM stg_roll s
+    FROM {t} s
     WHERE outcome = 'unmatched' AND doc_type IS NOT NULL AND doc_number IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM person p WHERE NOT p.in_pgh
                       AND p.doc_type = s.doc_type AND p.doc_number = s.doc_number)
     ORDER BY doc_type, doc_number, row_order
     """,
     """
-    UPDATE stg_roll s SET person_id = p.id FROM person p
-    WHERE s.outcome = 'unmatched' AND s.person_id IS NULL AND NOT p.in_pgh
-      AND p.doc_type = s.doc_type AND p.doc_number = s.doc_number
+    UPDATE {t} s SET person_id = (
+      SELECT min(p.id) FROM person p
+      WHERE p.doc_number = s.doc_number AND p.doc_type = s.doc_type AND NOT p.in_pgh)
+    WHERE s.outcome = 'unmatched' AND s.person_id IS NULL
+      AND s.doc_type IS NOT NULL AND s.doc_number IS NOT NULL
     """,
     # Without a document there is nothing to reuse: a new person per row, ids drawn first.
     """
-    UPDATE stg_roll SET person_id = nextval(pg_get_serial_sequence('person', 'id'))
+    UPDATE {t} SET person_id = nextval(pg_get_serial_sequence('person', 'id'))
     WHERE outcome = 'unmatched' AND person_id IS NULL
     """,
     """
@@ -104,57 +134,73 @@ _MERGE = [
                         sex, ubigeo)
     SELECT person_id, false, coalesce(nombres, ''), coalesce(apellido_paterno, ''),
            apellido_materno, birth_on, sex, ubigeo
-    FROM stg_roll s
+    FROM {t} s
     WHERE outcome = 'unmatched' AND NOT EXISTS (SELECT 1 FROM person p WHERE p.id = s.person_id)
     """,
     """
-    UPDATE stg_roll s SET household_id = m.household_id
-    FROM household_member m WHERE m.person_id = s.person_id
+    UPDATE {t} s SET household_id = (
+      SELECT m.household_id FROM household_member m WHERE m.person_id = s.person_id)
+    WHERE s.person_id IS NOT NULL
     """,
+    # The rows, their review items and their enrollments in one statement. One enrollment
+    # per person: a second row for the same person stays in roll_row, where the integrity
+    # checks find it (duplicate_in_program); the first row in file order keeps it.
     """
-    INSERT INTO roll_row (batch_id, row_number, person_id, household_id, outcome, method,
-      weight, agreements, doc_type, doc_number, doc_notes, nombres, apellido_paterno,
-      apellido_materno, full_name, birth_on, sex, ubigeo, household_code, extra)
-    SELECT $1, row_number, person_id, household_id, outcome, method, weight, agreements,
-      doc_type, doc_number, doc_notes, nombres, apellido_paterno, apellido_materno,
-      full_name, birth_on, sex, ubigeo, household_code, extra
-    FROM stg_roll ORDER BY row_order
-    """,
-    """
-    INSERT INTO match_review_item (roll_row_id, batch_id, candidates)
-    SELECT r.id, $1, s.candidates
-    FROM stg_roll s JOIN roll_row r ON r.batch_id = $1 AND r.row_number = s.row_number
-    WHERE s.outcome = 'review'
-    """,
-    # Snapshot: this file is now the period's roll.
-    """
-    UPDATE load_batch SET status = 'replaced', replaced_by_id = $1
-    WHERE source = $2 AND period = $3 AND status = 'committed' AND id <> $1
-    """,
-    "DELETE FROM enrollment WHERE program_code = $2 AND period = $3 AND batch_id <> $1",
-    # One enrollment per person: a second row for the same person stays in roll_row, where
-    # the integrity checks find it (duplicate_in_program).
-    """
+    WITH ins AS (
+      INSERT INTO roll_row (batch_id, row_number, person_id, household_id, outcome, method,
+        weight, agreements, doc_type, doc_number, doc_notes, nombres, apellido_paterno,
+        apellido_materno, full_name, birth_on, sex, ubigeo, household_code, extra)
+      SELECT $1, row_number, person_id, household_id, outcome, method, weight, agreements,
+        doc_type, doc_number, doc_notes, nombres, apellido_paterno, apellido_materno,
+        full_name, birth_on, sex, ubigeo, household_code, extra
+      FROM {t} ORDER BY row_order
+      RETURNING id, row_number, person_id, household_id, outcome, method, weight,
+        agreements, ubigeo
+    ), review AS (
+      INSERT INTO match_review_item (roll_row_id, batch_id, candidates)
+      SELECT ins.id, $1, s.candidates FROM ins JOIN {t} s USING (row_number)
+      WHERE ins.outcome = 'review'
+    )
     INSERT INTO enrollment (person_id, program_code, period, household_id, ubigeo, batch_id,
       roll_row_id, match_method, match_weight, match_evidence)
-    SELECT DISTINCT ON (r.person_id) r.person_id, $2, $3, r.household_id,
-      coalesce(r.ubigeo, p.ubigeo), $1, r.id, coalesce(r.method, 'none'), r.weight,
-      r.agreements
-    FROM roll_row r JOIN person p ON p.id = r.person_id
-    WHERE r.batch_id = $1 AND r.outcome IN ('linked', 'unmatched')
-    ORDER BY r.person_id, r.id
+    SELECT DISTINCT ON (ins.person_id) ins.person_id, $2, $3, ins.household_id,
+      coalesce(ins.ubigeo, (SELECT p.ubigeo FROM person p WHERE p.id = ins.person_id)), $1,
+      ins.id, coalesce(ins.method, 'none'), ins.weight, ins.agreements
+    FROM ins
+    WHERE ins.outcome IN ('linked', 'unmatched') AND ins.person_id IS NOT NULL
+    ORDER BY ins.person_id, ins.id
+    ON CONFLICT (person_id, program_code, period) DO NOTHING
     """,
 ]
-
-
-def _row_hash(row: CanonicalRow) -> str:
-    """Identity of a row's content (not its position), to find exact copies in one file."""
-    content = (
-        row.doc_type, row.doc_number, row.full_name, row.nombres, row.apellido_paterno,
-        row.apellido_materno, row.birth_date, row.sex, row.ubigeo, row.household_code,
-        sorted(row.extra.items()),
-    )  # fmt: skip
-    return hashlib.blake2b(repr(content).encode(), digest_size=12).hexdigest()
+# After the last chunk: the held rows equal, column by column, to an earlier row of the
+# file are exact copies (reported in quarantine, loaded once); the rest (a hash collision)
+# are merged like any chunk.
+_FINISH = [
+    "ANALYZE stg_hash",
+    f"""
+    CREATE TEMP TABLE stg_dup ON COMMIT DROP AS
+    SELECT h.row_order FROM stg_held h
+    WHERE EXISTS (
+      SELECT 1 FROM stg_hash x JOIN roll_row r ON r.batch_id = $1 AND r.row_number = x.row_number
+      WHERE x.row_hash = h.row_hash
+        AND (r.doc_type, r.doc_number, r.full_name, r.nombres, r.apellido_paterno,
+             r.apellido_materno, r.birth_on, r.sex, r.ubigeo, r.household_code, r.extra)
+            IS NOT DISTINCT FROM
+            (h.doc_type, h.doc_number, h.full_name, h.nombres, h.apellido_paterno,
+             h.apellido_materno, h.birth_on, h.sex, h.ubigeo, h.household_code, h.extra))
+    UNION ALL
+    SELECT row_order FROM (
+      SELECT row_order, row_number() OVER (PARTITION BY {_CONTENT} ORDER BY row_order) AS k
+      FROM stg_held) d
+    WHERE k > 1
+    """,
+    """
+    INSERT INTO quarantined_row (batch_id, row_number, raw, reasons)
+    SELECT $1, s.row_number, s.raw, ARRAY['duplicate_row']
+    FROM stg_held s WHERE s.row_order IN (SELECT row_order FROM stg_dup)
+    """,
+    "DELETE FROM stg_held s WHERE s.row_order IN (SELECT row_order FROM stg_dup)",
+]
 
 
 def _candidates(result: MatchResult) -> str:
@@ -166,16 +212,91 @@ def _candidates(result: MatchResult) -> str:
     )
 
 
-def _staging_record(order: int, row: CanonicalRow, result: MatchResult) -> tuple[Any, ...]:
-    return (
-        order, row.row_number, result.outcome, result.method, round(result.weight, 3),
-        json.dumps(result.agreements), result.person_key,
-        _candidates(result) if result.outcome == "review" else "[]",
-        row.doc_type, row.doc_number, list(row.doc_notes), row.nombres,
-        row.apellido_paterno, row.apellido_materno, row.full_name, row.birth_date, row.sex,
-        row.ubigeo, row.household_code, json.dumps(row.extra, ensure_ascii=False),
-        json.dumps(row.raw, ensure_ascii=False), _row_hash(row),
+def content_hash(row: CanonicalRow, extra_id: int) -> int:
+    """Identity of a row's content (not its position), to find exact copies in one file.
+
+    A 64-bit hash may collide: rows are only called copies after an exact comparison in
+    SQL, so a collision costs a little time, never a row.
+    """
+    return hash(
+        (
+            row.doc_type, row.doc_number, row.full_name, row.nombres, row.apellido_paterno,
+            row.apellido_materno, row.birth_date, row.sex, row.ubigeo, row.household_code,
+            extra_id,
+        )
     )  # fmt: skip
+
+
+_hash_of_content = content_hash
+
+
+class _Stager:
+    """Turns matched rows into staging records, with the per-row cost kept small.
+
+    A million-row file repeats a few hundred agreement sets and a few thousand `extra`
+    dicts, so their JSON is built once. The row's `raw` is only needed when the row turns
+    out to be an exact copy of an earlier one (it then goes to quarantine as read), so it
+    is serialised only for rows whose content hash was seen before in this file: one int
+    per row is remembered (about 60 MB per million rows), never the rows themselves.
+    """
+
+    _LIMIT = 100_000
+
+    def __init__(self) -> None:
+        self.order = 0
+        self.seen: set[int] = set()
+        # agreements are shared dicts (MatchResult): keyed by identity, kept alive here
+        self.agreements: dict[int, tuple[dict[str, str], str]] = {}
+        self.extras: dict[tuple[tuple[str, str], ...], str] = {}
+
+    def records(
+        self, rows: Sequence[CanonicalRow], results: Sequence[MatchResult]
+    ) -> list[tuple[Any, ...]]:
+        if len(self.agreements) > self._LIMIT:
+            self.agreements.clear()
+        if len(self.extras) > self._LIMIT:
+            self.extras.clear()
+        agreements_json, extras_json, seen = self.agreements, self.extras, self.seen
+        hash_row = _hash_of_content  # looked up once per chunk (tests replace it)
+        dumps = json.dumps
+        out = []
+        order = self.order
+        for row, result in zip(rows, results, strict=True):
+            order += 1
+            agreements = result.agreements
+            cached = agreements_json.get(id(agreements))
+            if cached is None:
+                cached = agreements_json[id(agreements)] = (agreements, dumps(agreements))
+            extra = row.extra
+            try:
+                extra_key = tuple(extra.items())
+                extra_json = extras_json.get(extra_key)
+                if extra_json is None:
+                    extra_json = extras_json[extra_key] = dumps(extra, ensure_ascii=False)
+                extra_id = hash(frozenset(extra_key))
+            except TypeError:  # a loader kept a list or dict as evidence: not hashable
+                extra_json = dumps(extra, ensure_ascii=False, sort_keys=True)
+                extra_id = hash(extra_json)
+            row_hash = hash_row(row, extra_id)
+            if row_hash in seen:
+                raw: str | None = dumps(row.raw, ensure_ascii=False)
+            else:
+                seen.add(row_hash)
+                raw = None
+            outcome = result.outcome
+            out.append(
+                (
+                    order, row.row_number, outcome, result.method, round(result.weight, 3),
+                    cached[1], result.person_key,
+                    _candidates(result) if outcome == "review" else "[]",
+                    row.doc_type, row.doc_number, list(row.doc_notes), row.nombres,
+                    row.apellido_paterno, row.apellido_materno, row.full_name,
+                    row.birth_date, row.sex, row.ubigeo, row.household_code, extra_json,
+                    raw, row_hash,
+                )
+            )  # fmt: skip
+        self.order = order
+        return out
 
 
 async def load_program(
@@ -209,6 +330,94 @@ async def load_program(
         await conn.close()
 
 
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """Keep the cyclic GC off the hot path while a batch loads.
+
+    A load allocates millions of short-lived, acyclic objects (rows, tuples, results); with
+    the default thresholds the collector runs thousands of times and each older-generation
+    pass walks the whole PGH index. Objects alive now are frozen (never scanned) and the
+    thresholds raised; both are restored afterwards. Nested loads share one setting.
+    """
+    _gc_depth[0] += 1
+    if _gc_depth[0] == 1:
+        _gc_saved[:] = gc.get_threshold()
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        _gc_depth[0] -= 1
+        if _gc_depth[0] == 0:
+            gc.set_threshold(*_gc_saved)
+            gc.unfreeze()
+
+
+_gc_depth = [0]
+_gc_saved: list[int] = []
+
+
+@dataclass
+class _Prepared:
+    """One chunk, parsed, matched and ready to COPY."""
+
+    rows_read: int
+    staged: list[tuple[Any, ...]]
+    rejects: list[tuple[int, str, str, list[str]]]
+
+
+class _Preparer:
+    """Pulls chunks from the loader, matches and stages them (runs in a worker thread)."""
+
+    def __init__(
+        self,
+        rows: Iterable[CanonicalRow | Reject],
+        batch_id: int,
+        context: MatchContext,
+        timings: dict[str, float],
+    ) -> None:
+        self.chunks = chunked(rows, staging.CHUNK_ROWS)
+        self.batch_id = batch_id
+        self.context = context
+        self.timings = timings
+        self.stager = _Stager()
+
+    def __call__(self) -> _Prepared | None:
+        timings = self.timings
+        started = time.perf_counter()
+        chunk = next(self.chunks, None)
+        if chunk is None:
+            return None
+        canonical = [r for r in chunk if type(r) is CanonicalRow]
+        rejects = [
+            quarantine_record(self.batch_id, r.row_number, r.raw, r.reasons)
+            for r in chunk
+            if isinstance(r, Reject)
+        ]
+        parsed = time.perf_counter()
+        timings["parse"] += parsed - started
+        records = [to_record(r, r.row_number) for r in canonical]
+        context = self.context
+        results = (
+            context.matcher_for(records).match_many(records)
+            if records and len(context.index)
+            else [unmatched() for _ in records]
+        )
+        matched = time.perf_counter()
+        timings["match"] += matched - parsed
+        staged = self.stager.records(canonical, results)
+        timings["stage"] += time.perf_counter() - matched
+        return _Prepared(len(chunk), staged, rejects)
+
+
+async def _run(
+    conn: asyncpg.Connection, statements: Sequence[str], params: tuple[Any, ...]
+) -> None:
+    for statement in statements:
+        used = max((n for n in (1, 2, 3) if f"${n}" in statement), default=0)
+        await conn.execute(statement, *params[:used])
+
+
 async def _load(
     conn: asyncpg.Connection,
     database_url: str,
@@ -218,68 +427,74 @@ async def _load(
     spec: ProgramFile,
     progress: Progress | None,
 ) -> BatchResult:
-    timings = {"parse": 0.0, "match": 0.0, "copy": 0.0}
+    timings = dict.fromkeys(("parse", "match", "stage", "copy", "merge"), 0.0)
     context = await context_for(database_url, conn)
-    async with conn.transaction():
-        batch_id = await open_batch(
-            conn, source=spec.program, period=spec.period, file_name=path.name, sha256=sha
-        )
-        result = BatchResult(batch_id, spec.program, spec.period, path.name, "committed")
-        await conn.execute(_STAGING)
-        order = 0
-        mark = time.perf_counter()
-        for chunk in chunked(rows):
-            canonical = [r for r in chunk if isinstance(r, CanonicalRow)]
-            rejects = [
-                quarantine_record(batch_id, r.row_number, r.raw, r.reasons)
-                for r in chunk
-                if isinstance(r, Reject)
-            ]
-            now = time.perf_counter()
-            timings["parse"] += now - mark
-            records = [to_record(r, r.row_number) for r in canonical]
-            results = (
-                context.matcher_for(records).match_many(records)
-                if records and len(context.index)
-                else [MatchResult("unmatched", None, "none", 0.0, {}, []) for _ in records]
+    fitted_before = context.matcher is not None
+    with _few_collections():
+        async with conn.transaction():
+            batch_id = await open_batch(
+                conn, source=spec.program, period=spec.period, file_name=path.name, sha256=sha
             )
-            mark = time.perf_counter()
-            timings["match"] += mark - now
-            staged = []
-            for row, match in zip(canonical, results, strict=True):
-                order += 1
-                staged.append(_staging_record(order, row, match))
-            await conn.copy_records_to_table("stg_roll", records=staged, columns=_COLUMNS)
-            await copy_quarantine(conn, rejects)
-            now = time.perf_counter()
-            timings["copy"] += now - mark
-            mark = now
-            result.rows_read += len(chunk)
-            if progress:
-                progress(result.rows_read)
-        params = (batch_id, spec.program, spec.period)
-        for statement in _MERGE:
-            used = max((n for n in (1, 2, 3) if f"${n}" in statement), default=0)
-            await conn.execute(statement, *params[:used])
-        timings["merge"] = time.perf_counter() - mark
-        outcome_rows = await conn.fetch(
-            "SELECT outcome, count(*) AS n FROM roll_row WHERE batch_id = $1 GROUP BY outcome",
-            batch_id,
-        )
-        result.outcomes = {r["outcome"]: r["n"] for r in outcome_rows}
-        result.rows_quarantined = await conn.fetchval(
-            "SELECT count(*) FROM quarantined_row WHERE batch_id = $1", batch_id
-        )
-        result.rows_loaded = sum(result.outcomes.values())
-        result.outcomes["quarantined"] = result.rows_quarantined
-        result.outcomes["enrolled"] = await conn.fetchval(
-            "SELECT count(*) FROM enrollment WHERE batch_id = $1", batch_id
-        )
-        result.replaced_batch_id = await conn.fetchval(
-            "SELECT max(id) FROM load_batch WHERE replaced_by_id = $1", batch_id
-        )
-        result.timings = timings
-        if context.fit_seconds:
-            result.timings["fit"] = context.fit_seconds
-        await close_batch(conn, result)
+            result = BatchResult(batch_id, spec.program, spec.period, path.name, "committed")
+            params = (batch_id, spec.program, spec.period)
+            # each chunk's sorts (row order, one enrollment per person) fit in memory
+            await conn.execute("SET LOCAL work_mem = '64MB'")
+            await conn.execute(_STAGING)
+            await _run(conn, _BEGIN, params)
+            chunk_merge = [statement.format(t="stg_chunk") for statement in _MERGE]
+
+            async def push(ready: _Prepared) -> None:
+                started = time.perf_counter()
+                await conn.execute("TRUNCATE stg_chunk")
+                await conn.copy_records_to_table(
+                    "stg_chunk", records=ready.staged, columns=_COLUMNS
+                )
+                await copy_quarantine(conn, ready.rejects)
+                copied = time.perf_counter()
+                timings["copy"] += copied - started
+                await _run(conn, _SET_ASIDE, params)
+                await _run(conn, chunk_merge, params)
+                timings["merge"] += time.perf_counter() - copied
+                result.rows_read += ready.rows_read
+                if progress:
+                    progress(result.rows_read)
+
+            prepare = _Preparer(rows, batch_id, context, timings)
+            ready = await asyncio.to_thread(prepare)
+            while ready is not None:
+                # the next chunk is parsed and matched while PostgreSQL merges this one
+                done = await asyncio.gather(
+                    asyncio.to_thread(prepare), push(ready), return_exceptions=True
+                )
+                for outcome in done:
+                    if isinstance(outcome, BaseException):
+                        raise outcome
+                ready = done[0]  # type: ignore[assignment]  # checked above
+
+            started = time.perf_counter()
+            await _run(conn, _FINISH, params)
+            held = await conn.fetchval("SELECT count(*) FROM stg_held")
+            if held:
+                await _run(conn, [statement.format(t="stg_held") for statement in _MERGE], params)
+            outcome_rows = await conn.fetch(
+                "SELECT outcome, count(*) AS n FROM roll_row WHERE batch_id = $1 GROUP BY outcome",
+                batch_id,
+            )
+            result.outcomes = {r["outcome"]: r["n"] for r in outcome_rows}
+            result.rows_quarantined = await conn.fetchval(
+                "SELECT count(*) FROM quarantined_row WHERE batch_id = $1", batch_id
+            )
+            result.rows_loaded = sum(result.outcomes.values())
+            result.outcomes["quarantined"] = result.rows_quarantined
+            result.outcomes["enrolled"] = await conn.fetchval(
+                "SELECT count(*) FROM enrollment WHERE batch_id = $1", batch_id
+            )
+            result.replaced_batch_id = await conn.fetchval(
+                "SELECT max(id) FROM load_batch WHERE replaced_by_id = $1", batch_id
+            )
+            timings["finish"] = time.perf_counter() - started
+            result.timings = timings
+            if context.fit_seconds and not fitted_before:
+                result.timings["fit"] = context.fit_seconds
+            await close_batch(conn, result)
     return result

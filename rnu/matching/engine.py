@@ -76,7 +76,11 @@ class Candidate:
 
 @dataclass(slots=True)
 class MatchResult:
-    """Who a record is (or why we cannot tell), and the field agreements that justify it."""
+    """Who a record is (or why we cannot tell), and the field agreements that justify it.
+
+    ``agreements`` dicts are shared between results with the same levels (a few hundred
+    distinct ones per load instead of one per row): read them, never change them.
+    """
 
     outcome: Outcome
     person_key: str | None
@@ -144,14 +148,17 @@ class Matcher:
     # -- internals ------------------------------------------------------------------------
 
     def _describe(self, code: int) -> dict[str, str]:
-        """Level names of a pair from its mixed-radix level code (few distinct combinations)."""
+        """Level names of a pair from its mixed-radix level code (few distinct combinations).
+
+        The cached dict itself is returned, not a copy: results share it (see MatchResult).
+        """
         cached = self._described.get(code)
         if cached is None:
             cached = {}
             for f, radix in zip(FIELD_NAMES, _RADIX.tolist(), strict=True):
                 cached[f] = FIELDS[f][(code // radix) % len(FIELDS[f])]
             self._described[code] = cached
-        return dict(cached)
+        return cached
 
     def _match_batch(
         self, records: Sequence[PersonRecord], self_offset: int | None
@@ -209,10 +216,7 @@ class Matcher:
                 ceiling = np.nextafter(self.thresholds.upper, -np.inf)
                 weights[capped] = np.minimum(weights[capped], ceiling)
             self._decide(results, q, r, levels, weights, "fuzzy")
-        return [
-            res if res is not None else MatchResult("unmatched", None, "none", 0.0, {}, [])
-            for res in results
-        ]
+        return [res if res is not None else unmatched() for res in results]
 
     def _decide(
         self,
@@ -253,9 +257,17 @@ class Matcher:
                 cands[0].key if outcome != "unmatched" else None,
                 method if outcome != "unmatched" else "none",
                 best,
-                dict(cands[0].agreements),
+                cands[0].agreements,
                 cands,
             )
+
+
+_NO_AGREEMENTS: dict[str, str] = {}
+
+
+def unmatched() -> MatchResult:
+    """The result for a record with no candidate at all (shares one empty agreements dict)."""
+    return MatchResult("unmatched", None, "none", 0.0, _NO_AGREEMENTS, [])
 
 
 def _level_codes(levels: I8) -> npt.NDArray[np.int64]:

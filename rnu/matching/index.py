@@ -23,6 +23,7 @@ through the other keys. Sizes stay small because every key but the first has two
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -179,80 +180,9 @@ class PghIndex:
     @classmethod
     def build(cls, records: Iterable[PersonRecord], *, max_block: int = 500) -> PghIndex:
         """Index PGH people; ``max_block`` caps block sizes (larger blocks are dropped)."""
-        folder = Folder()
-        vocab = Vocabulary()
-        add = vocab.add
-        keys: list[str] = []
-        pat: list[int] = []
-        mat: list[int] = []
-        nom: list[int] = []
-        dob: list[int] = []
-        sex: list[int] = []
-        ubi: list[int] = []
-        doc: list[int] = []
-        odd: dict[str, list[int]] = {}
-        sexes = _SEXES
-        for row, rec in enumerate(records):
-            keys.append(rec.key)
-            pat.append(add(folder(rec.apellido_paterno)))
-            mat.append(add(folder(rec.apellido_materno)))
-            nom.append(add(folder(rec.nombres)))
-            bd = rec.birth_date
-            dob.append(bd.year * 10000 + bd.month * 100 + bd.day if bd is not None else 0)
-            sex.append(sexes.get(rec.sex, 0) if rec.sex else 0)
-            ubi.append(_ubigeo_code(rec.ubigeo))
-            code = doc_code(rec.doc_type, rec.doc_number)
-            doc.append(code)
-            if code < 0 and rec.doc_number:
-                odd.setdefault(_odd_key(rec.doc_type, rec.doc_number), []).append(row)
-        columns = Columns(
-            paterno=np.array(pat, dtype=np.int32),
-            materno=np.array(mat, dtype=np.int32),
-            nombres=np.array(nom, dtype=np.int32),
-            dob=np.array(dob, dtype=np.int32),
-            sex=np.array(sex, dtype=np.int8),
-            ubigeo=np.array(ubi, dtype=np.int32),
-            doc=np.array(doc, dtype=np.int64),
-        )
-        phonetic = Vocabulary()
-        strings = vocab.strings
-        sk = np.array(
-            [phonetic.add(names.surname_key(s)) if s else 0 for s in strings], dtype=np.int32
-        )
-        gk_first = np.array(
-            [phonetic.add(names.given_name_key(s)) if s else 0 for s in strings], dtype=np.int32
-        )
-        # every given name keyed, so "JHON EDISON" and "JOHN EDISSON" agree phonetically
-        gk_full = np.array(
-            [phonetic.add(names.surname_key(s)) if s else 0 for s in strings], dtype=np.int32
-        )
-        if len(phonetic) >= 1 << _KEY_BITS:
-            raise ValueError("too many distinct phonetic keys for the block key layout")
-        has_doc = columns.doc >= 0
-        doc_rows_all = np.flatnonzero(has_doc).astype(np.int32)
-        order = np.argsort(columns.doc[doc_rows_all], kind="stable")
-        index = cls(
-            keys=keys,
-            columns=columns,
-            vocab=vocab,
-            name_strings=np.array(strings, dtype=object),
-            name_surname_key=sk,
-            name_given_key_first=gk_first,
-            name_given_key_full=gk_full,
-            phonetic=phonetic,
-            doc_sorted=columns.doc[doc_rows_all][order],
-            doc_rows=doc_rows_all[order],
-            odd_docs=odd,
-            blocks={},
-            max_block=max_block,
-            folder=folder,
-        )
-        rows = np.arange(len(keys), dtype=np.int32)
-        for scheme in BLOCK_SCHEMES:
-            index.blocks[scheme] = _make_block(
-                index.block_keys(scheme, columns, rows, probe=False)[0], max_block
-            )
-        return index
+        builder = IndexBuilder(max_block=max_block)
+        builder.add(records)
+        return builder.finish()
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -516,3 +446,106 @@ def _probe(block: Block, keys: I64, owners: I32) -> tuple[I32, I32]:
     hi = np.searchsorted(block.keys, keys, side="right").astype(np.int64)
     q, pos = _expand(lo, hi, owners)
     return q, block.rows[pos]
+
+
+class IndexBuilder:
+    """Builds a ``PghIndex`` from records fed in pieces, so no list of people is ever held.
+
+    Columns accumulate in typed ``array`` buffers (4 or 8 bytes a value, not a Python int
+    object each): a source can stream a million people from a database cursor chunk by
+    chunk, and memory is the index itself plus one chunk.
+    """
+
+    def __init__(self, *, max_block: int = 500) -> None:
+        self.max_block = max_block
+        self.folder = Folder()
+        self.vocab = Vocabulary()
+        self.keys: list[str] = []
+        self.pat = array("i")
+        self.mat = array("i")
+        self.nom = array("i")
+        self.dob = array("i")
+        self.sex = array("b")
+        self.ubi = array("i")
+        self.doc = array("q")
+        self.odd: dict[str, list[int]] = {}
+        self._ubigeos: dict[str | None, int] = {}
+
+    def add(self, records: Iterable[PersonRecord]) -> None:
+        """Append people (in index row order)."""
+        folder, add, sexes = self.folder, self.vocab.add, _SEXES
+        keys, pat, mat, nom = self.keys, self.pat, self.mat, self.nom
+        dob, sex, ubi, doc, odd = self.dob, self.sex, self.ubi, self.doc, self.odd
+        ubigeos = self._ubigeos
+        row = len(keys)
+        for rec in records:
+            keys.append(rec.key)
+            pat.append(add(folder(rec.apellido_paterno)))
+            mat.append(add(folder(rec.apellido_materno)))
+            nom.append(add(folder(rec.nombres)))
+            bd = rec.birth_date
+            dob.append(bd.year * 10000 + bd.month * 100 + bd.day if bd is not None else 0)
+            sex.append(sexes.get(rec.sex, 0) if rec.sex else 0)
+            u = ubigeos.get(rec.ubigeo)
+            if u is None:
+                u = ubigeos[rec.ubigeo] = _ubigeo_code(rec.ubigeo)
+            ubi.append(u)
+            code = doc_code(rec.doc_type, rec.doc_number)
+            doc.append(code)
+            if code < 0 and rec.doc_number:
+                odd.setdefault(_odd_key(rec.doc_type, rec.doc_number), []).append(row)
+            row += 1
+
+    def finish(self) -> PghIndex:
+        """The index over everything added; the builder's buffers are released."""
+        columns = Columns(
+            paterno=np.frombuffer(self.pat, dtype=np.int32).copy(),
+            materno=np.frombuffer(self.mat, dtype=np.int32).copy(),
+            nombres=np.frombuffer(self.nom, dtype=np.int32).copy(),
+            dob=np.frombuffer(self.dob, dtype=np.int32).copy(),
+            sex=np.frombuffer(self.sex, dtype=np.int8).copy(),
+            ubigeo=np.frombuffer(self.ubi, dtype=np.int32).copy(),
+            doc=np.frombuffer(self.doc, dtype=np.int64).copy(),
+        )
+        self.pat = self.mat = self.nom = self.dob = self.ubi = array("i")
+        self.sex, self.doc = array("b"), array("q")
+        vocab, keys = self.vocab, self.keys
+        phonetic = Vocabulary()
+        strings = vocab.strings
+        sk = np.array(
+            [phonetic.add(names.surname_key(s)) if s else 0 for s in strings], dtype=np.int32
+        )
+        gk_first = np.array(
+            [phonetic.add(names.given_name_key(s)) if s else 0 for s in strings], dtype=np.int32
+        )
+        # every given name keyed, so "JHON EDISON" and "JOHN EDISSON" agree phonetically
+        gk_full = np.array(
+            [phonetic.add(names.surname_key(s)) if s else 0 for s in strings], dtype=np.int32
+        )
+        if len(phonetic) >= 1 << _KEY_BITS:
+            raise ValueError("too many distinct phonetic keys for the block key layout")
+        has_doc = columns.doc >= 0
+        doc_rows_all = np.flatnonzero(has_doc).astype(np.int32)
+        order = np.argsort(columns.doc[doc_rows_all], kind="stable")
+        index = PghIndex(
+            keys=keys,
+            columns=columns,
+            vocab=vocab,
+            name_strings=np.array(strings, dtype=object),
+            name_surname_key=sk,
+            name_given_key_first=gk_first,
+            name_given_key_full=gk_full,
+            phonetic=phonetic,
+            doc_sorted=columns.doc[doc_rows_all][order],
+            doc_rows=doc_rows_all[order],
+            odd_docs=self.odd,
+            blocks={},
+            max_block=self.max_block,
+            folder=self.folder,
+        )
+        rows = np.arange(len(keys), dtype=np.int32)
+        for scheme in BLOCK_SCHEMES:
+            index.blocks[scheme] = _make_block(
+                index.block_keys(scheme, columns, rows, probe=False)[0], self.max_block
+            )
+        return index
