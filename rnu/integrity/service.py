@@ -201,6 +201,12 @@ async def check_batch(database_url: str, batch_id: int) -> list[CheckResult]:
         )
         if batch is None or batch["status"] != "committed":
             return []
+        # The batch just added many rows; autovacuum has not analysed them yet, and with
+        # stale statistics the planner picks nested loops over sequential scans (minutes
+        # instead of milliseconds on a 200k-person country).
+        await conn.execute("ANALYZE roll_row")
+        await conn.execute("ANALYZE enrollment")
+        await conn.execute("ANALYZE person")
         source, period = batch["source"], batch["period"]
         programs = load_programs()
         if source in programs:
