@@ -36,7 +36,9 @@ class QaliWarmaLoader(SectorLoader):
     program: ClassVar[str | None] = "QALIWARMA"
     unit: ClassVar[str] = "person"
     encoding: ClassVar[str] = "cp1252"
-    date_formats: ClassVar[tuple[str, ...]] = ("ymd_compact", "iso", "dmy")
+    # DDMMYYYY turns up where YYYYMMDD is due; the two cannot be confused for 19xx/20xx years
+    # (read as YYYYMMDD, such a text has month 19 or 20), so the fallback is safe.
+    date_formats: ClassVar[tuple[str, ...]] = ("ymd_compact", "dmy_compact", "iso", "dmy")
 
     def rows(self, stream: BinaryIO) -> Iterator[CanonicalRow | Reject]:
         """Yield every data row of the file as a canonical row or a reject."""

@@ -193,6 +193,17 @@ class TestQaliWarma:
             "7": ("truncated_line",),
         }
 
+    def test_day_first_compact_date_is_read(self, tmp_path):
+        # An 8-digit DDMMYYYY where YYYYMMDD is due (the generator's other_date_format).
+        line = (
+            "0147708" + "021101" + "PRI" + "98384984"
+            + "MATEO DE LA CRUZ CAMPOS".ljust(60) + "14062020" + "1"
+        )  # fmt: skip
+        path = tmp_path / "qaliwarma_202610.txt"
+        path.write_bytes((line + "\r\n").encode("cp1252"))
+        (row,) = read_all(QaliWarmaLoader(period="2026-10", today=TODAY), path)
+        assert row.birth_date == date(2020, 6, 14)
+
 
 class TestCunaMas:
     rows = read_all(
