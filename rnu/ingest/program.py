@@ -96,14 +96,6 @@ _SET_ASIDE = [
     "INSERT INTO stg_hash SELECT row_hash, row_number FROM stg_chunk",
 ]
 _MERGE = [
-    # Lookups into person and household_member are correlated subqueries on purpose: each
-    # is one index probe per staged row, a plan that cannot go wrong. As joins, the planner
-    # works from person's statistics, which do not yet count the people this transaction
-    # added, and picked nested loops over a million rows (minutes instead of a second).
-    """
-    UPDATE {t} s SET person_id = (SELECT p.id FROM person p WHERE p.pgh_key = s.person_key)
-    WHERE s.person_key IS NOT NULL
-    """,
     # Unmatched rows become people "not in the PGH": one per document, reused across files.
     """
     INSERT INTO person (in_pgh, doc_type, doc_number, nombres, apellido_paterno,
@@ -118,7 +110,7 @@ _MERGE = [
     ORDER BY doc_type, doc_number, row_order
     """,
     """
-    UPDATE {t} s SET person_id = (
+    UPDATE {t} s SET person_id = (  -- correlated, as below
       SELECT min(p.id) FROM person p
       WHERE p.doc_number = s.doc_number AND p.doc_type = s.doc_type AND NOT p.in_pgh)
     WHERE s.outcome = 'unmatched' AND s.person_id IS NULL
@@ -137,23 +129,29 @@ _MERGE = [
     FROM {t} s
     WHERE outcome = 'unmatched' AND NOT EXISTS (SELECT 1 FROM person p WHERE p.id = s.person_id)
     """,
+    # The rows, their review items and their enrollments in one statement. A linked row's
+    # person and any row's household are looked up here, as correlated subqueries: one
+    # index probe per row, a plan that cannot go wrong (as joins, the planner works from
+    # person's statistics, which do not count the people this transaction added, and once
+    # chose nested loops over a million rows), and no UPDATE pass over the staged chunk.
+    # One enrollment per person: a second row for the same person stays in roll_row, where
+    # the integrity checks find it (duplicate_in_program); the first row in file order
+    # keeps it.
     """
-    UPDATE {t} s SET household_id = (
-      SELECT m.household_id FROM household_member m WHERE m.person_id = s.person_id)
-    WHERE s.person_id IS NOT NULL
-    """,
-    # The rows, their review items and their enrollments in one statement. One enrollment
-    # per person: a second row for the same person stays in roll_row, where the integrity
-    # checks find it (duplicate_in_program); the first row in file order keeps it.
-    """
-    WITH ins AS (
+    WITH src AS (
+      SELECT s.*, coalesce(s.person_id,
+                           (SELECT p.id FROM person p WHERE p.pgh_key = s.person_key)) AS pid
+      FROM {t} s
+    ), ins AS (
       INSERT INTO roll_row (batch_id, row_number, person_id, household_id, outcome, method,
         weight, agreements, doc_type, doc_number, doc_notes, nombres, apellido_paterno,
         apellido_materno, full_name, birth_on, sex, ubigeo, household_code, extra)
-      SELECT $1, row_number, person_id, household_id, outcome, method, weight, agreements,
-        doc_type, doc_number, doc_notes, nombres, apellido_paterno, apellido_materno,
-        full_name, birth_on, sex, ubigeo, household_code, extra
-      FROM {t} ORDER BY row_order
+      SELECT $1, row_number, pid,
+        (SELECT m.household_id FROM household_member m WHERE m.person_id = src.pid),
+        outcome, method, weight, agreements, doc_type, doc_number, doc_notes, nombres,
+        apellido_paterno, apellido_materno, full_name, birth_on, sex, ubigeo, household_code,
+        extra
+      FROM src ORDER BY row_order
       RETURNING id, row_number, person_id, household_id, outcome, method, weight,
         agreements, ubigeo
     ), review AS (
