@@ -152,14 +152,20 @@ def household_member(rule: Rule, first: date) -> Statement | None:
         f"jsonb_build_object('under', $3::int, 'youngest_age', "
         f"CASE WHEN youngest_birth IS NULL THEN NULL ELSE {years} END, 'as_of', $2::date)"
     )
+    # Set-based: the youngest living member per household in one pass, then a join.
     sql = f"""
     INSERT INTO chk_flag
     SELECT k, 'high', {_FROM_ENR}, {_evidence("household_member", facts)}
-    FROM (SELECT e.*, 'age_out_of_range' AS k,
-            (SELECT max(p2.birth_on) FROM household_member m2 JOIN person p2 ON p2.id = m2.person_id
-             WHERE m2.household_id = e.household_id AND p2.birth_on IS NOT NULL
-               AND (p2.death_on IS NULL OR p2.death_on >= $2::date)) AS youngest_birth
-          FROM chk_enr e WHERE e.household_id IS NOT NULL) x
+    FROM (SELECT e.*, 'age_out_of_range' AS k, y.youngest_birth
+          FROM chk_enr e
+          LEFT JOIN (
+            SELECT m2.household_id, max(p2.birth_on) AS youngest_birth
+            FROM household_member m2 JOIN person p2 ON p2.id = m2.person_id
+            WHERE m2.household_id IN (SELECT household_id FROM chk_enr)
+              AND p2.birth_on IS NOT NULL
+              AND (p2.death_on IS NULL OR p2.death_on >= $2::date)
+            GROUP BY m2.household_id) y ON y.household_id = e.household_id
+          WHERE e.household_id IS NOT NULL) x
     WHERE youngest_birth IS NULL OR youngest_birth <= $2::date - make_interval(years => $3::int)
     """
     args = (rule.effective_from, first, rule.household_needs_member_under)
@@ -185,12 +191,11 @@ def incompatible(rule: Rule, period: str) -> Statement | None:
     sql = f"""
     INSERT INTO chk_flag
     SELECT k, 'high', {_FROM_ENR}, {_evidence("incompatible", facts)}
-    FROM (SELECT e.*, 'incompatible_programs' AS k,
-            (SELECT array_agg(e2.program_code ORDER BY e2.program_code) FROM enrollment e2
-             WHERE e2.person_id = e.person_id AND e2.period = $2
-               AND e2.program_code = ANY($3::text[])) AS also
-          FROM chk_enr e) x
-    WHERE also IS NOT NULL
+    FROM (SELECT e.*, 'incompatible_programs' AS k, o.also
+          FROM chk_enr e
+          JOIN (SELECT person_id, array_agg(program_code ORDER BY program_code) AS also
+                FROM enrollment WHERE period = $2 AND program_code = ANY($3::text[])
+                GROUP BY person_id) o ON o.person_id = e.person_id) x
     """
     args = (rule.effective_from, period, list(rule.incompatible_with))
     return Statement(sql, args, frozenset({"incompatible_programs"}))
