@@ -65,11 +65,16 @@ def build_country(out: Path, people: int, seed: int, period: str) -> None:
     print(f"synth: {people:,} people in {time.perf_counter() - started:.1f} s")
 
 
-async def fresh_database(server_url: str) -> str:
+async def fresh_database(server_url: str, *, not_nested: bool) -> str:
     name = f"rnu_bench_integrity_{os.getpid()}_{secrets.token_hex(2)}"
     conn = await asyncpg.connect(plain_url(server_url))
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
+        if not_nested:
+            # Ingestion's review-item merge joins an unanalysed temp table to roll_row; at
+            # 200k people the planner's nested loop re-reads roll_row per review row (15+ min,
+            # reported). Hash joins keep the load usable; the checks themselves use hash joins.
+            await conn.execute(f'ALTER DATABASE "{name}" SET enable_nestloop = off')
     finally:
         await conn.close()
     parts = urlsplit(plain_url(server_url))
@@ -135,11 +140,55 @@ def print_scores(title: str, scores: dict[str, tuple[int, int, int]]) -> None:
         )
 
 
+def earlier(period: str, months: int) -> str:
+    year, month = int(period[:4]), int(period[5:7])
+    index = year * 12 + month - 1 - months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+async def scale_run(url: str, period: str, copies: int) -> tuple[int, float]:
+    """Replicate the monthly rolls into `copies` earlier periods, then time a full run.
+
+    Each copy is a committed batch and the same enrollments (pointing at the original roll
+    rows), so the registry holds (copies + 1) x the enrollments for the speed figure.
+    """
+    conn = await connect_raw(url)
+    try:
+        async with conn.transaction():
+            for k in range(1, copies + 1):
+                target = earlier(period, k)
+                await conn.execute(
+                    """
+                    WITH src AS (SELECT * FROM load_batch WHERE period = $1
+                                 AND status = 'committed' AND source NOT IN ('PGH', 'DEATHS')),
+                    ins AS (
+                      INSERT INTO load_batch (source, period, file_name, sha256, status)
+                      SELECT source, $2, file_name, md5(sha256 || $2) || md5($2 || sha256),
+                             'committed' FROM src RETURNING id, source)
+                    INSERT INTO enrollment (person_id, program_code, period, household_id,
+                      ubigeo, batch_id, roll_row_id, match_method, match_weight)
+                    SELECT e.person_id, e.program_code, $2, e.household_id, e.ubigeo, ins.id,
+                           e.roll_row_id, e.match_method, e.match_weight
+                    FROM enrollment e JOIN src ON src.id = e.batch_id
+                    JOIN ins ON ins.source = src.source
+                    """,
+                    period,
+                    target,
+                )
+        await conn.execute("ANALYZE enrollment")
+        total = int(await conn.fetchval("SELECT count(*) FROM enrollment"))
+    finally:
+        await conn.close()
+    started = time.perf_counter()
+    await check_all(url, pgh_duplicates=False)
+    return total, time.perf_counter() - started
+
+
 async def run(args: argparse.Namespace) -> None:
     folder = args.out
     build_country(folder, args.people, args.seed, args.period)
     server = args.server_url or start_embedded_postgres(ROOT / ".rnu", database="postgres")
-    url = await fresh_database(server)
+    url = await fresh_database(server, not_nested=not args.allow_nested_loops)
     try:
         await asyncio.to_thread(upgrade, url)
         await load_reference(url)
@@ -188,6 +237,9 @@ async def run(args: argparse.Namespace) -> None:
             }
         finally:
             await conn.close()
+        if args.replicate_periods:
+            n, seconds = await scale_run(url, args.period, args.replicate_periods)
+            timings[f"full rule check, {n:,} enrollments (rolls replicated)"] = seconds
     finally:
         if not args.keep_database:
             await drop_database(server, url)
@@ -246,6 +298,17 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--server-url", default=None, help="a PostgreSQL server to use")
     parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument(
+        "--allow-nested-loops",
+        action="store_true",
+        help="do not disable nested-loop joins on the bench database (see fresh_database)",
+    )
+    parser.add_argument(
+        "--replicate-periods",
+        type=int,
+        default=0,
+        help="then copy the monthly rolls into N earlier periods and time a full run",
+    )
     args = parser.parse_args()
     if args.out is None:
         args.out = ROOT / ".rnu" / f"bench-integrity-{args.people}-{args.seed}"
