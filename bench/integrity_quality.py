@@ -159,15 +159,16 @@ async def scale_run(url: str, period: str, copies: int) -> tuple[int, float]:
                 target = earlier(period, k)
                 await conn.execute(
                     """
-                    WITH src AS (SELECT * FROM load_batch WHERE period = $1
+                    WITH src AS (SELECT * FROM load_batch WHERE period = $1::text
                                  AND status = 'committed' AND source NOT IN ('PGH', 'DEATHS')),
                     ins AS (
                       INSERT INTO load_batch (source, period, file_name, sha256, status)
-                      SELECT source, $2, file_name, md5(sha256 || $2) || md5($2 || sha256),
+                      SELECT source, $2::text, file_name,
+                             md5(sha256 || $2::text) || md5($2::text || sha256),
                              'committed' FROM src RETURNING id, source)
                     INSERT INTO enrollment (person_id, program_code, period, household_id,
                       ubigeo, batch_id, roll_row_id, match_method, match_weight)
-                    SELECT e.person_id, e.program_code, $2, e.household_id, e.ubigeo, ins.id,
+                    SELECT e.person_id, e.program_code, $2::text, e.household_id, e.ubigeo, ins.id,
                            e.roll_row_id, e.match_method, e.match_weight
                     FROM enrollment e JOIN src ON src.id = e.batch_id
                     JOIN ins ON ins.source = src.source

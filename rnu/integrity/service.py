@@ -72,6 +72,7 @@ async def check_program_period(
         await conn.execute(checks.DROP_STAGING)
         await conn.execute(checks.CREATE_FLAG_STAGING)
         await conn.execute(checks.CREATE_ENROLLMENT_FACTS, program_code, period)
+        await conn.execute("ANALYZE chk_enr")  # temp tables get no statistics otherwise
         if "duplicate_in_program" in kinds:
             batch_id = await committed_batch(conn, program_code, period)
             if batch_id is not None:
