@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from redis.asyncio import Redis
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -91,3 +91,8 @@ ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
+
+# Row ids are bigints: a larger number in a path is invalid input (422), never sent to PostgreSQL
+# (asyncpg cannot encode it, which would surface as a 500).
+BIGINT_MAX = 2**63 - 1
+RowId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]

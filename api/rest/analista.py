@@ -23,7 +23,8 @@ from api.auth.staff import (
     clear_session_cookie,
     set_session_cookie,
 )
-from api.deps import CallerDep, SessionDep, SettingsDep
+from api.deps import CallerDep, RowId, SessionDep, SettingsDep
+from api.errors import error_response
 from privacy.policy import PersonOut, PersonView, person_out
 from privacy.roles import Caller
 from rnu.audit import service as audit
@@ -113,7 +114,7 @@ async def login(
     what makes this form of login safe from login CSRF.
     """
     if not request.headers.get("content-type", "").startswith("application/json"):
-        return JSONResponse({"error": "InvalidInput"}, status_code=415)
+        return error_response("InvalidInput", "send the login as application/json", 415)
     user = await staff_service.authenticate(
         session, username=body.usuario, password=body.contrasena
     )
@@ -439,7 +440,7 @@ def detail_out(secret: bytes, detail: flag_service.FlagDetail, caller: Caller) -
 
 @router.get("/alertas/{flag_id}", response_model=FlagDetailOut)
 async def get_flag(
-    flag_id: int, active: StaffApiDep, session: SessionDep, secret: SecretDep, caller: CallerDep
+    flag_id: RowId, active: StaffApiDep, session: SessionDep, secret: SecretDep, caller: CallerDep
 ) -> FlagDetailOut:
     """One flag with its evidence, the person, their programs over time, reports, history."""
     detail = await flag_service.get_detail(
@@ -481,7 +482,7 @@ def _action_out(result: flag_service.ActionResult) -> ActionOut:
 
 @router.post("/alertas/{flag_id}/confirmar", response_model=ActionOut)
 async def confirm_flag(
-    flag_id: int, body: NoteIn, active: StaffApiDep, session: SessionDep
+    flag_id: RowId, body: NoteIn, active: StaffApiDep, session: SessionDep
 ) -> ActionOut:
     """Confirm a flag as a real finding."""
     return _action_out(
@@ -493,7 +494,7 @@ async def confirm_flag(
 
 @router.post("/alertas/{flag_id}/descartar", response_model=ActionOut)
 async def dismiss_flag(
-    flag_id: int, body: ReasonIn, active: StaffApiDep, session: SessionDep
+    flag_id: RowId, body: ReasonIn, active: StaffApiDep, session: SessionDep
 ) -> ActionOut:
     """Dismiss a flag; the reason is required."""
     return _action_out(
@@ -504,7 +505,7 @@ async def dismiss_flag(
 
 
 @router.post("/alertas/{flag_id}/reabrir", response_model=ActionOut)
-async def reopen_flag(flag_id: int, active: StaffApiDep, session: SessionDep) -> ActionOut:
+async def reopen_flag(flag_id: RowId, active: StaffApiDep, session: SessionDep) -> ActionOut:
     """Put a confirmed or dismissed flag back in the open queue."""
     return _action_out(
         await flag_service.reopen(session, actor=actor_for(active), flag_ids=[flag_id])
@@ -513,7 +514,7 @@ async def reopen_flag(flag_id: int, active: StaffApiDep, session: SessionDep) ->
 
 @router.post("/alertas/{flag_id}/asignar", response_model=ActionOut)
 async def assign_flag(
-    flag_id: int, body: AssignIn, active: StaffApiDep, session: SessionDep
+    flag_id: RowId, body: AssignIn, active: StaffApiDep, session: SessionDep
 ) -> ActionOut:
     """Assign a flag to a staff member (no user: unassign)."""
     return _action_out(
@@ -525,7 +526,7 @@ async def assign_flag(
 
 @router.post("/alertas/{flag_id}/comentarios", response_model=ActionOut)
 async def comment_flag(
-    flag_id: int, body: CommentIn, active: StaffApiDep, session: SessionDep
+    flag_id: RowId, body: CommentIn, active: StaffApiDep, session: SessionDep
 ) -> ActionOut:
     """Add a comment to a flag's history."""
     return _action_out(
@@ -542,7 +543,7 @@ class TaskCreatedOut(BaseModel):
 
 @router.post("/alertas/{flag_id}/tareas", response_model=TaskCreatedOut, status_code=201)
 async def create_task(
-    flag_id: int, body: TaskIn, active: StaffApiDep, session: SessionDep
+    flag_id: RowId, body: TaskIn, active: StaffApiDep, session: SessionDep
 ) -> TaskCreatedOut:
     """Ask a volunteer of the flag's district to verify it in the field."""
     task = await volunteer_service.create_task(
@@ -657,7 +658,7 @@ class ReviewDetailOut(BaseModel):
 
 @router.get("/revision/{item_id}", response_model=ReviewDetailOut)
 async def get_review(
-    item_id: int, active: StaffApiDep, session: SessionDep, secret: SecretDep, caller: CallerDep
+    item_id: RowId, active: StaffApiDep, session: SessionDep, secret: SecretDep, caller: CallerDep
 ) -> ReviewDetailOut:
     """The row beside its candidates, with field-level agreements."""
     d = await review_service.get_detail(
@@ -709,7 +710,7 @@ class DecisionOut(BaseModel):
 
 @router.post("/revision/{item_id}/decision", response_model=DecisionOut)
 async def decide_review(
-    item_id: int, body: DecisionIn, active: StaffApiDep, session: SessionDep, secret: SecretDep
+    item_id: RowId, body: DecisionIn, active: StaffApiDep, session: SessionDep, secret: SecretDep
 ) -> DecisionOut:
     """Link the row to a candidate, make it a new person, or mark it distinct; applies now."""
     result = await review_service.decide(

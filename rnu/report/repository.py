@@ -34,6 +34,11 @@ async def code_exists(session: AsyncSession, *, tracking_code: str) -> bool:
     return row.first() is not None
 
 
+async def program_exists(session: AsyncSession, *, code: str) -> bool:
+    row = await _run(session, "SELECT 1 FROM program WHERE code = :code", {"code": code})
+    return row.first() is not None
+
+
 async def find_foldable(
     session: AsyncSession,
     *,

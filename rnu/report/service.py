@@ -123,6 +123,11 @@ async def create_report(
         raise InvalidInput(f"reason_code must be one of {', '.join(REASON_CODES)}")
     if target.person_id is None and target.program_code is None and target.ubigeo is None:
         raise InvalidInput("a report needs a roll entry, or a program and district")
+    # An unknown program is the reporter's mistake (400), not a foreign-key failure (500).
+    if target.program_code is not None and not await repository.program_exists(
+        session, code=target.program_code
+    ):
+        raise InvalidInput(f"unknown program {target.program_code!r}")
     text = _clean(text, MAX_TEXT, "text")
     contact = _clean(contact, MAX_CONTACT, "contact")
     if target.person_id is None and reason_code != "otro" and not text:

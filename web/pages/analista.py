@@ -27,7 +27,7 @@ from api.auth.staff import (
     login_csrf_token,
     set_session_cookie,
 )
-from api.deps import CallerDep, SessionDep, SettingsDep
+from api.deps import CallerDep, RowId, SessionDep, SettingsDep
 from api.rest.analista import FILTER_PARAMS, filters_from, item_person, person_view
 from privacy.policy import person_out
 from rnu.audit import service as audit
@@ -401,7 +401,7 @@ async def _detail_page(
 @router.get("/analista/alertas/{flag_id}", response_class=HTMLResponse)
 async def alerta(
     request: Request,
-    flag_id: int,
+    flag_id: RowId,
     active: StaffPageDep,
     session: SessionDep,
     secret: SecretDep,
@@ -414,7 +414,7 @@ async def alerta(
 @router.post("/analista/alertas/{flag_id}/{accion}")
 async def alerta_accion(
     request: Request,
-    flag_id: int,
+    flag_id: RowId,
     accion: str,
     active: StaffPageDep,
     session: SessionDep,
@@ -480,7 +480,7 @@ async def alerta_accion(
 
 @router.get("/analista/evidencia/{evidence_id}")
 async def evidencia(
-    evidence_id: int, active: StaffPageDep, session: SessionDep, settings: SettingsDep
+    evidence_id: RowId, active: StaffPageDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """An uploaded file, served to staff only, never inline as HTML."""
     item = await volunteer_service.get_evidence(session, evidence_id=evidence_id)
@@ -534,7 +534,7 @@ async def revision(
 @router.get("/analista/revision/{item_id}", response_class=HTMLResponse)
 async def revision_item(
     request: Request,
-    item_id: int,
+    item_id: RowId,
     active: StaffPageDep,
     session: SessionDep,
     secret: SecretDep,
@@ -560,7 +560,7 @@ async def revision_item(
 
 @router.post("/analista/revision/{item_id}")
 async def revision_decidir(
-    item_id: int,
+    item_id: RowId,
     active: StaffPageDep,
     session: SessionDep,
     secret: SecretDep,

@@ -14,7 +14,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth.staff import VOLUNTEER_ROLES, VolunteerPageDep, actor_for
-from api.deps import CallerDep, SessionDep, SettingsDep, StateDep
+from api.deps import CallerDep, RowId, SessionDep, SettingsDep, StateDep
 from api.rest.padrones import entry_id_of, roll_body
 from rnu.audit import service as audit
 from rnu.errors import RnuError
@@ -324,7 +324,7 @@ async def tareas(
 @router.post("/voluntarios/tareas/{task_id}")
 async def responder_tarea(
     request: Request,
-    task_id: int,
+    task_id: RowId,
     active: VolunteerPageDep,
     session: SessionDep,
     state: StateDep,
