@@ -93,16 +93,20 @@ class MatchResult:
 def names_agree(levels: I8) -> npt.NDArray[np.bool_]:
     """Whether a document holder's identity agrees enough to accept the document as proof.
 
-    Given names must agree (a relative's borrowed DNI fails here), one surname must agree
+    Given names must agree, or be a near miss with both surnames agreeing (a relative's
+    borrowed DNI fails here), one surname must agree
     (a typo'd DNI that lands on a stranger fails) and the birth date must not clearly
     differ (a father's DNI used for his namesake son fails).
     """
-    nombres_ok = np.isin(levels[:, _COL["nombres"]], _NAME_AGREE)
-    surname_ok = np.isin(levels[:, _COL["paterno"]], _SURNAME_AGREE) | np.isin(
-        levels[:, _COL["materno"]], _SURNAME_AGREE
+    paterno_ok = np.isin(levels[:, _COL["paterno"]], _SURNAME_AGREE)
+    materno_ok = np.isin(levels[:, _COL["materno"]], _SURNAME_AGREE)
+    # A slip in the given name (BERTGA for BERTHA) still counts when both surnames agree:
+    # a relative who borrows the DNI has a different given name, not a misspelt one.
+    nombres_ok = np.isin(levels[:, _COL["nombres"]], _NAME_AGREE) | (
+        (levels[:, _COL["nombres"]] == level("nombres", "fuzzy_low")) & paterno_ok & materno_ok
     )
     dob_ok = levels[:, _COL["birth_date"]] != level("birth_date", "different")
-    return nombres_ok & surname_ok & dob_ok  # type: ignore[no-any-return]
+    return nombres_ok & (paterno_ok | materno_ok) & dob_ok  # type: ignore[no-any-return]
 
 
 class Matcher:

@@ -30,6 +30,12 @@ class TestExactDocument:
         assert res.agreements["nombres"] == "exact"
         assert res.weight >= matcher.thresholds.upper
 
+    def test_slip_in_the_given_name_still_links_by_document(self, matcher: Matcher) -> None:
+        cruz = BY_KEY["P-CRUZ"]
+        res = one(matcher, replace(cruz, key="Q", nombres="JUAM CARLIS"))
+        assert (res.outcome, res.person_key, res.method) == ("linked", "P-CRUZ", "exact_document")
+        assert res.agreements["nombres"] == "fuzzy_low"
+
     def test_borrowed_dni_of_a_relative_is_not_proof(self, matcher: Matcher) -> None:
         son = BY_KEY["P-SON"]
         rec = replace(son, key="Q", doc_number=BY_KEY["P-FATHER"].doc_number)
