@@ -39,9 +39,7 @@ class Flag(SQLModel, table=True):
     ubigeo: str | None = Field(default=None, max_length=6)
     evidence: dict[str, Any] = jsonb_field()
     evidence_hash: str = Field(default="", sa_column_kwargs={"server_default": ""})
-    status: str = Field(
-        default="open", max_length=10, sa_column_kwargs={"server_default": "open"}
-    )
+    status: str = Field(default="open", max_length=10, sa_column_kwargs={"server_default": "open"})
     assigned_to: str | None = None
     reviewer: str | None = None
     dismissed_reason: str | None = None
