@@ -12,8 +12,6 @@ keeps INEI as the official list, pairs each INEI district with its RENIEC code b
 (department, province, district) names, and prints the counts it checked.
 """
 
-# ruff: noqa: T201 -- a developer script whose output is the figures it prints
-
 from __future__ import annotations
 
 import csv

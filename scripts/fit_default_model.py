@@ -24,13 +24,12 @@ from rnu.matching.calibrate import fit
 OUT = Path(__file__).resolve().parent.parent / "rnu" / "matching" / "default_model.json"
 
 
-async def main(database_url: str, country: Path) -> None:
+async def main(database_url: str, sis: Path) -> None:
     conn = await connect_raw(database_url)
     try:
         index = await build_index(conn)
     finally:
         await conn.close()
-    sis = next(country.glob("sis_*.csv.gz"))
     with sis.open("rb") as fh:
         rows = [r for r in LOADERS["sis"](period="2026-10").rows(fh) if isinstance(r, CanonicalRow)]
     records = [to_record(r, r.row_number) for r in rows[:20_000]]
@@ -48,4 +47,4 @@ async def main(database_url: str, country: Path) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], Path(sys.argv[2])))
+    asyncio.run(main(sys.argv[1], next(Path(sys.argv[2]).glob("sis_*.csv.gz"))))
