@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -45,7 +46,7 @@ def _bar() -> Progress:
     )
 
 
-def _advance(bar: Progress, task: TaskID) -> typer.models.Any:
+def _advance(bar: Progress, task: TaskID) -> Callable[[int], None]:
     def progress(done: int) -> None:
         speed = bar.tasks[task].speed
         bar.update(task, completed=done, rate=f"{speed:,.0f} rows/s" if speed else "")
@@ -95,7 +96,7 @@ def load_directory(database_url: str, folder: Path) -> list[BatchResult]:
     return load_planned(database_url, planned)
 
 
-def register(app: typer.Typer, database_url: typer.models.Any) -> None:
+def register(app: typer.Typer, database_url: Callable[[], str]) -> None:
     """Add the ingestion commands to the main CLI (`database_url` resolves the server)."""
 
     @app.command()

@@ -59,6 +59,7 @@ class TestReportes:
         assert body["estado"] == "recibido"
         assert [p["estado"] for p in body["historial"]] == ["recibido"]
         assert "Falleció" not in follow.text  # the text is for analysts only
+        assert reports[0].id is not None
         await report_service.set_status(session, report_id=reports[0].id, status="en_revision")
         body = (await public_client.get(f"{URL}/{code}")).json()
         assert [p["estado"] for p in body["historial"]] == ["recibido", "en_revision"]

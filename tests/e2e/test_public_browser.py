@@ -108,7 +108,7 @@ async def site(e2e_database: str, redis_url: str) -> AsyncIterator[Site]:
         database_url=e2e_database,
         redis_url=redis_url,
         environment="test",
-        secret_key="e2e-secret",  # type: ignore[arg-type]
+        secret_key="e2e-secret",
     )
     port = _free_port()
     server = uvicorn.Server(

@@ -83,14 +83,18 @@ class TestReportFlow:
         roll = await public_client.get("/padron/080101/PENSION65", params={"q": "rosa"})
         assert "ROSA H*** C***" in roll.text
         assert "JUAN" not in roll.text
-        link = re.search(r'href="(/reportar\?entrada=[^"]+)"', roll.text).group(1)
+        found = re.search(r'href="(/reportar\?entrada=[^"]+)"', roll.text)
+        assert found is not None
+        link = found.group(1)
         form = await public_client.get(link.replace("&amp;", "&"))
         assert "ROSA H*** C***" in form.text
         fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form.text))
         fields |= {"motivo": "fallecido", "descripcion": "Falleció el año pasado."}
         received = await public_client.post("/reportar", data=fields)
         assert received.status_code == 200
-        code = re.search(r"RNU-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", received.text).group(0)
+        tracking = re.search(r"RNU-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", received.text)
+        assert tracking is not None
+        code = tracking.group(0)
         status = await public_client.get("/seguimiento", params={"codigo": code.lower()})
         assert "Estado: Recibido" in status.text
         assert "La persona falleció" in status.text
