@@ -43,11 +43,29 @@ def server_url() -> Iterator[str]:
     if configured:
         yield configured
         return
-    data_dir = Path(os.environ.get("RNU_DATA_DIR", ROOT / ".rnu"))
+    # A server of the suite's own, beside the demo's, so tests never touch demo data.
+    data_dir = Path(os.environ.get("RNU_DATA_DIR", ROOT / ".rnu")) / "test"
     was_running = (data_dir / "pg" / "postmaster.pid").exists()
-    yield start_embedded_postgres(data_dir, database="postgres")
+    url = start_embedded_postgres(data_dir, database="postgres")
+    asyncio.run(_relax_durability(url))
+    yield url
     if not was_running:  # stop only what this run started
         stop_embedded_postgres(data_dir)
+
+
+async def _relax_durability(url: str) -> None:
+    """Skip fsync on the suite's throwaway server: every test database is dropped anyway.
+
+    Crash drills that need real durability start servers of their own (tests/ops/) and
+    assert these settings are on there.
+    """
+    conn = await asyncpg.connect(plain_url(url))
+    try:
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            await conn.execute(f"ALTER SYSTEM SET {setting} = off")
+        await conn.execute("SELECT pg_reload_conf()")
+    finally:
+        await conn.close()
 
 
 def make_test_database(server_url: str, prefix: str = "rnu_test") -> str:
