@@ -15,7 +15,8 @@ agencies with different scopes (and a same-scope peer of each, for ownership che
   operation needs (Schemathesis' ``ignored_auth`` for declared schemes, our own table for the
   staff cookie and scopes), and never hand one identity an object private to another.
 
-The number of cases run per identity is printed (``-s`` shows it; also in the failure text).
+A toy API with each of those faults proves the checks can fail. The number of cases run per
+identity is printed, with or without ``-s``.
 """
 
 from __future__ import annotations
@@ -34,11 +35,14 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import pytest
 import schemathesis
+from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
@@ -58,6 +62,7 @@ PASSWORD = "clave-de-prueba-123"
 PURPOSE = {"X-Purpose": "fiscalizacion"}
 STAFF_API = "/api/v1/analista"
 SHAPE = {"error", "detail", "mensaje"}
+TOY_BEARER = HTTPBearer(auto_error=False)  # for the leaky toy API of the last test
 
 
 # ---------------------------------------------------------------------------------------------
@@ -95,27 +100,14 @@ class World:
         )
 
 
-def serve(database_url: str, redis_url: str, data_dir: Path) -> tuple[Any, threading.Thread, str]:
-    """The whole app on a free loopback port, in a thread; uploads land in ``data_dir``."""
+def start(app: Any) -> tuple[Any, threading.Thread, str]:
+    """Serve ``app`` with uvicorn on a free loopback port, in a thread (its own loop)."""
     import uvicorn
-
-    from rnu.config import Settings
-    from web.app import create_app
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app_settings = Settings(
-        database_url=database_url,
-        redis_url=redis_url,
-        environment="test",
-        db_pool_size=4,
-        data_dir=data_dir,
-        secret_key="schemathesis-drill-secret",
-    )
-    config = uvicorn.Config(
-        create_app(app_settings), host="127.0.0.1", port=port, log_level="warning"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -125,6 +117,22 @@ def serve(database_url: str, redis_url: str, data_dir: Path) -> tuple[Any, threa
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
     return server, thread, f"http://127.0.0.1:{port}"
+
+
+def serve(database_url: str, redis_url: str, data_dir: Path) -> tuple[Any, threading.Thread, str]:
+    """The whole app, on its own database; uploads land in ``data_dir``."""
+    from rnu.config import Settings
+    from web.app import create_app
+
+    app_settings = Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        environment="test",
+        db_pool_size=4,
+        data_dir=data_dir,
+        secret_key="schemathesis-drill-secret",
+    )
+    return start(create_app(app_settings))
 
 
 @dataclass
@@ -729,3 +737,44 @@ def test_every_rest_operation_as_every_identity(
         sys.stdout.write(f"\n{summary}\n")
     distinct = sorted({str(p) for p in problems})
     assert not problems, summary + "\n" + "\n".join(distinct[:40])
+
+
+def test_the_checks_catch_a_leaky_api() -> None:
+    """A toy API with every fault the drill looks for: the checks must flag each one."""
+    toy = FastAPI()
+
+    @toy.get("/api/v1/cargas/{carga_id}")
+    async def leaky(
+        carga_id: int, key: Annotated[HTTPAuthorizationCredentials | None, Depends(TOY_BEARER)]
+    ) -> dict[str, int]:
+        return {"id": carga_id}  # declares a Bearer key, checks none, serves anyone's upload
+
+    @toy.get("/api/v1/roto")
+    async def broken() -> JSONResponse:
+        return JSONResponse({"error": "sin detalle"}, status_code=400)
+
+    server, thread, url = start(toy)
+    try:
+        agency = Identity("agencia", "agency", headers={"Authorization": "Bearer cualquiera"})
+        anonymous = Identity("anonimo", "public")
+        world = World(url, {}, {}, {}, [], {}, [], owned={"carga_id": {7: "otra"}})
+        world.secured = {"GET /api/v1/cargas/{carga_id}"}
+        schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
+        tally: Counter[str] = Counter()
+        problems: list[Problem] = []
+        for result in schema.get_all_operations():
+            assert isinstance(result, Ok)
+            for identity in (agency, anonymous):
+                explore(world, identity, result.ok(), GenerationMode.POSITIVE, tally, problems)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+    found = {(p.identity, p.what.split(":")[0]) for p in problems}
+    # Schemathesis' ignored_auth: the operation answers the same without the key.
+    assert any(
+        p.identity == "agencia" and "accepts requests without authentication" in p.what
+        for p in problems
+    )
+    assert ("anonimo", "a protected operation without credentials must answer 401/403") in found
+    assert ("agencia", "read carga_id=7 owned by otra") in found
+    assert ("anonimo", "error body not in the documented shape") in found
