@@ -42,7 +42,6 @@ class WorkerConfig:
 
 
 config = WorkerConfig()
-blueprint = procrastinate.Blueprint()
 
 
 class Backoff(BaseRetryStrategy):
@@ -60,7 +59,6 @@ class Backoff(BaseRetryStrategy):
         return RetryDecision(retry_in={"milliseconds": int(wait * 1000)})
 
 
-@blueprint.task(name="load_upload", queue=QUEUE, pass_context=True)
 async def load_upload(context: procrastinate.JobContext, upload_id: int) -> None:
     """Run an agency's uploaded roll through the same pipeline as `rnu load`."""
     from rnu.agency import uploads
@@ -68,12 +66,6 @@ async def load_upload(context: procrastinate.JobContext, upload_id: int) -> None
     await uploads.run(config.database_url, upload_id)
 
 
-@blueprint.task(
-    name="deliver_notification",
-    queue=QUEUE,
-    pass_context=True,
-    retry=Backoff(DELIVERY_ATTEMPTS),
-)
 async def deliver_notification(context: procrastinate.JobContext, delivery_id: int) -> None:
     """POST one event to a subscriber; raising makes procrastinate retry with backoff."""
     from rnu.agency import events
@@ -90,14 +82,27 @@ async def deliver_notification(context: procrastinate.JobContext, delivery_id: i
 _apps: dict[str, procrastinate.App] = {}
 
 
+def _blueprint() -> procrastinate.Blueprint:
+    """A fresh blueprint per app: attaching one blueprint to a second app renames its tasks."""
+    blueprint = procrastinate.Blueprint()
+    blueprint.task(name="load_upload", queue=QUEUE, pass_context=True)(load_upload)
+    blueprint.task(
+        name="deliver_notification",
+        queue=QUEUE,
+        pass_context=True,
+        retry=Backoff(DELIVERY_ATTEMPTS),
+    )(deliver_notification)
+    return blueprint
+
+
 def make_app(database_url: str) -> procrastinate.App:
-    """The procrastinate app for a database (one per URL: adding the tasks twice renames them)."""
+    """The procrastinate app for a database, one per URL."""
     app = _apps.get(database_url)
     if app is None:
         app = procrastinate.App(
             connector=procrastinate.PsycopgConnector(conninfo=plain_url(database_url))
         )
-        app.add_tasks_from(blueprint, namespace="rnu")
+        app.add_tasks_from(_blueprint(), namespace="rnu")
         _apps[database_url] = app
     return app
 

@@ -174,3 +174,51 @@ async def client(app_state: AppState) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def module_database_url(server_url: str) -> Iterator[str]:
+    """A database for one test module whose tests commit (loads, jobs, seeded sites).
+
+    Such modules override `app_state` with `isolated_app_state`, so what they commit cannot
+    leak into the counts other modules assert on the shared database.
+    """
+    from rnu.program.service import sync_programs_sync
+    from rnu.ubigeo.service import load_reference_sync
+
+    url = make_test_database(server_url, prefix="rnu_mod")
+    upgrade(url)
+    load_reference_sync(url)
+    sync_programs_sync(url)
+    yield url
+    drop_test_database(server_url, url)
+
+
+@pytest.fixture
+async def isolated_app_state(
+    module_database_url: str, redis: Redis, redis_url: str
+) -> AsyncIterator[AppState]:
+    engine = make_engine(module_database_url, pool_size=5, role="test")
+    yield AppState(
+        settings=Settings(environment="test"),
+        endpoints=Endpoints(module_database_url, redis_url, False, False),
+        engine=engine,
+        sessionmaker=make_sessionmaker(engine),
+        redis=redis,
+    )
+    await engine.dispose()
+
+
+@pytest.fixture
+async def isolated_session(isolated_app_state: AppState) -> AsyncIterator[AsyncSession]:
+    """`session`, on the module's own database (see `module_database_url`)."""
+    async with isolated_app_state.engine.connect() as conn:
+        outer = await conn.begin()
+        session = AsyncSession(
+            bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+        try:
+            yield session
+        finally:
+            await session.close()
+            await outer.rollback()

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.rest import cargas
 from api.state import AppState
 from rnu.db import session_scope
 from tests.api.agency_support import agency_headers, committed_agency, run_jobs
+
+
+@pytest.fixture
+def app_state(isolated_app_state: AppState) -> AppState:
+    """These tests commit what they seed: a database of their own keeps the shared one clean."""
+    return isolated_app_state
+
+
+@pytest.fixture
+def session(isolated_session: AsyncSession) -> AsyncSession:
+    return isolated_session
+
 
 JUNTOS = (
     "PERIODO|UBIGEO|COD_HOGAR|DNI_TITULAR|APELLIDOS_NOMBRES_TITULAR|FEC_NAC|MONTO|ESTADO\n"

@@ -7,7 +7,7 @@ import hmac
 import json
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import date
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -18,41 +18,16 @@ import pytest
 from sqlalchemy import text
 
 from api.state import AppState
-from rnu.config import Settings
-from rnu.db import make_engine, make_sessionmaker, session_scope
-from rnu.embedded import Endpoints
+from rnu.db import session_scope
 from rnu.ingest.service import load_file, plan_file
-from rnu.migrate import upgrade
-from rnu.program.service import sync_programs_sync
-from rnu.ubigeo.service import load_reference_sync
 from tests.api.agency_support import committed_agency, run_jobs
-from tests.conftest import drop_test_database, make_test_database
 from tests.factories import create_batch, create_enrollment, create_household, create_person
 
 
-@pytest.fixture(scope="module")
-def own_database_url(server_url: str) -> Iterator[str]:
-    """These tests commit deaths, people and jobs: a database of their own keeps the
-    shared one (and the statistics other tests count) clean."""
-    url = make_test_database(server_url, prefix="rnu_notify")
-    upgrade(url)
-    load_reference_sync(url)
-    sync_programs_sync(url)
-    yield url
-    drop_test_database(server_url, url)
-
-
 @pytest.fixture
-async def app_state(own_database_url: str, redis, redis_url: str) -> AsyncIterator[AppState]:
-    engine = make_engine(own_database_url, pool_size=5, role="test")
-    yield AppState(
-        settings=Settings(environment="test"),
-        endpoints=Endpoints(own_database_url, redis_url, False, False),
-        engine=engine,
-        sessionmaker=make_sessionmaker(engine),
-        redis=redis,
-    )
-    await engine.dispose()
+def app_state(isolated_app_state: AppState) -> AppState:
+    """These tests commit deaths, people and jobs: a database of their own."""
+    return isolated_app_state
 
 
 class Hook:

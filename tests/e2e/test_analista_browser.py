@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.state import AppState
 from rnu.config import Settings
@@ -24,6 +25,18 @@ from rnu.db import session_scope
 from rnu.flag.models import Flag
 from rnu.person.models import Person
 from rnu.staff import service as staff_service
+
+
+@pytest.fixture
+def app_state(isolated_app_state: AppState) -> AppState:
+    """These tests commit what they seed: a database of their own keeps the shared one clean."""
+    return isolated_app_state
+
+
+@pytest.fixture
+def session(isolated_session: AsyncSession) -> AsyncSession:
+    return isolated_session
+
 
 CHROMIUM = shutil.which("chromium") or (
     "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
