@@ -102,6 +102,8 @@ async def build(
         session, periods=periods, kinds=list(FILTRACION_KINDS)
     )
     under = await repository.subcobertura(session, prefixes=list(SUBCOBERTURA_PREFIXES))
+    for key, n in (await _coverage_estimates(session, periods)).items():
+        under[key] = under.get(key, 0) + n
     expiring = await repository.count_cse_expiring(
         session, periods=periods, start=today, end=today + EXPIRY_WINDOW
     )
@@ -129,3 +131,29 @@ async def build(
     selected = [r for r in rows.values() if not department or r.department == department]
     selected.sort(key=lambda r: (r.program_code, r.department))
     return Dashboard(rows=selected, periods=periods, expiring_until=today + EXPIRY_WINDOW)
+
+
+async def _coverage_estimates(
+    session: AsyncSession, periods: dict[str, str]
+) -> dict[tuple[str, str], int]:
+    """Eligible-but-not-enrolled units per program and department, from the PGH itself.
+
+    `rnu.integrity.coverage` counts, per district, who meets each program's rules as of its
+    latest period and who is enrolled; a program whose rules need data the PGH lacks
+    (Contigo's disability) has no estimate.
+    """
+    from rnu.eligibility.rules import load_programs
+    from rnu.integrity.coverage import coverage_gaps
+
+    known = load_programs()
+    connection = await session.connection()
+    raw = (await connection.get_raw_connection()).driver_connection
+    estimates: dict[tuple[str, str], int] = {}
+    for program_code, period in periods.items():
+        if program_code not in known:  # a program onboarded by mapping, without rules yet
+            continue
+        gaps = await coverage_gaps(raw, program_code=program_code, period=period)
+        for gap in gaps or ():
+            key = (program_code, gap.ubigeo[:2])
+            estimates[key] = estimates.get(key, 0) + max(gap.not_enrolled, 0)
+    return estimates

@@ -451,6 +451,21 @@ class TestDashboard:
         assert lima["tasa_filtracion"] is not None
         assert lima["cse_por_vencer_90_dias"] >= 1
 
+    async def test_subcobertura_is_estimated_from_the_pgh(
+        self, session: AsyncSession, staff_client: httpx.AsyncClient
+    ) -> None:
+        user = await create_staff_user(session)
+        enrolled = await create_household(session, ubigeo="050101", cse="PE")
+        titular = await create_person(session, household=enrolled, ubigeo="050101")
+        batch = await create_batch(session, source="FISE", period="2026-10")
+        await create_enrollment(session, person=titular, batch=batch, household_id=enrolled.id)
+        left_out = await create_household(session, ubigeo="050101", cse="PE")
+        await create_person(session, household=left_out, ubigeo="050101")
+        await login(staff_client, user.username)
+        body = (await staff_client.get(f"{API}/tablero", params={"programa": "FISE"})).json()
+        ayacucho = next(r for r in body["filas"] if r["departamento"] == "05")
+        assert ayacucho["subcobertura_estimada"] >= 1
+
 
 async def test_flag_table_untouched_by_reads(session: AsyncSession) -> None:
     """Guard: the factories' flags are real rows (the tests above rely on it)."""
