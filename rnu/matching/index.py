@@ -15,6 +15,9 @@ Blocking keys (each a sorted int64 array + row order, probed with ``searchsorted
                      Catches a missing materno together with a day/month error.
 ``paterno_given_mmdd`` (surname key of paterno, first given name key, month-day). Catches a
                      typo in the birth year, the one error the other three all miss.
+``names_department`` (unordered pair of surname keys, first given name key, department),
+                     hashed into 62 bits. The only key without a birth date: FISE's file has
+                     none, so its rows with a wrong or missing document need it.
 
 Blocks larger than ``max_block`` people are dropped at build time: they are placeholder
 values (1900-01-01, a blank name) that say nothing, and every person is still reachable
@@ -51,7 +54,10 @@ BLOCK_SCHEMES: tuple[str, ...] = (
     "surnames_year",
     "paterno_given_year",
     "paterno_given_mmdd",
+    "names_department",
 )
+_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
+_KEY_MASK = np.uint64((1 << 62) - 1)
 
 
 def doc_code(doc_type: str | None, number: str | None) -> int:
@@ -353,6 +359,19 @@ class PghIndex:
             keys = np.where((lo > 0) & (dob > 0), ((lo << _KEY_BITS) | hi) << 12 | year_part, -1)
             return keys, qrows
         gk = self.phonetic_codes(cols.nombres[qrows], batch, "given_first").astype(np.int64)
+        if scheme == "names_department":
+            sk_m = self.phonetic_codes(cols.materno[qrows], batch, "surname").astype(np.int64)
+            lo, hi = np.minimum(sk_p, sk_m), np.maximum(sk_p, sk_m)
+            dept = cols.ubigeo[qrows].astype(np.int64) // 10000
+            ok = (lo > 0) & (gk > 0) & (dept > 0)
+            with np.errstate(over="ignore"):  # wrapping multiplication is the hash
+                mixed = (
+                    lo.astype(np.uint64) * _MIX[0]
+                    ^ hi.astype(np.uint64) * _MIX[1]
+                    ^ gk.astype(np.uint64) * _MIX[2]
+                    ^ dept.astype(np.uint64)
+                ) & _KEY_MASK
+            return np.where(ok, mixed.astype(np.int64), -1), qrows
         ok = (sk_p > 0) & (gk > 0) & (dob > 0)
         if scheme == "paterno_given_year":
             return np.where(ok, ((sk_p << _KEY_BITS) | gk) << 12 | year_part, -1), qrows

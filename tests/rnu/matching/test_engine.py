@@ -147,3 +147,14 @@ class TestThresholds:
     def test_unknown_setting_is_refused(self) -> None:
         with pytest.raises(ValueError, match="unknown threshold"):
             Thresholds(upper=2.0, lower=1.0, margin=6.0).override({"uper": 3.0})
+
+
+class TestWithoutBirthDate:
+    def test_row_without_birth_date_or_document_is_found_by_names_and_place(
+        self, matcher: Matcher
+    ) -> None:
+        # FISE sends no birth date; a wrong or missing document leaves only names and place.
+        cruz = BY_KEY["P-CRUZ"]
+        res = one(matcher, without_doc(cruz, birth_date=None))
+        assert res.outcome in {"linked", "review"}
+        assert cruz.key in {res.person_key, *(c.key for c in res.candidates)}

@@ -56,8 +56,8 @@ class TestBlocking:
         assert index.keys.index(target.key) in r.tolist()
 
     def test_index_is_compact(self, index: PghIndex) -> None:
-        # a handful of ints per person in the numpy columns and blocks
-        assert index.memory_bytes() / len(index) < 100
+        # a handful of ints per person in the numpy columns and five blocks (12 bytes each)
+        assert index.memory_bytes() / len(index) < 120
 
 
 class TestLevels:
