@@ -6,6 +6,7 @@ import statistics
 import time
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -25,7 +26,7 @@ SECRET = b"test-secret-for-public"
 URL = "/api/v1/consulta"
 
 
-async def _person(session: AsyncSession, dni: str = "07654321", **kw: object):
+async def _person(session: AsyncSession, dni: str = "07654321", **kw: Any):
     return await seed_person(session, doc_number=dni, birth_on=date(1950, 3, 9), **kw)
 
 
