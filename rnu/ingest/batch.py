@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+
+from rnu.db import connect_raw
+from rnu.errors import RnuError
 
 Progress = Callable[[int], None]
 
@@ -146,3 +149,36 @@ async def copy_quarantine(
         await conn.copy_records_to_table(
             "quarantined_row", records=records, columns=QUARANTINE_COLUMNS
         )
+
+
+LoadBody = Callable[[asyncpg.Connection, str], Awaitable[BatchResult]]
+
+
+async def load_once(
+    database_url: str, path: Path, *, source: str, period: str, body: LoadBody
+) -> BatchResult:
+    """Run `body(conn, sha256)` unless these bytes are already loaded; record a failure.
+
+    The identity check, the connection and the failure record are the same for every kind
+    of file; `body` holds the one transaction that differs.
+    """
+    sha = file_sha256(path)
+    conn = await connect_raw(database_url)
+    try:
+        existing = await find_committed(conn, source=source, period=period, sha256=sha)
+        if existing is not None:
+            return BatchResult(existing, source, period, path.name, "already_loaded")
+        try:
+            return await body(conn, sha)
+        except (asyncpg.PostgresError, ValueError, RnuError) as exc:
+            await record_failure(
+                database_url,
+                source=source,
+                period=period,
+                file_name=path.name,
+                sha256=sha,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            raise
+    finally:
+        await conn.close()

@@ -8,18 +8,14 @@ from pathlib import Path
 
 import asyncpg
 
-from rnu.db import connect_raw
-from rnu.errors import RnuError
 from rnu.ingest.batch import (
     BatchResult,
     Progress,
     close_batch,
     copy_quarantine,
-    file_sha256,
-    find_committed,
+    load_once,
     open_batch,
     quarantine_record,
-    record_failure,
 )
 from rnu.ingest.rows import DeathRow, Reject
 from rnu.ingest.staging import chunked
@@ -36,26 +32,13 @@ async def load_deaths(
     progress: Progress | None = None,
 ) -> BatchResult:
     """Record the deaths and set `person.death_on` for every DNI holder, in one transaction."""
-    sha = file_sha256(path)
-    conn = await connect_raw(database_url)
-    try:
-        existing = await find_committed(conn, source=SOURCE, period=period, sha256=sha)
-        if existing is not None:
-            return BatchResult(existing, SOURCE, period, path.name, "already_loaded")
-        try:
-            return await _load(conn, path, sha, rows, period=period, progress=progress)
-        except (asyncpg.PostgresError, ValueError, RnuError) as exc:
-            await record_failure(
-                database_url,
-                source=SOURCE,
-                period=period,
-                file_name=path.name,
-                sha256=sha,
-                error=f"{type(exc).__name__}: {exc}",
-            )
-            raise
-    finally:
-        await conn.close()
+    return await load_once(
+        database_url,
+        path,
+        source=SOURCE,
+        period=period,
+        body=lambda conn, sha: _load(conn, path, sha, rows, period=period, progress=progress),
+    )
 
 
 async def _load(

@@ -24,19 +24,15 @@ from typing import Any
 
 import asyncpg
 
-from rnu.db import connect_raw
-from rnu.errors import RnuError
 from rnu.ingest import staging
 from rnu.ingest.batch import (
     BatchResult,
     Progress,
     close_batch,
     copy_quarantine,
-    file_sha256,
-    find_committed,
+    load_once,
     open_batch,
     quarantine_record,
-    record_failure,
 )
 from rnu.ingest.matcher import MatchContext, context_for, to_record
 from rnu.ingest.rows import CanonicalRow, Reject
@@ -306,26 +302,13 @@ async def load_program(
     progress: Progress | None = None,
 ) -> BatchResult:
     """Load a program file as one atomic batch; a rerun of the same bytes changes nothing."""
-    sha = file_sha256(path)
-    conn = await connect_raw(database_url)
-    try:
-        existing = await find_committed(conn, source=spec.program, period=spec.period, sha256=sha)
-        if existing is not None:
-            return BatchResult(existing, spec.program, spec.period, path.name, "already_loaded")
-        try:
-            return await _load(conn, database_url, path, sha, rows, spec, progress)
-        except (asyncpg.PostgresError, ValueError, RnuError) as exc:
-            await record_failure(
-                database_url,
-                source=spec.program,
-                period=spec.period,
-                file_name=path.name,
-                sha256=sha,
-                error=f"{type(exc).__name__}: {exc}",
-            )
-            raise
-    finally:
-        await conn.close()
+    return await load_once(
+        database_url,
+        path,
+        source=spec.program,
+        period=spec.period,
+        body=lambda conn, sha: _load(conn, database_url, path, sha, rows, spec, progress),
+    )
 
 
 @contextmanager
