@@ -22,10 +22,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import asyncpg
 import httpx
 from fastapi import FastAPI
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script too
 
 from bench.harness import ROOT, drop_database, fresh_database
 from rnu.embedded import plain_url, start_embedded_redis

@@ -20,9 +20,13 @@ import argparse
 import asyncio
 import os
 import subprocess
+import sys
 from collections.abc import Awaitable
+from pathlib import Path
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script too
 
 from bench.api_speed import Request, drive, seed, serve
 from bench.harness import ROOT, drop_database, fresh_database
