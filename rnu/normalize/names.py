@@ -247,8 +247,10 @@ def split_full_name(text: str, layout: str) -> NameParts:
     Without a comma the names-first rule is: the last two surnames (with their particles)
     are the surnames and the rest are given names; the first word is always a given name
     (so SANTA in "SANTA QUISPE MAMANI" is a name, not a particle), and with only one surname
-    left the materno is missing. Raises ValueError on empty or letterless text, or a text
-    whose given names and surnames cannot be told apart (a single word).
+    left the materno is missing. Three words whose middle one is only ever a given name
+    ("GABRIELA KATHERINE RUIZ") are two given names and a paterno (see `given_names`).
+    Raises ValueError on empty or letterless text, or a text whose given names and
+    surnames cannot be told apart (a single word).
     """
     if layout == LAYOUT_SURNAMES_ONLY:
         paterno, materno = split_surnames(text)
@@ -272,9 +274,18 @@ def split_full_name(text: str, layout: str) -> NameParts:
         groups = _group(tokens[1:])
         if len(groups) == 1:
             return NameParts(tokens[0], *_surnames_from_groups(groups))
+        if len(groups) == 2 and _is_given_name(groups[0]):
+            # "GABRIELA KATHERINE RUIZ": a second given name and one surname, materno missing.
+            return NameParts(f"{tokens[0]} {groups[0]}", groups[1], None)
         given = " ".join([tokens[0], *groups[:-2]])
         return NameParts(given, *_surnames_from_groups(groups[-2:]))
     raise ValueError(f"unknown name layout {layout!r}; expected one of {sorted(LAYOUTS)}")
+
+
+def _is_given_name(group: str) -> bool:
+    from rnu.normalize.given_names import given_only
+
+    return " " not in group and group in given_only()
 
 
 # --- phonetic keys --------------------------------------------------------------------------

@@ -159,6 +159,14 @@ class TestSplitFullName:
             ("ROSA DEL AGUILA", NAMES_FIRST, NameParts("ROSA", "DEL AGUILA", None)),
             ("SANTA QUISPE MAMANI", NAMES_FIRST, NameParts("SANTA", "QUISPE", "MAMANI")),
             ("JUAN QUISPE", NAMES_FIRST, NameParts("JUAN", "QUISPE", None)),
+            # a middle word that is only ever a given name: two names, materno missing
+            (
+                "GABRIELA KATHERINE RUIZ",
+                NAMES_FIRST,
+                NameParts("GABRIELA KATHERINE", "RUIZ", None),
+            ),
+            # a word that is also a surname keeps the usual reading
+            ("MARÍA SALVADOR LEÓN", NAMES_FIRST, NameParts("MARIA", "SALVADOR", "LEON")),
             ("JOSÉ  PEÃ‘A  RÍOS", NAMES_FIRST, NameParts("JOSE", "PENA", "RIOS")),
             # Cuna Más, Contigo, Beca 18: one apellidos field
             ("QUISPE MAMANI", SURNAMES, NameParts("", "QUISPE", "MAMANI")),
