@@ -41,8 +41,11 @@ class Reporter(HttpUser):
             ),
             None,
         )
+        # A roll may list nobody (child programs are only counted): the report then names
+        # the program and district, as the API requires, instead of an entry.
+        payload.update(programa=program, ubigeo=ubigeo)
         if entry_id:
-            payload.update(entrada=entry_id, programa=program, ubigeo=ubigeo)
+            payload["entrada"] = entry_id
         with self.client.post(
             "/api/v1/reportes",
             json=payload,
