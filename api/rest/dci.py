@@ -498,21 +498,24 @@ def _reply(
 # Endpoints.
 
 
-@router.post("/sync/search", response_model=None)
-async def sync_search(
-    envelope: Envelope, agency: CanReadPeople, session: SessionDep, secret: SecretDep
+async def _itemised(
+    session: AsyncSession,
+    agency: Agency,
+    envelope: Envelope,
+    *,
+    action: str,
+    request_keys: tuple[str, ...],
+    response_key: str,
+    handle: Any,
 ) -> dict[str, Any] | JSONResponse:
-    """Search people or households by identifier or by expression (CSE-SISFOH, place…)."""
-    items = _items(envelope.message, "search_request")
+    """The shape every per-item sync call shares: validate the envelope, answer each item,
+    record the transaction, reply as `on-<action>`."""
+    items = _items(envelope.message, *request_keys)
     try:
         txn = _transaction_id(envelope.message)
-        _check_header(envelope.header, "search", len(items))
+        _check_header(envelope.header, action, len(items))
     except DciRejected as exc:
-        return rejected_envelope(envelope, "on-search", exc)
-
-    async def handle(item: dict[str, Any]) -> dict[str, Any]:
-        return await _search_item(session, secret, agency, item)
-
+        return rejected_envelope(envelope, f"on-{action}", exc)
     answers, done = await _answer(items, handle)
     await _record_txn(
         session,
@@ -520,9 +523,29 @@ async def sync_search(
         envelope,
         txn,
         "succ" if done else "rjct",
-        {"items": len(answers), "succeeded": done, "kind": "search"},
+        {"items": len(answers), "succeeded": done, "kind": action},
     )
-    return _reply(envelope, "on-search", txn, "search_response", answers, done)
+    return _reply(envelope, f"on-{action}", txn, response_key, answers, done)
+
+
+@router.post("/sync/search", response_model=None)
+async def sync_search(
+    envelope: Envelope, agency: CanReadPeople, session: SessionDep, secret: SecretDep
+) -> dict[str, Any] | JSONResponse:
+    """Search people or households by identifier or by expression (CSE-SISFOH, place…)."""
+
+    async def handle(item: dict[str, Any]) -> dict[str, Any]:
+        return await _search_item(session, secret, agency, item)
+
+    return await _itemised(
+        session,
+        agency,
+        envelope,
+        action="search",
+        request_keys=("search_request",),
+        response_key="search_response",
+        handle=handle,
+    )
 
 
 @router.post("/sync/enrolled", response_model=None)
@@ -530,12 +553,6 @@ async def sync_enrolled(
     envelope: Envelope, agency: CanReadPeople, session: SessionDep, secret: SecretDep
 ) -> dict[str, Any] | JSONResponse:
     """Which programmes a person is enrolled in (optionally in one period)."""
-    items = _items(envelope.message, "enrolled_request", "search_request")
-    try:
-        txn = _transaction_id(envelope.message)
-        _check_header(envelope.header, "enrolled", len(items))
-    except DciRejected as exc:
-        return rejected_envelope(envelope, "on-enrolled", exc)
 
     async def handle(item: dict[str, Any]) -> dict[str, Any]:
         criteria = item.get("enrolled_criteria") or item.get("search_criteria") or item
@@ -578,16 +595,15 @@ async def sync_enrolled(
             }
         }
 
-    answers, done = await _answer(items, handle)
-    await _record_txn(
+    return await _itemised(
         session,
         agency,
         envelope,
-        txn,
-        "succ" if done else "rjct",
-        {"items": len(answers), "succeeded": done, "kind": "enrolled"},
+        action="enrolled",
+        request_keys=("enrolled_request", "search_request"),
+        response_key="enrolled_response",
+        handle=handle,
     )
-    return _reply(envelope, "on-enrolled", txn, "enrolled_response", answers, done)
 
 
 @router.post("/sync/enrollment/updates", response_model=None)
@@ -724,12 +740,6 @@ async def subscribe(
 ) -> dict[str, Any] | JSONResponse:
     """Subscribe to DEATH_REGISTERED: RNU POSTs a signed `notify` to the callback URL."""
     agency.require("events:subscribe")
-    items = _items(envelope.message, "subscribe_request")
-    try:
-        txn = _transaction_id(envelope.message)
-        _check_header(envelope.header, "subscribe", len(items))
-    except DciRejected as exc:
-        return rejected_envelope(envelope, "on-subscribe", exc)
 
     async def handle(item: dict[str, Any]) -> dict[str, Any]:
         criteria = item.get("subscribe_criteria") or {}
@@ -766,16 +776,15 @@ async def subscribe(
             ]
         }
 
-    answers, done = await _answer(items, handle)
-    await _record_txn(
+    return await _itemised(
         session,
         agency,
         envelope,
-        txn,
-        "succ" if done else "rjct",
-        {"items": len(answers), "succeeded": done, "kind": "subscribe"},
+        action="subscribe",
+        request_keys=("subscribe_request",),
+        response_key="subscribe_response",
+        handle=handle,
     )
-    return _reply(envelope, "on-subscribe", txn, "subscribe_response", answers, done)
 
 
 @router.post("/unsubscribe", response_model=None)
