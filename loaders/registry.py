@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from loaders import reasons
 from loaders.base import CanonicalRow, DeathRow, PghRow, Reject
 from loaders.beca18 import Beca18Loader
 from loaders.contigo import ContigoLoader
@@ -91,3 +92,8 @@ def loader_for(
 ) -> SectorLoader:
     """A loader instance for a sector name (a key of `LOADERS`); KeyError when unknown."""
     return LOADERS[sector](period=period, today=today)
+
+
+def reason_message(code: str) -> str:
+    """The Spanish message for a reason code (rnu's quarantine export reads it from here)."""
+    return reasons.message(code)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from rnu.db import connect_raw
 from rnu.errors import NotFound
@@ -21,17 +21,12 @@ def defuse(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
-def messages_for(reasons: list[str]) -> str:
-    """Spanish messages for the sector's staff, from the loaders' catalogue when installed."""
-    try:
-        from rnu.ingest.service import loader_registry
+def reason_messages() -> Callable[[str], str]:
+    """Spanish messages for the sector's staff, from the installed loaders' catalogue."""
+    from rnu.ingest.service import loader_registry
 
-        catalogue: Any = loader_registry()
-        reasons_module = __import__(catalogue.__name__.rsplit(".", 1)[0] + ".reasons")
-        message = reasons_module.reasons.message
-    except Exception:  # the catalogue is optional: codes alone are still exact
-        return "; ".join(reasons)
-    return " ".join(message(code) for code in reasons)
+    message: Callable[[str], str] = loader_registry().reason_message
+    return message
 
 
 async def write_quarantine_csv(database_url: str, batch_id: int, path: Path) -> int:
@@ -52,6 +47,7 @@ async def write_quarantine_csv(database_url: str, batch_id: int, path: Path) -> 
         raw = json.loads(r["raw"]) if isinstance(r["raw"], str) else dict(r["raw"])
         decoded.append((r["row_number"], raw, list(r["reasons"])))
         columns.extend(k for k in raw if k not in columns)
+    message = reason_messages()  # looked up once, not per row
     with path.open("w", newline="", encoding="utf-8-sig") as fh:  # BOM: Excel reads UTF-8
         writer = csv.writer(fh)
         writer.writerow(["fila", "motivos", "detalle", *columns])
@@ -60,7 +56,7 @@ async def write_quarantine_csv(database_url: str, batch_id: int, path: Path) -> 
                 [
                     row_number,
                     ";".join(reasons),
-                    defuse(messages_for(reasons)),
+                    defuse(" ".join(message(code) for code in reasons)),
                     *(defuse(str(raw.get(c, ""))) for c in columns),
                 ]
             )

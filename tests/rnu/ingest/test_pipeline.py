@@ -138,7 +138,8 @@ class TestProgramBatch:
             rows = list(csv.DictReader(fh))
         assert rows[0]["NOMBRES"].startswith("'=")
         assert rows[0]["motivos"]
-        assert rows[0]["detalle"]  # a Spanish message for the sector
+        assert rows[0]["detalle"]  # a Spanish message for the sector, not the bare code
+        assert rows[0]["detalle"] != rows[0]["motivos"]
 
 
 class TestLinksExport:
