@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -20,24 +21,24 @@ def alembic_config(database_url: str) -> Config:
     return cfg
 
 
-def _in_thread_if_loop_running(fn: object, *args: object) -> None:
-    # env.py drives its own event loop; from inside a running loop (tests, the app)
-    # it must run on another thread.
+def _run_outside_event_loop(fn: Callable[..., None], *args: object) -> None:
+    # env.py drives its own event loop, so it cannot run inside a running one (tests and
+    # the app): async callers use asyncio.to_thread.
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        fn(*args)  # type: ignore[operator]
+        fn(*args)
         return
     raise RuntimeError("call upgrade() via asyncio.to_thread from async code")
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Bring the schema to `revision`; running it again changes nothing."""
-    _in_thread_if_loop_running(command.upgrade, alembic_config(database_url), revision)
+    _run_outside_event_loop(command.upgrade, alembic_config(database_url), revision)
 
 
 def downgrade(database_url: str, revision: str) -> None:
-    _in_thread_if_loop_running(command.downgrade, alembic_config(database_url), revision)
+    _run_outside_event_loop(command.downgrade, alembic_config(database_url), revision)
 
 
 def heads(database_url: str = "postgresql://unused") -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -213,7 +212,3 @@ async def export_links(database_url: str, path: Path) -> int:
     finally:
         await conn.close()
     return count
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)

@@ -7,7 +7,6 @@ importing the `loaders` package that sits above it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -131,6 +130,3 @@ def count_lines_estimate(path: Path) -> int | None:
         return None
     with path.open("rb") as fh:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
-
-
-ProgressFactory = Callable[[PlannedFile], Progress]
