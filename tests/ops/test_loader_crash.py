@@ -164,12 +164,16 @@ class TestLoaderKilled:
         killed, attempts = 0, 0
         while killed < KILL_POINTS:
             attempts += 1
-            assert attempts <= KILL_POINTS + 10, "too many loads finished before their kill"
+            assert attempts <= KILL_POINTS + 15, "too many loads finished before their kill"
             proc = loader(crash_db, pgh_file)
             time.sleep(until_commit * (0.03 + 0.92 * (killed + 1) / KILL_POINTS))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-            if outcome(crash_db) == "all":  # it committed before the kill: whole, start again
+            if outcome(crash_db) == "all":
+                # It committed before the kill: whole, as it must be. Loads run faster once the
+                # server is warm (or the machine quieter) than when until_commit was measured,
+                # so aim earlier from now on, then start again on an empty database.
+                until_commit *= 0.8
                 crash_db = recreate(own_postgres, "crash")
                 continue
             killed += 1
