@@ -1,4 +1,11 @@
-"""Program rolls: every loaded row as sent, and the deduplicated enrollment it supports."""
+"""Program rolls: every loaded row as sent, and the deduplicated enrollment it supports.
+
+These are the registry's two fact tables (a row per program row, tens of millions a year).
+Their references carry no per-row foreign-key triggers: each batch's references are checked
+set-based inside its own transaction (`rnu.ingest.references`), which costs a few seconds per
+million rows instead of half the merge, and what they point to (people, households, batches,
+programs) is never deleted: history is kept and a replaced batch only changes status.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from rnu.base import bigint_fk, id_field, jsonb_field, text_array_field
+from rnu.base import bigint_ref, id_field, jsonb_field, text_array_field
 
 
 class RollRow(SQLModel, table=True):
@@ -24,10 +31,10 @@ class RollRow(SQLModel, table=True):
     )
 
     id: int | None = id_field()
-    batch_id: int = Field(foreign_key="load_batch.id", index=True)
+    batch_id: int  # leads the (batch_id, row_number) unique index, which serves batch lookups
     row_number: str
-    person_id: int | None = bigint_fk("person.id")
-    household_id: int | None = bigint_fk("household.id")
+    person_id: int | None = bigint_ref()
+    household_id: int | None = bigint_ref()
     outcome: str = Field(max_length=14)
     method: str | None = Field(default=None, max_length=20)
     weight: float | None = None
@@ -56,13 +63,13 @@ class Enrollment(SQLModel, table=True):
     )
 
     id: int | None = id_field()
-    person_id: int = Field(foreign_key="person.id")
-    program_code: str = Field(foreign_key="program.code", max_length=20)
+    person_id: int
+    program_code: str = Field(max_length=20)
     period: str = Field(max_length=7)
-    household_id: int | None = bigint_fk("household.id")
+    household_id: int | None = bigint_ref()
     ubigeo: str | None = Field(default=None, max_length=6)
-    batch_id: int = Field(foreign_key="load_batch.id", index=True)
-    roll_row_id: int = Field(foreign_key="roll_row.id")
+    batch_id: int = Field(index=True)
+    roll_row_id: int
     match_method: str = Field(max_length=20)
     match_weight: float | None = None
     match_evidence: dict[str, Any] = jsonb_field()

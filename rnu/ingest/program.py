@@ -35,6 +35,7 @@ from rnu.ingest.batch import (
     quarantine_record,
 )
 from rnu.ingest.matcher import MatchContext, context_for, to_record
+from rnu.ingest.references import check_batch_references
 from rnu.ingest.rows import CanonicalRow, Reject
 from rnu.ingest.staging import chunked
 from rnu.matching.engine import MatchResult, unmatched
@@ -473,9 +474,12 @@ async def _load(
             result.replaced_batch_id = await conn.fetchval(
                 "SELECT max(id) FROM load_batch WHERE replaced_by_id = $1", batch_id
             )
+            await check_batch_references(conn, batch_id, spec.program)
             timings["finish"] = time.perf_counter() - started
             result.timings = timings
             if context.fit_seconds and not fitted_before:
                 result.timings["fit"] = context.fit_seconds
             await close_batch(conn, result)
+            commit_started = time.perf_counter()
+        timings["commit"] = time.perf_counter() - commit_started
     return result

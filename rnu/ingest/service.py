@@ -7,6 +7,7 @@ importing the `loaders` package that sits above it.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -102,7 +103,9 @@ async def load_file(
             spec = ProgramFile(program=loader.program, period=planned.period, unit=loader.unit)
             result = await load_program(database_url, planned.path, rows, spec, progress=progress)
     if result.status == "committed":
+        started = time.perf_counter()
         await _check_after(database_url, result.batch_id)
+        result.timings["checks after commit"] = time.perf_counter() - started
         if planned.sector == "deaths":
             # Subscribed programs hear of the deaths (DEATH_REGISTERED) through the job queue.
             from rnu.agency.events import notify_deaths_loaded
