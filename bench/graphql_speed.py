@@ -24,12 +24,11 @@ import sys
 from collections.abc import Awaitable
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script too
 
 from bench.api_speed import Request, drive, seed, serve
 from bench.harness import ROOT, drop_database, fresh_database
+from bench.rawhttp import RawClient, Reply, multipart
 from rnu.db import make_engine, make_sessionmaker, session_scope
 from rnu.embedded import start_embedded_redis
 
@@ -61,9 +60,10 @@ async def make_key(db_url: str) -> str:
 
 async def warm(url: str, request: Request, calls: int = 3) -> None:
     """A few calls first, so connection pools and caches are not part of the figures."""
-    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
-        for n in range(calls):
-            await request(client, n)
+    client = RawClient(url)
+    for n in range(calls):
+        await request(client, n)
+    await client.close()
 
 
 def dni(n: int, people: int) -> str:
@@ -74,11 +74,11 @@ Scenario = tuple[Request, Request]
 
 
 def scenarios(people: int, headers: dict[str, str]) -> dict[str, Scenario]:
-    def gql_single(client: httpx.AsyncClient, n: int) -> Awaitable[httpx.Response]:
+    def gql_single(client: RawClient, n: int) -> Awaitable[Reply]:
         body = {"query": SINGLE, "variables": {"d": dni(n, people)}}
-        return client.post("/graphql", json=body, headers=headers)
+        return client.post("/graphql", body, headers=headers)
 
-    def rest_single(client: httpx.AsyncClient, n: int) -> Awaitable[httpx.Response]:
+    def rest_single(client: RawClient, n: int) -> Awaitable[Reply]:
         body = {
             "header": {
                 "version": "1.0.0",
@@ -102,21 +102,20 @@ def scenarios(people: int, headers: dict[str, str]) -> dict[str, Scenario]:
                 ],
             },
         }
-        return client.post("/registry/sync/search", json=body, headers=headers)
+        return client.post("/registry/sync/search", body, headers=headers)
 
     def batch_docs(n: int) -> list[str]:
         return [dni(n * BATCH + i, people) for i in range(BATCH)]
 
-    def gql_batch(client: httpx.AsyncClient, n: int) -> Awaitable[httpx.Response]:
+    def gql_batch(client: RawClient, n: int) -> Awaitable[Reply]:
         body = {"query": MANY, "variables": {"d": batch_docs(n)}}
-        return client.post("/graphql", json=body, headers=headers)
+        return client.post("/graphql", body, headers=headers)
 
-    def rest_batch(client: httpx.AsyncClient, n: int) -> Awaitable[httpx.Response]:
+    def rest_batch(client: RawClient, n: int) -> Awaitable[Reply]:
         csv = ("dni\n" + "\n".join(batch_docs(n)) + "\n").encode()
+        content, content_type = multipart("archivo", "docs.csv", csv, "text/csv")
         return client.post(
-            "/api/v1/verificaciones",
-            files={"archivo": ("docs.csv", csv, "text/csv")},
-            headers=headers,
+            "/api/v1/verificaciones", content=content, content_type=content_type, headers=headers
         )
 
     return {
