@@ -18,7 +18,7 @@ from rnu.config import Settings
 from rnu.db import session_scope
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.rnu
     return state
 
@@ -68,11 +68,11 @@ async def get_read_session(state: StateDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_redis(state: StateDep) -> Redis:
+async def get_redis(state: StateDep) -> Redis:
     return state.redis
 
 
-def get_settings_dep(state: StateDep) -> Settings:
+async def get_settings_dep(state: StateDep) -> Settings:
     return state.settings
 
 

@@ -151,6 +151,33 @@ class RateLimiter:
         count, retry = self.local.incr(f"{scope}:{client}", window_s, now)
         return (count if count <= max(1, limit // 4) else limit + 1), retry
 
+    async def hit_and_check_subject(
+        self, scope: str, address: str, subject_hmac: str, *, limit: int, window_s: int
+    ) -> None:
+        """``hit`` and ``check_subject`` in one Redis round trip: the self-lookup's hot path."""
+        now = time.time()
+        window = int(now // window_s)
+        client = self.client_digest(address)
+        key = subject_limit_key(scope, subject_hmac)
+        try:
+            count, failures = await self.cache.incr_and_read(
+                client_limit_key(scope, client, window), window_s, key
+            )
+        except CacheUnavailable:
+            count, retry = self._fallback_hit(scope, client, limit, window_s, now)
+            if count > limit:
+                raise RateLimited(retry) from None
+            await self.check_subject(scope, subject_hmac)  # the breaker is open: local counts
+            return
+        if count > limit:
+            raise RateLimited(int((window + 1) * window_s - now) + 1)
+        if failures >= self.settings.lookup_failures_per_dni:
+            try:
+                retry = await self.cache.ttl(key)
+            except CacheUnavailable:
+                retry = 0
+            raise RateLimited(retry or self.settings.lookup_lock_s)
+
     async def check_subject(self, scope: str, subject_hmac: str) -> None:
         """Raise RateLimited while this subject (a DNI's HMAC) is locked, whoever asks."""
         key = subject_limit_key(scope, subject_hmac)
@@ -184,11 +211,11 @@ def limiter_for(state: AppState) -> RateLimiter:
     return limiter
 
 
-def get_limiter(state: StateDep) -> RateLimiter:
+async def get_limiter(state: StateDep) -> RateLimiter:
     return limiter_for(state)
 
 
-def get_client_address(request: Request, state: StateDep) -> str:
+async def get_client_address(request: Request, state: StateDep) -> str:
     return client_address(request, state.settings.trusted_proxies)
 
 

@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from rnu.cache import DataVersionMemo
 from rnu.config import Settings
 from rnu.embedded import Endpoints
 
@@ -48,3 +49,7 @@ class AppState:
     read_engine: AsyncEngine | None = None
     read_sessionmaker: async_sessionmaker[AsyncSession] | None = None
     replica_health: ReplicaHealth = field(default_factory=ReplicaHealth)
+    data_version: DataVersionMemo = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.data_version = DataVersionMemo(self.settings.data_version_max_age_s)

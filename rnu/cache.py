@@ -196,6 +196,19 @@ class Cache:
 
         return await self._call(run)
 
+    async def incr_and_read(self, key: str, ttl_s: int, read: str) -> tuple[int, int]:
+        """``incr(key)`` and the counter ``read`` in one round trip (a public lookup's limits)."""
+
+        async def run() -> tuple[int, int]:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.set(key, 0, ex=ttl_s, nx=True)
+                pipe.incr(key)
+                pipe.get(read)
+                _, count, other = await pipe.execute()
+            return int(count), int(other) if other is not None else 0
+
+        return await self._call(run)
+
     async def get_int(self, key: str) -> int:
         """A counter's value (0 when absent); raise CacheUnavailable when Redis is unwell."""
         raw = await self._call(lambda: self.redis.get(key))
@@ -295,3 +308,28 @@ async def read_data_version(session: AsyncSession) -> int:
     value = int(result.scalar_one_or_none() or 0)
     _last_data_version = value
     return value
+
+
+class DataVersionMemo:
+    """The data version, read from PostgreSQL at most once per ``max_age_s`` in this process.
+
+    On the cached paths (a repeated self-lookup, a roll page, statistics) that read was the
+    only database work left: a pool checkout and three round trips per request, and once more
+    than the pool's connections were busy, a connection opened and closed per request
+    (bench/api_speed.py, profiled with py-spy). Reusing it for a second keeps the promise that
+    a load makes older answers unreachable, a second later at most. 0 reads every time.
+    """
+
+    def __init__(self, max_age_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_age_s = max_age_s
+        self._clock = clock
+        self._value: int | None = None
+        self._read_at = 0.0
+
+    async def current(self, session: AsyncSession) -> int:
+        now = self._clock()
+        if self._value is not None and now - self._read_at < self.max_age_s:
+            return self._value
+        self._value = await read_data_version(session)
+        self._read_at = now
+        return self._value

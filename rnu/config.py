@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     port: int = 8000
     db_pool_size: int = 10
     redis_timeout_s: float = 0.15
+    # How long a process may reuse the data version it read (rnu/cache.py DataVersionMemo): an
+    # answer cached before a load can be served at most this long after the load commits.
+    data_version_max_age_s: float = 1.0
     # Read-only queries use this streaming replica when set; the primary answers while it's down.
     database_replica_url: str | None = None
     log_format: str = "text"  # text | json (one JSON object per line, for log shippers)

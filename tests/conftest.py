@@ -30,6 +30,10 @@ from rnu.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Tests load data and ask right away: every request reads the data version afresh (servers
+# the suite starts inherit this). The reuse window itself is tested in tests/rnu/test_cache.py.
+os.environ.setdefault("RNU_DATA_VERSION_MAX_AGE_S", "0")
+
 
 def with_database(url: str, name: str) -> str:
     parts = urlsplit(plain_url(url))

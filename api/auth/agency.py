@@ -129,7 +129,7 @@ def require_scope(scope: str) -> Callable[[Agency], Awaitable[Agency]]:
     return check
 
 
-def secret_of(state: StateDep) -> bytes:
+async def secret_of(state: StateDep) -> bytes:
     return state.settings.secret_key.get_secret_value().encode()
 
 

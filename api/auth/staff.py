@@ -183,7 +183,7 @@ VolunteerPageDep = Annotated[ActiveSession, Depends(require_volunteer_page)]
 OptionalSessionDep = Annotated[ActiveSession | None, Depends(current_session)]
 
 
-def secret_of(state: StateDep) -> bytes:
+async def secret_of(state: StateDep) -> bytes:
     """The server secret, unwrapped only where an HMAC needs it."""
     return state.settings.secret_key.get_secret_value().encode("utf-8")
 

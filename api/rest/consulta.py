@@ -17,7 +17,7 @@ from api.state import AppState
 from privacy import masking
 from privacy.policy import PersonOut, PersonView, person_out
 from privacy.roles import Caller, Role
-from rnu.cache import LOOKUP_TTL_S, cache_for, digest, lookup_key, read_data_version, seal_key
+from rnu.cache import LOOKUP_TTL_S, cache_for, digest, lookup_key, seal_key
 from rnu.coverage import service as coverage_service
 from rnu.coverage.models import EligibilityTrace, PersonCoverage, TraceCheck
 from rnu.errors import InvalidInput, NotFound
@@ -238,15 +238,17 @@ async def self_lookup(
     factor: same error, same work).
     """
     settings = state.settings
-    await limiter.hit(
-        SCOPE, address, limit=settings.lookup_per_client, window_s=settings.lookup_window_s
-    )
-    dni = coverage_service.parse_dni(dni_raw)
+    limits = {"limit": settings.lookup_per_client, "window_s": settings.lookup_window_s}
+    try:
+        dni = coverage_service.parse_dni(dni_raw)
+    except InvalidInput:
+        await limiter.hit(SCOPE, address, **limits)  # a malformed DNI counts as well
+        raise
     secret = secret_of(state)
     subject = masking.dni_hmac(secret, dni)
-    await limiter.check_subject(SCOPE, subject)
+    await limiter.hit_and_check_subject(SCOPE, address, subject, **limits)
     cache = cache_for(state.redis)
-    version = await read_data_version(session)
+    version = await state.data_version.current(session)
     key = lookup_key(
         version, Role.CITIZEN.value, subject, digest(secret, "factor", f"{dni}:{fecha_nacimiento}")
     )

@@ -17,7 +17,7 @@ from api.deps import SessionDep, StateDep
 from api.ratelimit import ClientAddressDep, LimiterDep
 from api.state import AppState
 from privacy.suppression import DEFAULT_K, k_for, suppress
-from rnu.cache import STATS_TTL_S, cache_for, read_data_version, stats_key
+from rnu.cache import STATS_TTL_S, cache_for, stats_key
 from rnu.stats import service as stats_service
 from rnu.stats.service import CountTable
 
@@ -93,7 +93,7 @@ async def stats_body(
 ) -> dict[str, Any]:
     """Both published tables for one level; cached per data version (shared by web and REST)."""
     cache = cache_for(state.redis)
-    version = await read_data_version(session)
+    version = await state.data_version.current(session)
     key = stats_key(version, "public", nivel, padre or "-", periodo or "-", programa or "-")
     cached = await cache.get_json(key)
     if cached is not None:

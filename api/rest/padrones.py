@@ -18,7 +18,7 @@ from privacy.policy import ADULT_AGE, RollEntryOut, RollEntryView, roll_page
 from privacy.programs import is_child_program, is_disability_program
 from privacy.roles import Caller, Role
 from privacy.suppression import SENSITIVE_K
-from rnu.cache import ROLL_TTL_S, cache_for, digest, read_data_version, roll_key
+from rnu.cache import ROLL_TTL_S, cache_for, digest, roll_key
 from rnu.roll import service as roll_service
 from rnu.roll.models import RollSlice
 from rnu.ubigeo.reference import by_inei
@@ -97,7 +97,7 @@ async def roll_body(
     programa = programa.upper()
     secret = state.settings.secret_key.get_secret_value().encode()
     cache = cache_for(state.redis)
-    version = await read_data_version(session)
+    version = await state.data_version.current(session)
     key = None
     if not caller.districts:  # per-volunteer pages differ by district: not shared in cache
         key = roll_key(
