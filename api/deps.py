@@ -86,8 +86,11 @@ async def get_caller(request: Request) -> Caller:
     return caller if isinstance(caller, Caller) else Caller(role=Role.PUBLIC)
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
-ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
+# scope="function": the commit runs before the response is sent. With FastAPI's default
+# ("request") it ran after, so a client could be told 201 for a write that then failed to
+# commit, or follow a tracking code before its report was visible (loadtests saw a 404).
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 RedisDep = Annotated[Redis, Depends(get_redis)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 CallerDep = Annotated[Caller, Depends(get_caller)]

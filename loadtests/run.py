@@ -122,8 +122,9 @@ def prepare(args: argparse.Namespace, workdir: Path, env: dict[str, str]) -> Non
             str(country),
         )
     marker = workdir / "loaded.ok"
+    # Always: it also starts the embedded server again when a reused --workdir was stopped.
+    rnu(env, "db", "upgrade")
     if not marker.exists():
-        rnu(env, "db", "upgrade")
         rnu(env, "load", "all", str(country))
         marker.write_text("ok\n")
 
