@@ -178,6 +178,12 @@ class Calendar:
         months = (self.py - y) * 12 + (self.pm - m) - (d > 1)
         return months // 12, months
 
+    def ages_on_january_first(self, birth: int) -> tuple[int, int]:
+        """(whole years, whole months) on January 1 of the period's year (yearly rolls)."""
+        y, m, d = self.ymd[birth - self.first]
+        months = (self.py - y) * 12 + (1 - m) - (d > 1)
+        return months // 12, months
+
 
 class PopulationMaker:
     """Builds households one at a time from a chunk's RNG."""

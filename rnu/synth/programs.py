@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from datetime import date
 
 from rnu.eligibility.rules import Program, Rule, load_programs, rule_for
 from rnu.synth.defects import RollRow
@@ -25,6 +26,7 @@ from rnu.synth.population import (
 from rnu.synth.rates import CASES, Rates
 from rnu.synth.writers import RollWriter
 
+YEARLY_PROGRAMS = frozenset({"BECA18"})  # one file per year: period YYYY
 PERSON_PROGRAMS = ("PENSION65", "CONTIGO", "CUNAMAS", "QALIWARMA", "BECA18", "SIS")
 HOUSEHOLD_PROGRAMS = ("JUNTOS", "FISE")
 
@@ -183,14 +185,16 @@ class Rolls:
 
     # ---- facts -> cases -------------------------------------------------------------------
 
-    def _cse_cases(self, rule: Rule, hh: Household | None) -> list[str]:
+    def _cse_cases(self, rule: Rule, hh: Household | None, on: int | None = None) -> list[str]:
+        """CSE cases on ``on`` (an ordinal; the month's first day unless given)."""
         if not rule.cse_required or hh is None:
             return []
         if not hh.cse:
             return ["cse_missing"]
         if hh.cse not in rule.cse_required:
             return ["cse_not_qualifying"]
-        if rule.cse_must_be_valid and not (hh.cse_ini <= self.cal.start <= hh.cse_fin):
+        day = self.cal.start if on is None else on
+        if rule.cse_must_be_valid and not (hh.cse_ini <= day <= hh.cse_fin):
             return ["cse_expired"]
         return []
 
@@ -207,14 +211,21 @@ class Rolls:
             value = p.age_months if code == "CUNAMAS" else p.age
             if not near[0] <= value <= near[1]:
                 return None
-        cases = self._cse_cases(rule, p.household)
+        # A yearly roll (Beca 18) is judged on its period's first day, January 1, as RNU's
+        # rules judge every period (CSE validity, death), not on this month's first day.
+        yearly = code in YEARLY_PROGRAMS
+        on = date(self.cal.py, 1, 1).toordinal() if yearly else self.cal.start
+        cases = self._cse_cases(rule, p.household, on)
+        age, age_months = (
+            self.cal.ages_on_january_first(p.birth) if yearly else (p.age, p.age_months)
+        )
         if (
-            (rule.min_age_years is not None and p.age < rule.min_age_years)
-            or (rule.max_age_years is not None and p.age >= rule.max_age_years)
-            or (rule.max_age_months is not None and p.age_months >= rule.max_age_months)
+            (rule.min_age_years is not None and age < rule.min_age_years)
+            or (rule.max_age_years is not None and age >= rule.max_age_years)
+            or (rule.max_age_months is not None and age_months >= rule.max_age_months)
         ):
             cases.append("age_out_of_range")
-        if p.death and p.death < self.cal.start:
+        if p.death and p.death < on:
             cases.append("deceased")
         return cases
 
