@@ -344,7 +344,21 @@ def unavailable_response(request: Request) -> Response:
     return JSONResponse(body, status_code=503, headers=retry)
 
 
+# SQLSTATE 22021: text PostgreSQL cannot store (a NUL character). Only input carries it, from
+# any field of any route, so it is answered at this one place as the client's error.
+_UNSTORABLE_TEXT = "22021"
+
+
 async def _database_error(request: Request, exc: Exception) -> Response:
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) == _UNSTORABLE_TEXT:
+        if wants_html(request):
+            return spanish_page(
+                "Datos no válidos",
+                "El texto enviado contiene caracteres no permitidos. Revíselo e intente de nuevo.",
+                400,
+            )
+        detail = "the request holds a character that cannot be stored (NUL)"
+        return JSONResponse(error_body("InvalidInput", detail), status_code=400)
     if not _is_connection_problem(exc):
         raise exc  # a real bug: the catch-all 500 handler logs it
     log.warning("database unavailable: %s", type(exc).__name__)

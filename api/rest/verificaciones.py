@@ -99,7 +99,10 @@ async def create_verificacion(
         for raw, number, record in zip(chunk, numbers, records, strict=True):
             if number is None:
                 invalid += 1
-                writer.writerow([defuse(raw[:20]), "no", "", "", periodo or ""])
+                # echoed so the agency can find its row; control characters (a NUL cannot
+                # even be stored in PostgreSQL text) are dropped from the echo
+                shown = "".join(ch for ch in raw[:20] if ch.isprintable())
+                writer.writerow([defuse(shown), "no", "", "", periodo or ""])
                 continue
             programs: tuple[str, ...] = ()
             if record is not None:

@@ -113,6 +113,19 @@ class TestReportes:
         )
         assert response.status_code == 201
 
+    async def test_control_characters_are_refused_not_a_500(self, public_client):
+        response = await public_client.post(
+            URL,
+            json={
+                "motivo": "pensionista",
+                "programa": "PENSION65",
+                "ubigeo": "080101",
+                "descripcion": "cobra\u0000 pension",
+            },
+        )
+        assert response.status_code == 400, response.text
+        assert response.json()["error"] == "InvalidInput"
+
     async def test_limits_and_unknown_fields(self, public_client):
         too_long = await public_client.post(
             URL, json={"motivo": "otro", "ubigeo": "080101", "descripcion": "x" * 1001}

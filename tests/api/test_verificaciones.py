@@ -53,3 +53,16 @@ class TestVerificaciones:
         )
         other = await agency_headers(session, "person:read", purpose="verificacion")
         assert (await api.get(created.json()["resultado_url"], headers=other)).status_code == 404
+
+    async def test_control_characters_in_a_document_are_an_invalid_row(self, api, session) -> None:
+        # found by Schemathesis: a NUL byte echoed into the stored result was a 500
+        headers = await agency_headers(session, "person:read", purpose="verificacion")
+        response = await api.post(
+            "/api/v1/verificaciones",
+            headers=headers,
+            files={"archivo": ("docs.csv", b"dni\n\x00\x08ab\n", "text/csv")},
+        )
+        assert response.status_code == 201, response.text
+        assert (response.json()["total"], response.json()["invalidos"]) == (1, 1)
+        result = await api.get(response.json()["resultado_url"], headers=headers)
+        assert result.content.decode("utf-8-sig").splitlines()[1] == "ab,no,,,"
