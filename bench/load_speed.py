@@ -328,8 +328,10 @@ def main() -> None:
     print(f"  vs plain COPY indexed    {e2e / (args.rows / indexed):>10.3f}x")
     if len(res["loads"]) > 1:
         fz = res["loads"][1]
-        print(f"  fuzzy-only               {fz['rows_read'] / fz['wall']:>10,.0f} rows/s   "
-              "(target >= 5,000)")  # fmt: skip
+        fz_wall = fz["wall"] - fz["timings"].get("checks after commit", 0.0)
+        print(f"  fuzzy-only (to commit)   {fz['rows_read'] / fz_wall:>10,.0f} rows/s   "
+              f"(target >= 5,000); with the checks after commit "
+              f"{fz['rows_read'] / fz['wall']:,.0f} rows/s")  # fmt: skip
     print(f"  peak RSS of the pipeline {res['loads'][-1]['rss_mb']:>10,.0f} MB   "
           f"(target <= 1,536); bench process {peak_rss_mb():,.0f} MB")  # fmt: skip
 

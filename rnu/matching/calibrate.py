@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rnu.matching.engine import Thresholds, names_agree
-from rnu.matching.index import I8, PghIndex
+from rnu.matching.index import I8, PghIndex, unique_int64
 from rnu.matching.records import PersonRecord
 from rnu.matching.scoring import FIELD_NAMES, FIELDS, MatchModel, compare, level
 
@@ -145,7 +145,7 @@ def fit(
     for f in FIELD_NAMES:
         m[f], u[f] = _estimate(f, m_counts[f], u_counts[f])
 
-    matched_records = len(np.unique(np.concatenate([q_doc, q_c[confident]])))
+    matched_records = len(unique_int64(np.concatenate([q_doc, q_c[confident]]).astype(np.int64)))
     prior = min(max(matched_records / max(len(q_c), 1), 1e-6), 0.5)
     model = MatchModel(
         m=m,
