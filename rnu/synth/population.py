@@ -172,16 +172,11 @@ class Calendar:
         """Calendar year of an ordinal."""
         return self.ymd[ordinal - self.first][0]
 
-    def ages(self, birth: int) -> tuple[int, int]:
-        """(whole years, whole months) on the first day of the period."""
+    def ages(self, birth: int, month: int | None = None) -> tuple[int, int]:
+        """(whole years, whole months) on the first day of the period (or of ``month`` of the
+        period's year: 1 for a yearly roll)."""
         y, m, d = self.ymd[birth - self.first]
-        months = (self.py - y) * 12 + (self.pm - m) - (d > 1)
-        return months // 12, months
-
-    def ages_on_january_first(self, birth: int) -> tuple[int, int]:
-        """(whole years, whole months) on January 1 of the period's year (yearly rolls)."""
-        y, m, d = self.ymd[birth - self.first]
-        months = (self.py - y) * 12 + (1 - m) - (d > 1)
+        months = (self.py - y) * 12 + ((month or self.pm) - m) - (d > 1)
         return months // 12, months
 
 

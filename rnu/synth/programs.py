@@ -216,9 +216,7 @@ class Rolls:
         yearly = code in YEARLY_PROGRAMS
         on = date(self.cal.py, 1, 1).toordinal() if yearly else self.cal.start
         cases = self._cse_cases(rule, p.household, on)
-        age, age_months = (
-            self.cal.ages_on_january_first(p.birth) if yearly else (p.age, p.age_months)
-        )
+        age, age_months = self.cal.ages(p.birth, month=1) if yearly else (p.age, p.age_months)
         if (
             (rule.min_age_years is not None and age < rule.min_age_years)
             or (rule.max_age_years is not None and age >= rule.max_age_years)
