@@ -51,6 +51,12 @@ _MERGE = [
     FROM stg_pgh s JOIN stg_pgh_dup d USING (row_order)
     """,
     "DELETE FROM stg_pgh s USING stg_pgh_dup d WHERE s.row_order = d.row_order",
+    # Statistics first. After a load that failed or was killed, autovacuum may have analysed
+    # person and household while they held only that load's dead rows: the planner then
+    # took them for empty and joined 100k rows by nested loops over sequential scans (the
+    # loader-kill drill hung on the household_member insert for 10 minutes). ANALYZE inside
+    # this transaction counts its own new rows.
+    "ANALYZE stg_pgh",
     """
     INSERT INTO household (pgh_code, ubigeo, area, cse, cse_valid_from, cse_valid_to,
                            source_batch_id)
@@ -72,6 +78,8 @@ _MERGE = [
       apellido_materno = EXCLUDED.apellido_materno, birth_on = EXCLUDED.birth_on,
       sex = EXCLUDED.sex, ubigeo = EXCLUDED.ubigeo
     """,
+    "ANALYZE person",
+    "ANALYZE household",
     """
     INSERT INTO household_member (person_id, household_id, member_number, relationship)
     SELECT p.id, h.id, s.member_number, s.relationship
