@@ -91,6 +91,14 @@ async def get_caller(request: Request) -> Caller:
 # commit, or follow a tracking code before its report was visible (loadtests saw a 404).
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
+
+
+async def get_secret(state: StateDep) -> bytes:
+    """The server secret, unwrapped only where an HMAC needs it."""
+    return state.settings.secret_key.get_secret_value().encode("utf-8")
+
+
+SecretDep = Annotated[bytes, Depends(get_secret)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -11,6 +11,7 @@ import os
 import secrets
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -120,9 +121,9 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-@pytest.fixture
-async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    """A session whose work is rolled back after the test, even where the code commits."""
+@asynccontextmanager
+async def rolled_back_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session whose work is rolled back afterwards, even where the code commits."""
     async with engine.connect() as conn:
         outer = await conn.begin()
         session = AsyncSession(
@@ -133,6 +134,13 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
         finally:
             await session.close()
             await outer.rollback()
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session whose work is rolled back after the test, even where the code commits."""
+    async with rolled_back_session(engine) as session:
+        yield session
 
 
 @pytest.fixture(scope="session")
@@ -216,13 +224,5 @@ async def isolated_app_state(
 @pytest.fixture
 async def isolated_session(isolated_app_state: AppState) -> AsyncIterator[AsyncSession]:
     """`session`, on the module's own database (see `module_database_url`)."""
-    async with isolated_app_state.engine.connect() as conn:
-        outer = await conn.begin()
-        session = AsyncSession(
-            bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint"
-        )
-        try:
-            yield session
-        finally:
-            await session.close()
-            await outer.rollback()
+    async with rolled_back_session(isolated_app_state.engine) as session:
+        yield session

@@ -127,10 +127,3 @@ def require_scope(scope: str) -> Callable[[Agency], Awaitable[Agency]]:
         return agency
 
     return check
-
-
-async def secret_of(state: StateDep) -> bytes:
-    return state.settings.secret_key.get_secret_value().encode()
-
-
-SecretDep = Annotated[bytes, Depends(secret_of)]

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from fastapi import Depends, FastAPI, Request
 from starlette.responses import Response
 
-from api.deps import SessionDep, StateDep
+from api.deps import SessionDep
 from privacy.roles import Caller, Role
 from rnu.audit.service import Actor
 from rnu.config import Settings
@@ -181,14 +181,6 @@ StaffPageDep = Annotated[ActiveSession, Depends(require_staff_page)]
 SupervisorPageDep = Annotated[ActiveSession, Depends(require_supervisor_page)]
 VolunteerPageDep = Annotated[ActiveSession, Depends(require_volunteer_page)]
 OptionalSessionDep = Annotated[ActiveSession | None, Depends(current_session)]
-
-
-async def secret_of(state: StateDep) -> bytes:
-    """The server secret, unwrapped only where an HMAC needs it."""
-    return state.settings.secret_key.get_secret_value().encode("utf-8")
-
-
-SecretDep = Annotated[bytes, Depends(secret_of)]
 
 
 def install(app: FastAPI) -> None:

@@ -8,8 +8,8 @@ import strawberry
 from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry.fastapi import BaseContext
 
-from api.auth.agency import Agency, AgencyDep, SecretDep
-from api.deps import SessionDep
+from api.auth.agency import Agency, AgencyDep
+from api.deps import SecretDep, SessionDep
 from api.graphql.dataloaders import Loaders
 from rnu.agency import service as agency_service
 

@@ -16,14 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth.staff import (
     SESSION_COOKIE,
-    SecretDep,
     StaffApiDep,
     SupervisorApiDep,
     actor_for,
     clear_session_cookie,
     set_session_cookie,
 )
-from api.deps import CallerDep, RowId, SessionDep, SettingsDep
+from api.deps import CallerDep, RowId, SecretDep, SessionDep, SettingsDep
 from api.errors import error_response
 from privacy.policy import PersonOut, PersonView, person_out
 from privacy.roles import Caller

@@ -27,8 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.agency_views import household_view, person_view, subject_of
-from api.auth.agency import Agency, AgencyDep, SecretDep, require_scope
-from api.deps import SessionDep, StateDep
+from api.auth.agency import Agency, AgencyDep, require_scope
+from api.deps import SecretDep, SessionDep, StateDep
 from api.errors import error_body
 from privacy.policy import NotVisible, household_out, person_out
 from privacy.roles import SCOPE_PERSON_READ

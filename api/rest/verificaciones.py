@@ -17,8 +17,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from api.agency_views import person_view, subject_of
-from api.auth.agency import Agency, SecretDep, require_scope
-from api.deps import SessionDep
+from api.auth.agency import Agency, require_scope
+from api.deps import SecretDep, SessionDep
 from privacy.policy import NotVisible, person_out
 from privacy.roles import SCOPE_PERSON_READ
 from rnu.agency import service as agency_service

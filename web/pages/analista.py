@@ -18,7 +18,6 @@ from api.auth.staff import (
     SESSION_COOKIE,
     NotAllowed,
     OptionalSessionDep,
-    SecretDep,
     StaffPageDep,
     actor_for,
     clear_session_cookie,
@@ -27,7 +26,7 @@ from api.auth.staff import (
     login_csrf_token,
     set_session_cookie,
 )
-from api.deps import CallerDep, RowId, SessionDep, SettingsDep
+from api.deps import CallerDep, RowId, SecretDep, SessionDep, SettingsDep
 from api.rest.analista import FILTER_PARAMS, filters_from, item_person, person_view
 from privacy.policy import person_out
 from rnu.audit import service as audit
