@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rnu.agency.webhooks import WebhookPolicy
+
 DEV_SECRET = "dev-only-not-for-production"
 
 
@@ -48,6 +50,11 @@ class Settings(BaseSettings):
     reports_per_client: int = 10  # reports per client per hour
     public_per_client: int = 600  # roll/statistics/tracking calls per client per minute
     fallback_lookups_per_minute: int = 60  # per process while Redis is down: fail closed
+    # Agency callback URLs (death notices, on-search answers; rnu/agency/webhooks.py): never a
+    # loopback/private/link-local address unless allowed here (tests, a closed network's own
+    # receivers). In production only these hosts (comma-separated; ".gob.pe" for a domain).
+    webhook_allow_private: bool = False
+    webhook_hosts: str = ""
 
     @model_validator(mode="after")
     def _refuse_dev_secret_in_production(self) -> Settings:
@@ -56,6 +63,14 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.secret_key.get_secret_value() == DEV_SECRET:
             raise ValueError("RNU_SECRET_KEY must be set to a real secret in production")
         return self
+
+    def webhook_policy(self) -> WebhookPolicy:
+        """Which callback targets this deployment allows (see rnu/agency/webhooks.py)."""
+        return WebhookPolicy.from_settings(
+            environment=self.environment,
+            hosts=self.webhook_hosts,
+            allow_private=self.webhook_allow_private,
+        )
 
 
 @lru_cache

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ from procrastinate.retry import BaseRetryStrategy, RetryDecision
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from rnu.agency.webhooks import WebhookPolicy
 from rnu.embedded import plain_url
 
 log = logging.getLogger("rnu.jobs")
@@ -39,6 +40,7 @@ class WorkerConfig:
     secret: bytes = b""
     retry_base_s: float = 30.0  # 30 s, 1 min, 2 min, … capped at an hour
     allow_plain_http: bool = False
+    webhook_policy: WebhookPolicy = field(default_factory=WebhookPolicy)
 
 
 config = WorkerConfig()
@@ -68,13 +70,14 @@ async def load_upload(context: procrastinate.JobContext, upload_id: int) -> None
 
 async def deliver_notification(context: procrastinate.JobContext, delivery_id: int) -> None:
     """POST one event to a subscriber; raising makes procrastinate retry with backoff."""
-    from rnu.agency import events
+    from usecases import notifications
 
     attempt = (context.job.attempts if context.job else 0) + 1
-    await events.deliver(
+    await notifications.deliver(
         config.database_url,
         delivery_id,
         secret=config.secret,
+        policy=config.webhook_policy,
         is_last_attempt=attempt >= DELIVERY_ATTEMPTS,
     )
 
@@ -143,6 +146,7 @@ async def run_worker(
     secret: bytes | None = None,
     retry_base_s: float | None = None,
     allow_plain_http: bool | None = None,
+    webhook_policy: WebhookPolicy | None = None,
 ) -> None:
     """Run jobs until stopped (``wait=False``: only the jobs due now, then return)."""
     from rnu.config import get_settings
@@ -155,6 +159,7 @@ async def run_worker(
     config.allow_plain_http = (
         allow_plain_http if allow_plain_http is not None else settings.environment != "production"
     )
+    config.webhook_policy = webhook_policy or settings.webhook_policy()
     app = make_app(database_url)
     async with app.open_async():
         await app.run_worker_async(

@@ -26,19 +26,19 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.agency_views import household_view, person_view, subject_of
 from api.auth.agency import Agency, AgencyDep, require_scope
 from api.deps import SecretDep, SessionDep, StateDep
 from api.errors import error_body
-from privacy.policy import NotVisible, household_out, person_out
 from privacy.roles import SCOPE_PERSON_READ
 from rnu.agency import repository as agency_repository
 from rnu.agency import service as agency_service
 from rnu.agency import uploads
 from rnu.coverage.models import PersonRecord
-from rnu.errors import Forbidden, InvalidInput, RnuError
+from rnu.errors import Forbidden, InvalidInput, NotFound, RnuError
 from rnu.person import service as person_service
 from rnu.person.service import PeopleQuery, TooManyRecords
+from usecases.agency import AgencyActor, AgencyReads
+from usecases.dci_records import group_record, person_record
 
 router = APIRouter(prefix="/registry", tags=["dci"])
 
@@ -186,8 +186,11 @@ def _transaction_id(message: dict[str, Any]) -> str:
 # Records (DCI names ← the privacy policy's output).
 
 
-def _sex(value: str | None) -> str | None:
-    return {"M": "male", "F": "female"}.get(value or "")
+def reader(session: AsyncSession, secret: bytes, agency: Agency) -> AgencyReads:
+    """The agency's reads for one DCI call: its policy, its audit rows."""
+    return AgencyReads(
+        session, secret, AgencyActor.of_client(agency.client, agency.purpose), action=AUDIT_ACTION
+    )
 
 
 async def person_records(
@@ -199,79 +202,21 @@ async def person_records(
     record_type: str,
 ) -> list[dict[str, Any]]:
     """DCI person (or household) records for these people, through the agency's policy."""
-    ids = [p.id for p in people]
-    enrollments = await person_service.enrollments_by_person_ids(session, person_ids=ids)
-    households = await person_service.households_by_person_ids(session, person_ids=ids)
+    reads = reader(session, secret, agency)
     records: list[dict[str, Any]] = []
-    subjects: list[str | None] = []
-    fields: set[str] = set()
-    for person, person_enrollments, household in zip(people, enrollments, households, strict=True):
-        view = person_view(secret, person, household=household, enrollments=person_enrollments)
-        try:
-            out = person_out(view, agency.caller)
-        except NotVisible:
+    for read in await reads.people(people):
+        if read is None:
             continue
-        shown = out.model_dump(exclude_none=True)
-        shown.pop("audience", None)
-        subjects.append(subject_of(secret, person))
-        fields |= set(shown)
-        record: dict[str, Any] = {
-            "identifier": [
-                {"identifier_type": person.doc_type or "DNI", "identifier_value": shown["dni"]}
-            ]
-            if "dni" in shown
-            else [],
-            "name": {
-                "given_name": shown.get("nombres"),
-                "surname": shown.get("apellido_paterno"),
-                "second_surname": shown.get("apellido_materno"),
-            },
-            "birth_date": shown["birth_date"].isoformat() if "birth_date" in shown else None,
-            "sex": _sex(shown.get("sex")),
-            "address": {"geo": {"ubigeo": shown.get("ubigeo")}},
-            "programmes": list(shown.get("programs", ())),
-            "reference": shown.get("ref"),
-        }
-        if "household_code" in shown:
-            record["assistance_unit"] = {
-                "group_type": "Household",
-                "group_identifier": shown["household_code"],
-            }
-        if "cse" in shown:
-            record["poverty_score"] = {
-                "poverty_score_type": POVERTY_SCORE_TYPE,
-                "value": shown["cse"],
-                "valid_until": shown["cse_valid_to"].isoformat()
-                if shown.get("cse_valid_to")
-                else None,
-            }
-        if record_type == "GROUP" and household is not None:
-            try:
-                group = household_out(household_view(secret, household), agency.caller)
-            except NotVisible:
+        record = person_record(read)
+        reads.note(read, record.shown_fields())
+        if record_type == "GROUP" and read.household is not None:
+            group = reads.household(read)
+            if group is None:
                 continue
-            g = group.model_dump(exclude_none=True)
-            record = {
-                "group_identifier": g.get("household_code"),
-                "group_type": "Household",
-                "address": {"geo": {"ubigeo": g.get("ubigeo")}, "area": g.get("area")},
-                "member": [record],
-                **(
-                    {"poverty_score": {"poverty_score_type": POVERTY_SCORE_TYPE, "value": g["cse"]}}
-                    if "cse" in g
-                    else {}
-                ),
-            }
-        records.append(record)
-    await agency_service.audit_reads(
-        session,
-        actor_id=agency.actor.id,
-        purpose=agency.purpose,
-        action=AUDIT_ACTION,
-        subjects=subjects,
-        fields=sorted(fields),
-        details={"client_id": agency.client_id},
-    )
+            records.append(group_record(read, group).model_dump(mode="json", exclude_none=True))
+            continue
+        records.append(record.model_dump(mode="json", exclude_none=True))
+    await reads.audit()
     return records
 
 
@@ -740,6 +685,7 @@ async def subscribe(
 ) -> dict[str, Any] | JSONResponse:
     """Subscribe to DEATH_REGISTERED: RNU POSTs a signed `notify` to the callback URL."""
     agency.require("events:subscribe")
+    agency.require(SCOPE_PERSON_READ)  # a death notice is a read of the person
 
     async def handle(item: dict[str, Any]) -> dict[str, Any]:
         criteria = item.get("subscribe_criteria") or {}
@@ -759,9 +705,9 @@ async def subscribe(
                 event_type=event,
                 callback_url=str(url),
                 program_code=str(program).upper() if program else None,
-                allow_plain_http=state.settings.environment != "production",
+                webhook_policy=state.settings.webhook_policy(),
             )
-        except InvalidInput as exc:
+        except (InvalidInput, Forbidden) as exc:
             raise ItemRejected("rjct.notify_details.invalid", str(exc)) from exc
         return {
             "subscriptions": [
@@ -787,6 +733,14 @@ async def subscribe(
     )
 
 
+def subscription_id(code: object) -> int:
+    """A subscription code as RNU issues them: a positive int64 (NotFound otherwise)."""
+    text = str(code).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or not 1 <= int(text) < 2**63:
+        raise NotFound("no such subscription")
+    return int(text)
+
+
 @router.post("/unsubscribe", response_model=None)
 async def unsubscribe(
     envelope: Envelope, agency: AgencyDep, session: SessionDep
@@ -809,10 +763,10 @@ async def unsubscribe(
     for code in codes:
         try:
             await agency_service.unsubscribe(
-                session, client=agency.client, subscription_id=int(str(code))
+                session, client=agency.client, subscription_id=subscription_id(code)
             )
             statuses.append({"code": str(code), "status": "unsubscribe"})
-        except (ValueError, RnuError):
+        except RnuError:
             statuses.append(
                 {
                     "code": str(code),

@@ -16,15 +16,14 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from api.agency_views import person_view, subject_of
 from api.auth.agency import Agency, require_scope
 from api.deps import SecretDep, SessionDep
-from privacy.policy import NotVisible, person_out
 from privacy.roles import SCOPE_PERSON_READ
 from rnu.agency import service as agency_service
 from rnu.errors import InvalidInput
 from rnu.ingest.quarantine import defuse
 from rnu.person import service as person_service
+from usecases.agency import AgencyActor, AgencyReads
 
 router = APIRouter(prefix="/api/v1/verificaciones", tags=["agencias"])
 
@@ -78,7 +77,9 @@ async def create_verificacion(
     writer = csv.writer(out)
     writer.writerow(["documento", "valido", "encontrado", "programas", "periodo"])
     found = invalid = 0
-    subjects: list[str | None] = []
+    reads = AgencyReads(
+        session, secret, AgencyActor.of_client(agency.client, agency.purpose), action=AUDIT_ACTION
+    )
     size = person_service.MAX_DOCUMENTS
     for start in range(0, len(documents), size):
         chunk = documents[start : start + size]
@@ -88,15 +89,12 @@ async def create_verificacion(
                 numbers.append(person_service.normalize_document(raw))
             except InvalidInput:
                 numbers.append(None)
-        valid = [n for n in numbers if n is not None]
-        people = iter(await person_service.get_by_documents(session, numbers=valid))
-        records = [next(people) if n is not None else None for n in numbers]
-        ids = [r.id for r in records if r is not None]
-        enrollments = await person_service.enrollments_by_person_ids(
-            session, person_ids=ids, period=periodo
+        people = iter(
+            await reads.by_documents(
+                [n for n in numbers if n is not None], period=periodo, with_household=False
+            )
         )
-        by_id = dict(zip(ids, enrollments, strict=True))
-        for raw, number, record in zip(chunk, numbers, records, strict=True):
+        for raw, number in zip(chunk, numbers, strict=True):
             if number is None:
                 invalid += 1
                 # echoed so the agency can find its row; control characters (a NUL cannot
@@ -104,30 +102,15 @@ async def create_verificacion(
                 shown = "".join(ch for ch in raw[:20] if ch.isprintable())
                 writer.writerow([defuse(shown), "no", "", "", periodo or ""])
                 continue
-            programs: tuple[str, ...] = ()
-            if record is not None:
-                view = person_view(
-                    secret, record, household=None, enrollments=by_id.get(record.id, [])
-                )
-                try:
-                    programs = person_out(view, agency.caller).programs or ()
-                except NotVisible:
-                    record = None
-            if record is not None:
+            read = next(people)
+            if read is not None:
                 found += 1
-                subjects.append(subject_of(secret, record))
+                reads.note(read, ("programs",))
+            programs = read.programs if read else ()
             writer.writerow(
-                [number, "si", "si" if record else "no", ";".join(programs), periodo or ""]
+                [number, "si", "si" if read else "no", ";".join(programs), periodo or ""]
             )
-    await agency_service.audit_reads(
-        session,
-        actor_id=agency.actor.id,
-        purpose=agency.purpose,
-        action=AUDIT_ACTION,
-        subjects=subjects,
-        fields=("programs",),
-        details={"client_id": agency.client_id},
-    )
+    await reads.audit()
     job = await agency_service.save_verification(
         session,
         client=agency.client,

@@ -1,201 +1,162 @@
-"""DEATH_REGISTERED: after a RENIEC deaths batch commits, tell every subscribed program.
+"""Death notices (DEATH_REGISTERED, spdci ``Death``): the outbox, the push envelope, the POST.
 
-Scheduling inserts one delivery row per subscription and enqueues its job in the same
-transaction. Delivering POSTs a DCI-style ``notify`` envelope to the subscriber's URL, signed
-with HMAC-SHA256 (``X-RNU-Signature: sha256=<hex>`` over ``<timestamp>.<body>``); a failure
-is recorded on the row and raised so the job queue retries with exponential backoff. A
-program-scoped subscription hears only of its own users' deaths, so Pensión 65 can stop a
-payment the month it happens without learning of anyone else.
+**Outbox.** ``schedule_deaths`` runs inside the deaths batch's own transaction (called by
+``rnu.ingest.deaths``): it inserts one delivery row per live subscription and enqueues its
+job (procrastinate's jobs live in the same PostgreSQL), so the notices commit with the
+deaths or not at all. Before, they were scheduled after the batch committed, and a crash in
+between lost them for good.
+
+**Push.** Each delivery POSTs a DCI ``notify`` message: a callback header (``status``
+required by the spec), one ``notify_event`` per person (the spec types ``reg_records`` as one
+object), a DCI ``signature`` (HMAC-SHA256 over the header and message, keyed with the
+subscription's signing secret) and the ``X-RNU-Signature: sha256=<hex>`` header over
+``<timestamp>.<body>``. What each record holds is decided by the subscriber's privacy policy
+(``usecases.notifications``), never here.
+
+**Transport.** ``post`` connects to the address ``rnu.agency.webhooks`` checked (pinned), with
+no redirects and no proxy from the environment; a failure is returned, and the job queue
+retries with exponential backoff.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-import logging
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import httpx
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from rnu.agency import repository
-from rnu.agency.service import EVENT_DEATH, actor_id, audit_reads, sign, signing_secret
+from rnu import jobs
+from rnu.agency.service import EVENT_DEATH
+from rnu.agency.webhooks import Target
 from rnu.base import utcnow
-from rnu.db import make_engine, make_sessionmaker, session_scope
-from rnu.hashing import dni_hmac
-
-log = logging.getLogger("rnu.agency.events")
 
 SENDER_ID = "rnu.midis.gob.pe"
 TIMEOUT_S = 10.0
+VERSION = "1.0.0"
+# The spdci vocabulary (RegistryEventType / VitalEventTypeEnum) names the event ``Death``.
+SPDCI_DEATH = "Death"
 
 
 class DeliveryFailed(Exception):
     """The subscriber did not accept the event; the job queue will try again."""
 
 
-async def schedule_deaths(session: AsyncSession, *, batch_id: int) -> list[int]:
-    """One delivery (and its job) per live DEATH_REGISTERED subscription; idempotent per batch."""
-    from rnu import jobs
+async def schedule_deaths(conn: asyncpg.Connection, *, batch_id: int) -> int:
+    """In the batch's transaction: a delivery and its job per live subscription (idempotent)."""
+    return int(
+        await conn.fetchval(
+            """
+            WITH new AS (
+              INSERT INTO notification_delivery (subscription_id, batch_id, event_id)
+              SELECT s.id, $1, gen_random_uuid()::text
+                FROM subscription s
+               WHERE s.event_type = $2 AND s.revoked_at IS NULL
+              ON CONFLICT (subscription_id, batch_id) DO NOTHING
+              RETURNING id),
+            queued AS (
+              SELECT procrastinate_defer_jobs_v1(ARRAY(
+                SELECT ROW($3::text, $4::text, 0, NULL, NULL,
+                           jsonb_build_object('delivery_id', id), NULL
+                       )::procrastinate_job_to_defer_v1
+                  FROM new)) AS ids)
+            SELECT coalesce(cardinality((SELECT ids FROM queued)), 0)
+            """,
+            batch_id,
+            EVENT_DEATH,
+            jobs.QUEUE,
+            jobs.TASK_DELIVER,
+        )
+    )
 
-    subscriptions = await repository.list_subscriptions(session, event_type=EVENT_DEATH)
-    rows = [(s.id, str(uuid.uuid4())) for s in subscriptions if s.id is not None]
-    delivery_ids = await repository.insert_deliveries(session, batch_id=batch_id, rows=rows)
-    for delivery_id in delivery_ids:
-        await jobs.defer(session, jobs.TASK_DELIVER, {"delivery_id": delivery_id})
-    return delivery_ids
+
+def dci_signature(secret: str, header: dict[str, Any], message: dict[str, Any]) -> str:
+    """The envelope's ``signature``: HMAC-SHA256 of the canonical JSON of header + message."""
+    canonical = json.dumps(
+        {"header": header, "message": message}, sort_keys=True, separators=(",", ":")
+    )
+    mac = hmac.new(secret.encode(), canonical.encode(), hashlib.sha256).hexdigest()
+    return f'Signature: namespace="rnu", algorithm="hmac-sha256", signature="{mac}"'
 
 
-async def notify_deaths_loaded(database_url: str, batch_id: int) -> list[int]:
-    """Schedule notifications for a committed deaths batch (called by the load pipeline)."""
-    engine = make_engine(database_url, pool_size=1, role="notify")
-    try:
-        async with session_scope(make_sessionmaker(engine)) as session:
-            return await schedule_deaths(session, batch_id=batch_id)
-    finally:
-        await engine.dispose()
+@dataclass(frozen=True)
+class Notice:
+    """One person's death, as the subscriber may see it (``record``: a DCI Person record)."""
+
+    reference_id: str
+    record: dict[str, Any]
 
 
-def envelope(event_id: str, receiver: str, records: list[dict[str, Any]]) -> dict[str, Any]:
-    """A DCI ``notify`` message carrying the deaths of one batch."""
+def notify_envelope(
+    event_id: str, receiver: str, notices: Sequence[Notice], *, signing_secret: str
+) -> dict[str, Any]:
+    """A DCI ``notify`` message with one ``notify_event`` per death (spec: NotifyEventRequest)."""
     now = utcnow().isoformat()
-    reg_records = [
-        {
-            "identifier": [
-                {"identifier_type": r["doc_type"] or "DNI", "identifier_value": r["dni"]}
-            ],
-            "death_date": r["death_on"].isoformat(),
-            "programmes": list(r["programs"] or []),
-        }
-        for r in records
-    ]
+    header: dict[str, Any] = {
+        "version": VERSION,
+        "message_id": event_id,
+        "message_ts": now,
+        "action": "notify",
+        "status": "succ",
+        "total_count": len(notices),
+        "completed_count": len(notices),
+        "sender_id": SENDER_ID,
+        "receiver_id": receiver,
+        "is_msg_encrypted": False,
+    }
+    message: dict[str, Any] = {
+        "transaction_id": event_id,
+        "notify_event": [
+            {
+                "reference_id": notice.reference_id,
+                "timestamp": now,
+                "data": {
+                    "version": VERSION,
+                    "reg_type": "ns:org:RegistryType:IBR",
+                    "reg_event_type": SPDCI_DEATH,
+                    "rnu_event_type": EVENT_DEATH,
+                    "reg_record_type": "Person",
+                    "response_entity": "Member",
+                    "reg_records": notice.record,
+                },
+                "locale": "spa",
+            }
+            for notice in notices
+        ],
+    }
     return {
-        "signature": "",
-        "header": {
-            "version": "1.0.0",
-            "message_id": event_id,
-            "message_ts": now,
-            "action": "notify",
-            "sender_id": SENDER_ID,
-            "receiver_id": receiver,
-            "total_count": len(reg_records),
-            "is_msg_encrypted": False,
-        },
-        "message": {
-            "transaction_id": event_id,
-            "notify_event": [
-                {
-                    "reference_id": event_id,
-                    "timestamp": now,
-                    "data": {
-                        "version": "1.0.0",
-                        "reg_type": "ns:org:RegistryType:IBR",
-                        "reg_event_type": EVENT_DEATH,
-                        "reg_record_type": "PERSON",
-                        "reg_records": reg_records,
-                    },
-                    "locale": "spa",
-                }
-            ],
-        },
+        "signature": dci_signature(signing_secret, header, message),
+        "header": header,
+        "message": message,
     }
 
 
-async def deliver(
-    database_url: str, delivery_id: int, *, secret: bytes, is_last_attempt: bool
-) -> str:
-    """Send one delivery; return its status, or raise DeliveryFailed to be retried."""
-    engine = make_engine(database_url, pool_size=1, role="worker")
+def new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+async def post(
+    target: Target, body: bytes, headers: dict[str, str]
+) -> tuple[int | None, str | None]:
+    """POST to the checked address; (status code, error) where error None means accepted."""
+    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     try:
-        maker = make_sessionmaker(engine)
-        async with session_scope(maker) as session:
-            delivery = await repository.get_delivery(session, delivery_id=delivery_id)
-            if delivery is None or delivery.status in ("delivered", "empty"):
-                return delivery.status if delivery else "missing"
-            subscription = await repository.get_subscription(
-                session, subscription_id=delivery.subscription_id
+        async with httpx.AsyncClient(
+            timeout=TIMEOUT_S, follow_redirects=False, trust_env=False
+        ) as http:
+            response = await http.post(
+                target.pinned_url,
+                content=body,
+                headers={**headers, "Host": target.host_header},
+                extensions=extensions,
             )
-            client = (
-                await repository.get_client(session, client_id=subscription.client_id)
-                if subscription
-                else None
-            )
-            if (
-                subscription is None
-                or client is None
-                or subscription.revoked_at
-                or (client.revoked_at)
-            ):
-                await repository.set_delivery(
-                    session,
-                    delivery_id=delivery_id,
-                    status="failed",
-                    last_error="subscription or client revoked",
-                )
-                return "failed"
-            records = await repository.deaths_of_batch(
-                session, batch_id=delivery.batch_id, program_code=subscription.program_code
-            )
-            if not records:
-                await repository.set_delivery(
-                    session, delivery_id=delivery_id, status="empty", record_count=0
-                )
-                return "empty"
-            body = json.dumps(envelope(delivery.event_id, client.agency, records)).encode()
-            timestamp = str(int(utcnow().timestamp()))
-            headers = {
-                "Content-Type": "application/json",
-                "X-RNU-Event": EVENT_DEATH,
-                "X-RNU-Delivery": delivery.event_id,
-                "X-RNU-Timestamp": timestamp,
-                "X-RNU-Signature": sign(signing_secret(secret, subscription), timestamp, body),
-            }
-            url = subscription.callback_url
-            attempts = delivery.attempts + 1
-            subjects = [dni_hmac(secret, r["dni"]) for r in records]
-        error: str | None = None
-        status_code: int | None = None
-        try:
-            async with httpx.AsyncClient(timeout=TIMEOUT_S, follow_redirects=False) as http:
-                response = await http.post(url, content=body, headers=headers)
-            status_code = response.status_code
-            if not 200 <= status_code < 300:
-                error = f"HTTP {status_code}"
-        except httpx.HTTPError as exc:
-            error = type(exc).__name__
-        async with session_scope(maker) as session:
-            if error is None:
-                await repository.set_delivery(
-                    session,
-                    delivery_id=delivery_id,
-                    status="delivered",
-                    attempts=attempts,
-                    record_count=len(records),
-                    last_status_code=status_code,
-                    last_error=None,
-                    delivered_at=utcnow(),
-                )
-                await audit_reads(
-                    session,
-                    actor_id=actor_id(client),
-                    purpose="fallecidos",
-                    action="notify.death",
-                    subjects=subjects,
-                    fields=("dni", "death_on", "programs"),
-                    details={"delivery_id": delivery_id, "client_id": client.id},
-                )
-                return "delivered"
-            await repository.set_delivery(
-                session,
-                delivery_id=delivery_id,
-                status="failed" if is_last_attempt else "pending",
-                attempts=attempts,
-                last_status_code=status_code,
-                last_error=error,
-            )
-        log.warning("delivery %s attempt %s failed: %s", delivery_id, attempts, error)
-        if is_last_attempt:
-            return "failed"
-        raise DeliveryFailed(error)
-    finally:
-        await engine.dispose()
+    except httpx.HTTPError as exc:
+        return None, type(exc).__name__
+    if not 200 <= response.status_code < 300:
+        return response.status_code, f"HTTP {response.status_code}"
+    return response.status_code, None

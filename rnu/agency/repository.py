@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import text, update
@@ -68,51 +70,35 @@ async def get_delivery(session: AsyncSession, *, delivery_id: int) -> Notificati
     return await session.get(NotificationDelivery, delivery_id)
 
 
-async def insert_deliveries(
-    session: AsyncSession, *, batch_id: int, rows: Sequence[tuple[int, str]]
-) -> list[int]:
-    """One pending delivery per (subscription, event id); a repeated batch inserts nothing."""
-    ids: list[int] = []
-    for subscription_id, event_id in rows:
-        result = await (await session.connection()).execute(
-            text(
-                "INSERT INTO notification_delivery (subscription_id, batch_id, event_id) "
-                "VALUES (:s, :b, :e) ON CONFLICT (subscription_id, batch_id) DO NOTHING "
-                "RETURNING id"
-            ),
-            {"s": subscription_id, "b": batch_id, "e": event_id},
-        )
-        new_id = result.scalar_one_or_none()
-        if new_id is not None:
-            ids.append(int(new_id))
-    return ids
+@dataclass(frozen=True)
+class DeathOfPerson:
+    """A registry person named by a deaths batch."""
+
+    person_id: int
+    death_on: date
 
 
 async def deaths_of_batch(
-    session: AsyncSession, *, batch_id: int, program_code: str | None
-) -> list[dict[str, Any]]:
-    """The batch's deaths of registry people (of one program's users when given)."""
-    program_filter = (
-        "AND EXISTS (SELECT 1 FROM enrollment e WHERE e.person_id = p.id "
-        "AND e.program_code = :program)"
-        if program_code
-        else ""
-    )
+    session: AsyncSession, *, batch_id: int, programs: Sequence[str]
+) -> list[DeathOfPerson]:
+    """The batch's deaths of people enrolled in any of ``programs`` (never of anyone else)."""
+    if not programs:
+        return []
     rows = await (await session.connection()).execute(
         text(
-            f"""
-            SELECT d.dni, d.death_on, p.doc_type, p.pgh_key,
-                   (SELECT array_agg(DISTINCT e.program_code ORDER BY e.program_code)
-                      FROM enrollment e WHERE e.person_id = p.id) AS programs
+            """
+            SELECT p.id AS person_id, d.death_on
               FROM death_record d
               JOIN person p ON p.doc_type IN ('DNI', 'CUI') AND p.doc_number = d.dni
-             WHERE d.batch_id = :batch {program_filter}
+             WHERE d.batch_id = :batch
+               AND EXISTS (SELECT 1 FROM enrollment e WHERE e.person_id = p.id
+                            AND e.program_code = ANY(CAST(:programs AS text[])))
              ORDER BY d.id
             """
         ),
-        {"batch": batch_id, "program": program_code},
+        {"batch": batch_id, "programs": list(programs)},
     )
-    return [dict(r._mapping) for r in rows]
+    return [DeathOfPerson(person_id=int(r.person_id), death_on=r.death_on) for r in rows]
 
 
 async def set_delivery(session: AsyncSession, *, delivery_id: int, **values: Any) -> None:

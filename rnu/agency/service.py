@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from rnu.agency import repository
+from rnu.agency import repository, webhooks
 from rnu.agency.models import ApiClient, Subscription, VerificationJob
 from rnu.base import utcnow
 from rnu.eligibility.rules import load_programs
-from rnu.errors import Conflict, InvalidInput, NotFound
+from rnu.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 KEY_PREFIX = "rnu_"
 ENROLLMENT_WRITE = "enrollment:write:"
@@ -220,13 +220,31 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def _check_callback(url: str, *, allow_loopback: bool) -> str:
-    url = url.strip()
-    if not re.match(r"^https?://[^\s/]+(/\S*)?$", url) or len(url) > 500:
-        raise InvalidInput("callback_url must be an http(s) URL")
-    if url.startswith("http://") and not allow_loopback:
-        raise InvalidInput("callback_url must use https")
-    return url
+def own_programs(client: ApiClient) -> frozenset[str]:
+    """The programmes an agency runs: those it may send rolls for (``enrollment:write:X``)."""
+    return frozenset(
+        s[len(ENROLLMENT_WRITE) :] for s in client.scopes if s.startswith(ENROLLMENT_WRITE)
+    )
+
+
+def check_subscriber(client: ApiClient, program_code: str | None) -> frozenset[str]:
+    """The programmes whose users' deaths this client may hear of (Forbidden if none).
+
+    A death notice is a read of the person: it needs ``person:read`` besides
+    ``events:subscribe``, and only for the agency's own programmes, so Pensión 65 hears of its
+    own users' deaths and nobody else's (never every death in the registry).
+    """
+    scopes = set(client.scopes)
+    if "events:subscribe" not in scopes or "person:read" not in scopes:
+        raise Forbidden("death notices need the scopes events:subscribe and person:read")
+    own = own_programs(client)
+    if program_code is not None:
+        if program_code not in own:
+            raise Forbidden(f"{program_code} is not one of this agency's programmes")
+        return frozenset({program_code})
+    if not own:
+        raise Forbidden("this agency runs no programme (no enrollment:write:<PROGRAM> scope)")
+    return own
 
 
 async def subscribe(
@@ -236,19 +254,25 @@ async def subscribe(
     event_type: str,
     callback_url: str,
     program_code: str | None,
-    allow_plain_http: bool,
+    webhook_policy: webhooks.WebhookPolicy,
 ) -> Subscription:
-    """Register a webhook for an event type (DEATH_REGISTERED), optionally for one program."""
+    """Register a webhook for an event type (DEATH_REGISTERED), for the agency's programmes.
+
+    The callback URL is checked here (scheme, host, every address it resolves to) and again
+    at each delivery; see ``rnu.agency.webhooks``.
+    """
     if event_type != EVENT_DEATH:
         raise InvalidInput(f"unknown event type; supported: {EVENT_DEATH}")
     if program_code is not None and program_code not in load_programs():
         raise InvalidInput(f"unknown program {program_code!r}")
+    check_subscriber(client, program_code)
+    target = await webhooks.check(callback_url, webhook_policy)
     assert client.id is not None
     subscription = Subscription(
         client_id=client.id,
         event_type=event_type,
         program_code=program_code,
-        callback_url=_check_callback(callback_url, allow_loopback=allow_plain_http),
+        callback_url=target.url,
         secret_nonce=secrets.token_hex(16),
     )
     await repository.add(session, subscription)
@@ -256,6 +280,8 @@ async def subscribe(
 
 
 async def unsubscribe(session: AsyncSession, *, client: ApiClient, subscription_id: int) -> None:
+    if not 1 <= subscription_id < 2**63:  # ids are int64: a larger one is no subscription
+        raise NotFound("no such subscription")
     subscription = await repository.get_subscription(session, subscription_id=subscription_id)
     if subscription is None or subscription.client_id != client.id:
         raise NotFound("no such subscription")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import asyncpg
 
+from rnu.agency.events import schedule_deaths
 from rnu.ingest.batch import (
     BatchResult,
     Progress,
@@ -89,8 +90,15 @@ async def _load(
             """,
             batch_id,
         )
+        # Subscribed programmes hear of the deaths: deliveries and their jobs commit with the
+        # batch or not at all (transactional outbox; rnu/agency/events.py).
+        notices = await schedule_deaths(conn, batch_id=batch_id)
         result.rows_loaded = result.rows_read - result.rows_quarantined
-        result.outcomes = {"loaded": result.rows_loaded, "people_marked": matched}
+        result.outcomes = {
+            "loaded": result.rows_loaded,
+            "people_marked": matched,
+            "notices": notices,
+        }
         result.timings = {"total": time.perf_counter() - started}
         await close_batch(conn, result)
     return result

@@ -106,11 +106,6 @@ async def load_file(
         started = time.perf_counter()
         await _check_after(database_url, result.batch_id)
         result.timings["checks after commit"] = time.perf_counter() - started
-        if planned.sector == "deaths":
-            # Subscribed programs hear of the deaths (DEATH_REGISTERED) through the job queue.
-            from rnu.agency.events import notify_deaths_loaded
-
-            await notify_deaths_loaded(database_url, result.batch_id)
     return result
 
 

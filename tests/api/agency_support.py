@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.state import AppState
+from rnu.agency.webhooks import WebhookPolicy
 from tests.api.public_support import bind, make_client
 from tests.factories import create_api_client
 
@@ -68,8 +69,17 @@ async def committed_agency(state: AppState, *scopes: str, purpose: str = "pago")
     return {"Authorization": f"Bearer {key}", "X-Purpose": purpose}
 
 
-async def run_jobs(state: AppState, *, until: Any = None, rounds: int = 20) -> None:
-    """Run the job worker on what is due, again until ``until()`` holds (retries are delayed)."""
+async def run_jobs(
+    state: AppState,
+    *,
+    until: Any = None,
+    rounds: int = 20,
+    webhook_policy: WebhookPolicy | None = None,
+) -> None:
+    """Run the job worker on what is due, again until ``until()`` holds (retries are delayed).
+
+    Webhooks may go to loopback receivers unless ``webhook_policy`` says otherwise.
+    """
     import asyncio
 
     from rnu import jobs
@@ -82,6 +92,8 @@ async def run_jobs(state: AppState, *, until: Any = None, rounds: int = 20) -> N
             secret=state.settings.secret_key.get_secret_value().encode(),
             retry_base_s=0.05,
             allow_plain_http=True,
+            webhook_policy=webhook_policy
+            or WebhookPolicy(allow_plain_http=True, allow_private=True),
         )
         if until is None or await until():
             return

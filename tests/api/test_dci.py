@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.rest import dci
+from tests.api import dci_support
 from tests.api.agency_support import agency_headers
 from tests.factories import create_batch, create_enrollment, create_household, create_person
 
 
 def envelope(action: str, message: dict[str, Any], **header: Any) -> dict[str, Any]:
-    return {
-        "signature": "",
-        "header": {
-            "version": "1.0.0",
-            "message_id": str(uuid.uuid4()),
-            "message_ts": "2026-11-27T10:00:00Z",
-            "action": action,
-            "sender_id": "minsa.gob.pe",
-            "receiver_id": "rnu",
-            "total_count": 1,
-            **header,
-        },
-        "message": message,
-    }
+    return dci_support.envelope(
+        action, message, **{"sender_id": "minsa.gob.pe", "receiver_id": "rnu", **header}
+    )
 
 
 def search(criteria: dict[str, Any], txn: str = "txn-1", ref: str = "ref-1") -> dict[str, Any]:
