@@ -16,5 +16,7 @@ USER rnu
 ENV RNU_DATA_DIR=/data RNU_HOST=0.0.0.0
 EXPOSE 8000
 # Several worker processes per container; compose.yaml sets the count (RNU_API_WORKERS).
+# Proxy headers off: RNU parses X-Forwarded-For itself, from RNU_TRUSTED_PROXIES only
+# (api/serving.py); uvicorn's own parser would let clients choose their rate-limit key.
 CMD ["uvicorn", "web.app:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", \
-     "--workers", "4", "--no-access-log"]
+     "--workers", "4", "--no-proxy-headers", "--no-server-header", "--no-access-log"]

@@ -15,7 +15,6 @@ import logging
 import os
 from datetime import date
 from typing import Any
-from urllib.parse import parse_qs
 
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
@@ -26,7 +25,7 @@ from api.state import AppState
 from privacy import masking
 from privacy.roles import Role
 from rnu.cache import cache_for, digest, lookup_key, read_data_version, seal_key
-from rnu.errors import NotFound
+from rnu.errors import InvalidInput, NotFound
 from rnu.ops import repository as ops_repository
 from rnu.peak import CohortSchedule, parse_schedule, seconds_until, today_in_lima
 
@@ -118,21 +117,98 @@ async def warm_after_batches(state: AppState, *, poll_s: float = 10.0) -> None:
 # Waiting room.
 
 
-def _dni_from(body: bytes, content_type: str) -> str | None:
-    try:
-        if "application/json" in content_type:
-            value: Any = json.loads(body or b"{}").get("dni")
-        elif "application/x-www-form-urlencoded" in content_type:
-            values = parse_qs(body.decode("utf-8", "replace")).get("dni")
-            value = values[0] if values else None
-        else:
+MAX_GATED_BODY = 16_384  # a self-lookup is ~60 bytes; anything bigger is not a citizen's form
+
+
+class _Refused(Exception):
+    """The gate cannot tell which DNI this request is for; it is answered, never let through."""
+
+    def __init__(self, status: int, detail: str, mensaje: str) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.mensaje = status, detail, mensaje
+
+
+_AMBIGUOUS = _Refused(400, "the request names more than one dni", "Envíe un solo DNI por consulta.")
+_UNSUPPORTED = _Refused(
+    415,
+    "send the lookup as JSON or as a form",
+    "No pudimos leer la consulta. Use el formulario de la página.",
+)
+_UNREADABLE = _Refused(400, "the form cannot be read", "No pudimos leer la consulta.")
+_TOO_BIG = _Refused(413, "the request body is too large", "La consulta es demasiado grande.")
+
+
+def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    if sum(key == "dni" for key, _ in pairs) > 1:
+        raise _AMBIGUOUS
+    return dict(pairs)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    """The whole body, or _TOO_BIG: the gate must see everything the app will see."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_GATED_BODY:
+            raise _TOO_BIG
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def dni_of_request(scope: Scope, body: bytes) -> str | None:
+    """The DNI a gated request asks for, read by the parsers the endpoints themselves use.
+
+    The gate used to parse bodies its own way: a content type it did not know (multipart, a
+    JSON type without ``application/json``), a body past its first 16 KiB or a ``dni`` field
+    sent twice (the gate read the first, the app the last) walked past the waiting room. Now
+    JSON is read with ``json.loads`` as FastAPI does (no content type, ``*/json``, ``*+json``),
+    forms with Starlette's own form parser, the value with the lookup's own ``parse_dni``; a
+    second ``dni``, another content type or an oversized body is refused here. None: the
+    request names no usable DNI, and the endpoint itself will refuse it.
+    """
+    from starlette.requests import Request
+
+    from rnu.coverage.service import parse_dni
+
+    async def replay() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    request = Request(scope, receive=replay)
+    content_type = request.headers.get("content-type", "")
+    media = content_type.split(";", 1)[0].strip().lower()
+    value: Any
+    if not media or media.endswith(("/json", "+json")):
+        try:
+            data = json.loads(body, object_pairs_hook=_json_pairs)
+        except ValueError:
             return None
-    except (ValueError, AttributeError):
-        return None
+        value = data.get("dni") if isinstance(data, dict) else None
+    elif media in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        try:  # Starlette's defaults, as the endpoints parse forms
+            form = await request.form()
+        except Exception as exc:  # fail closed on whatever the parser refuses
+            raise _UNREADABLE from exc
+        try:
+            values = form.getlist("dni")
+        finally:
+            await form.close()  # uploaded parts are spooled files
+        if len(values) > 1:
+            raise _AMBIGUOUS
+        value = values[0] if values else None
+    else:
+        raise _UNSUPPORTED
     if not isinstance(value, str):
         return None
-    cleaned = value.strip().replace("-", "").replace(" ", "")
-    return cleaned[:8] if len(cleaned) >= 8 and cleaned[:8].isdigit() else None
+    try:
+        return parse_dni(value)
+    except InvalidInput:
+        return None
 
 
 class CohortGate:
@@ -151,18 +227,13 @@ class CohortGate:
         ):
             await self.app(scope, receive, send)
             return
-        # Read the (small) body once, then replay it to the app.
-        chunks: list[bytes] = []
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            more = bool(message.get("more_body")) and sum(map(len, chunks)) < 16_384
-        body = b"".join(chunks)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        dni = _dni_from(body, headers.get("content-type", ""))
+        try:
+            body = await _read_body(receive)
+            dni = await dni_of_request(scope, body)
+        except _Refused as refused:
+            await self._refuse(scope, send, refused, headers)
+            return
         today = today_in_lima()
         if dni is not None and not self.schedule.admits(dni, today):
             PEAK_WAITING.inc()
@@ -178,6 +249,22 @@ class CohortGate:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    async def _refuse(
+        self, scope: Scope, send: Send, refused: _Refused, headers: dict[str, str]
+    ) -> None:
+        from fastapi.responses import JSONResponse
+
+        from api.observability import spanish_page
+
+        response: Any
+        if scope["path"].startswith("/api/") or "text/html" not in headers.get("accept", ""):
+            payload = error_body("InvalidInput", refused.detail)
+            payload["mensaje"] = refused.mensaje
+            response = JSONResponse(payload, status_code=refused.status)
+        else:
+            response = spanish_page("Consulta no válida", refused.mensaje, refused.status)
+        await response(scope, _drain, send)
 
     async def _waiting_room(
         self, scope: Scope, send: Send, dni: str, today: date, headers: dict[str, str]

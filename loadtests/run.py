@@ -441,6 +441,7 @@ def main() -> None:
                 "--workers",
                 str(args.workers),
                 "--no-access-log",
+                "--no-proxy-headers",  # RNU parses X-Forwarded-For itself (api/serving.py)
                 "--log-level",
                 "warning",
             ],

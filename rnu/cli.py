@@ -154,6 +154,8 @@ def serve(
     """Serve the web app and the API. Example: `rnu serve --port 8000`."""
     import uvicorn
 
+    from api.serving import UVICORN_OPTIONS
+
     settings = get_settings()
     database_url()  # fail early, in one line, when the database is unreachable
     uvicorn.run(
@@ -162,7 +164,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
-        access_log=False,  # URLs may carry search terms; the app logs requests itself
+        **UVICORN_OPTIONS,  # proxy headers off: RNU parses X-Forwarded-For itself
     )
 
 

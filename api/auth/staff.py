@@ -98,8 +98,7 @@ def issue_login_csrf(
 
 
 def login_csrf_ok(request: Request, presented: str | None) -> bool:
-    cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
-    return bool(cookie and presented) and secrets.compare_digest(cookie or "", presented or "")
+    return staff_service.tokens_match(request.cookies.get(LOGIN_CSRF_COOKIE), presented)
 
 
 def caller_for(active: ActiveSession) -> Caller:

@@ -50,7 +50,8 @@ async def write_quarantine_csv(database_url: str, batch_id: int, path: Path) -> 
     message = reason_messages()  # looked up once, not per row
     with path.open("w", newline="", encoding="utf-8-sig") as fh:  # BOM: Excel reads UTF-8
         writer = csv.writer(fh)
-        writer.writerow(["fila", "motivos", "detalle", *columns])
+        # Headers come from the sector's file too: a column named "=HYPERLINK(…)" is defused.
+        writer.writerow(["fila", "motivos", "detalle", *(defuse(c) for c in columns)])
         for row_number, raw, reasons in decoded:
             writer.writerow(
                 [

@@ -265,6 +265,17 @@ async def close_session(session: AsyncSession, *, token: str) -> None:
     await repository.revoke_sessions(session, now=utcnow(), token_hash=token_hash(token))
 
 
+def tokens_match(expected: str | None, presented: str | None) -> bool:
+    """Constant-time comparison of two tokens; any text may be presented, never a 500.
+
+    ``secrets.compare_digest`` refuses non-ASCII ``str`` with a TypeError, so a forged token
+    like ``ñ`` used to crash the check: both sides are compared as UTF-8 bytes.
+    """
+    if not expected or not presented:
+        return False
+    return secrets.compare_digest(expected.encode(), presented.encode())
+
+
 def csrf_matches(active: ActiveSession, presented: str | None) -> bool:
     """Constant-time comparison of the presented CSRF token with the session's."""
-    return bool(presented) and secrets.compare_digest(active.csrf_token, presented or "")
+    return tokens_match(active.csrf_token, presented)
