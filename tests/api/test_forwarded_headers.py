@@ -7,10 +7,8 @@ trusting 127.0.0.1) every request looked like a new client and no limit ever ans
 
 from __future__ import annotations
 
-import asyncio
 import shlex
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,33 +17,11 @@ import pytest
 import uvicorn
 import yaml
 
-from api.serving import UVICORN_FLAGS, UVICORN_OPTIONS
-from api.state import AppState
+from api.serving import UVICORN_FLAGS
+from tests.api.live_server import served
 from tests.api.public_support import bind
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@asynccontextmanager
-async def served(state: AppState) -> AsyncIterator[str]:
-    """The whole site on a real uvicorn server (loopback, a free port) with RNU's options."""
-    from web.app import create_app
-
-    config = uvicorn.Config(
-        create_app(state=state), host="127.0.0.1", port=0, lifespan="off", **UVICORN_OPTIONS
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def statuses(
