@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import numpy as np
+import numpy.typing as npt
 
 from rnu.ingest.rows import CanonicalRow
-from rnu.matching.calibrate import fit
+from rnu.matching.calibrate import FitError, estimate_u, fit
 from rnu.matching.engine import Matcher, Thresholds
 from rnu.matching.index import IndexBuilder, PghIndex
 from rnu.matching.records import PersonRecord
@@ -31,8 +33,8 @@ def to_record(row: CanonicalRow, key: str) -> PersonRecord:
         row.doc_type,
         row.doc_number,
         row.doc_number is not None and (not notes or not UNTRUSTED_NOTES.intersection(notes)),
-        row.nombres or "",
-        row.apellido_paterno or "",
+        row.nombres,
+        row.apellido_paterno,
         row.apellido_materno,
         row.birth_date,
         row.sex,
@@ -40,30 +42,62 @@ def to_record(row: CanonicalRow, key: str) -> PersonRecord:
     )
 
 
+# Rows of a load's first chunk the model is fitted on (spread over the chunk), and random
+# PGH pairs u is estimated from (once per PGH version).
+FIT_ROWS = 5_000
+U_PAIRS = 200_000
+
+
+@dataclass
+class PghState:
+    """What depends only on one PGH version: its index and the u probabilities."""
+
+    version: int
+    index: PghIndex
+    build_seconds: float = 0.0
+    _u: npt.NDArray[np.float64] | None = None
+
+    def u(self) -> npt.NDArray[np.float64]:
+        """u from random PGH pairs, estimated on first use and kept with the index."""
+        if self._u is None:
+            self._u = estimate_u(self.index, self.index.self_batch(), pairs=U_PAIRS, same_list=True)
+        return self._u
+
+
 @dataclass
 class MatchContext:
-    """A PGH index for one PGH version plus a model fitted on sector data against it."""
+    """One load's matching: the PGH index, and a model fitted on this load's own rows.
+
+    Every load gets a context of its own (``context_for``), so the model never depends on
+    which file a process happened to load first: m and the prior are fitted by EM on the
+    candidate pairs of this load's first chunk, u comes from the PGH itself.
+    """
 
     pgh_version: int
     index: PghIndex
+    state: PghState | None = None
     matcher: Matcher | None = None
     build_seconds: float = 0.0
     fit_seconds: float = 0.0
     model_source: str = ""
 
     def matcher_for(self, sample: Sequence[PersonRecord]) -> Matcher:
-        """The matcher, fitted on the first sample seen (m/u come from the data itself).
+        """The load's matcher, fitted on the first rows it is given.
 
         A sample too small to fit on (a handful of rows) falls back to the model shipped in
         `default_model.json`, fitted the same way on a synthetic country.
         """
         if self.matcher is None:
             started = time.perf_counter()
+            fallback, fallback_thresholds = default_model()
+            step = max(len(sample) // FIT_ROWS, 1)
+            spread = list(sample[::step][:FIT_ROWS])
             try:
-                model, thresholds = fit(self.index, sample)
+                u = self.state.u() if self.state is not None else None
+                model, thresholds = fit(self.index, spread, u=u, fallback=fallback)
                 self.model_source = "fitted"
-            except ValueError:
-                model, thresholds = default_model()
+            except FitError:
+                model, thresholds = fallback, fallback_thresholds
                 self.model_source = "default"
             self.matcher = Matcher(self.index, model, thresholds)
             self.fit_seconds = time.perf_counter() - started
@@ -76,7 +110,7 @@ def default_model() -> tuple[MatchModel, Thresholds]:
     return model, Thresholds(**data["thresholds"])
 
 
-_contexts: dict[str, MatchContext] = {}
+_states: dict[str, PghState] = {}
 
 
 async def pgh_version(conn: asyncpg.Connection) -> int:
@@ -111,13 +145,16 @@ async def build_index(conn: asyncpg.Connection, *, chunk: int = 50_000) -> PghIn
 
 
 async def context_for(database_url: str, conn: asyncpg.Connection) -> MatchContext:
-    """The cached context for the current PGH, rebuilt when a new PGH has been loaded."""
+    """A fresh context for one load over the cached index of the current PGH.
+
+    The index (and u) are rebuilt only when a new PGH has been loaded; the model is fitted
+    anew for every context, on that load's rows.
+    """
     version = await pgh_version(conn)
-    cached = _contexts.get(database_url)
-    if cached is not None and cached.pgh_version == version:
-        return cached
-    started = time.perf_counter()
-    index = await build_index(conn)
-    context = MatchContext(version, index, build_seconds=time.perf_counter() - started)
-    _contexts[database_url] = context
-    return context
+    state = _states.get(database_url)
+    if state is None or state.version != version:
+        started = time.perf_counter()
+        index = await build_index(conn)
+        state = PghState(version, index, build_seconds=time.perf_counter() - started)
+        _states[database_url] = state
+    return MatchContext(version, state.index, state, build_seconds=state.build_seconds)

@@ -192,25 +192,38 @@ def register(app: typer.Typer, database_url: Any) -> None:
             Path | None, typer.Option(help="Mapping of RIGHT when it differs from --map.")
         ] = None,
         out_file: Annotated[Path, typer.Option("--out", help="CSV of pairs.")] = Path("pairs.csv"),
+        rejects: Annotated[
+            Path | None, typer.Option(help="CSV of rejected rows (default: OUT_rejects.csv).")
+        ] = None,
+        clusters: Annotated[
+            Path | None, typer.Option(help="Dedupe: CSV id,cluster (default: OUT_clusters.csv).")
+        ] = None,
+        threshold: Annotated[
+            float | None, typer.Option(help="Link at this match probability (default 0.995).")
+        ] = None,
+        review_threshold: Annotated[
+            float | None, typer.Option(help="Review from this probability (default 0.5).")
+        ] = None,
+        all_pairs: Annotated[
+            bool, typer.Option("--all-pairs", help="Write every scored pair, with its score.")
+        ] = False,
     ) -> None:
         """Link two lists (or dedupe one) with the matching engine; no database needed.
 
-        Writes `left_id,right_id,weight,outcome` and one column per field agreement; ids are
-        the lists' row numbers. Example: `rnu match a.csv b.csv --map m.toml --out pairs.csv`
+        Writes `left_id,right_id,weight,probability,outcome,cluster` and one column per field
+        agreement; ids come from the mapping's `id` column. Prints the fitted model.
+        Example: `rnu match a.csv b.csv --map m.toml --out pairs.csv` (see docs/matching.md).
         """
-        from rnu.integrity.lists import link_to_csv, read_list, records_of
+        from rnu.matching.command import MatchOptions, run
+        from rnu.matching.lists import ListError
 
         if not map_file.is_file():
             raise InvalidInput("give the mapping of LEFT with --map MAP.toml")
-        left_rows, left_rejected = read_list(left, map_file)
-        right_records = None
-        if right is not None:
-            right_rows, _ = read_list(right, right_map or map_file)
-            right_records = records_of(right_rows)
-        n = 0
-        for written in link_to_csv(records_of(left_rows), right_records, out_file):
-            n = written
-        console.print(
-            f"{len(left_rows):,} left rows ({left_rejected:,} rejected); "
-            f"{n:,} pairs written to {out_file}."
-        )
+        options = MatchOptions(
+            left, right, map_file, right_map, out_file, rejects, clusters, threshold,
+            review_threshold, all_pairs,
+        )  # fmt: skip
+        try:
+            run(options, lambda line: console.print(line, soft_wrap=True, markup=False))
+        except ListError as exc:
+            raise InvalidInput(str(exc)) from None

@@ -1,4 +1,13 @@
-"""Decide which PGH person each record is: exact document first, then blocked fuzzy scoring.
+"""Decide which reference person each record is: one Fellegi–Sunter score over all evidence.
+
+An equal document is evidence inside the model (its own levels), not a gate: a record's
+candidates are its blocked pairs plus the people sharing its document, all scored alike.
+Only as a shortcut, a record whose document holder already clears the upper threshold with
+no contradiction is linked without looking further (most rows of a registry load).
+
+Contradictions a namesake cannot explain — two different valid documents, birth dates years
+apart, given names that name someone else — cap a pair's weight (see ``contradiction_caps``):
+summed name agreement must never outvote them.
 
 Work is done per batch with numpy and rapidfuzz (``cpdist`` over the distinct name pairs of
 the whole batch, in parallel), so the per-record Python cost is building the result.
@@ -13,22 +22,34 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from rnu.matching.index import I8, I32, PghIndex
+from rnu.matching.index import I8, I32, PghIndex, QueryBatch
 from rnu.matching.records import PersonRecord
-from rnu.matching.scoring import FIELD_NAMES, FIELDS, MatchModel, compare, level, pair_weights
+from rnu.matching.scoring import (
+    COL,
+    FIELD_NAMES,
+    FIELDS,
+    Comparison,
+    MatchModel,
+    compare,
+    level,
+    pair_weights,
+    tf_adjustment,
+)
 
 Outcome = Literal["linked", "review", "unmatched"]
 Method = Literal["exact_document", "fuzzy", "none"]
 F64 = npt.NDArray[np.float64]
 
-_COL = {f: i for i, f in enumerate(FIELD_NAMES)}
-_NAME_AGREE = [level("nombres", lv) for lv in ("exact", "reordered", "fuzzy_high", "subset")]
-_NAME_AGREE.append(level("nombres", "phonetic"))
-_SURNAME_AGREE = [level("paterno", lv) for lv in ("exact", "phonetic", "fuzzy_high")]
 _RADIX = np.array(
     [int(np.prod([len(FIELDS[f]) for f in FIELD_NAMES[i + 1 :]])) for i in range(len(FIELDS))],
     dtype=np.int64,
 )
+_GIVEN_OTHER = [level("nombres", "different"), level("nombres", "first_only")]
+_SURNAME_AGREE = [level("paterno", lv) for lv in ("exact", "phonetic", "one_edit", "jw_high")]
+_GIVEN_AGREE = [
+    level("nombres", lv)
+    for lv in ("exact", "reordered", "one_edit", "subset", "phonetic", "jw_high")
+]
 
 
 @dataclass(slots=True)
@@ -67,7 +88,7 @@ class Thresholds:
 
 @dataclass(slots=True)
 class Candidate:
-    """A PGH person considered for a record, with the evidence for it."""
+    """A reference person considered for a record, with the evidence for it."""
 
     key: str
     weight: float
@@ -90,27 +111,69 @@ class MatchResult:
     candidates: list[Candidate]
 
 
-def names_agree(levels: I8) -> npt.NDArray[np.bool_]:
-    """Whether a document holder's identity agrees enough to accept the document as proof.
+def contradictions(comp: Comparison) -> npt.NDArray[np.int8]:
+    """How many facts a namesake cannot explain each pair holds (0-3).
 
-    Given names must agree, or be a near miss with both surnames agreeing (a relative's
-    borrowed DNI fails here), one surname must agree
-    (a typo'd DNI that lands on a stranger fails) and the birth date must not clearly
-    differ (a father's DNI used for his namesake son fails).
+    Two different valid documents; birth dates years apart (``different``: no single slip
+    explains them); given names that name someone else (``different``, or only the first of
+    several agreeing: MARIA ELENA vs MARIA LUISA, the twins' case).
     """
-    paterno_ok = np.isin(levels[:, _COL["paterno"]], _SURNAME_AGREE)
-    materno_ok = np.isin(levels[:, _COL["materno"]], _SURNAME_AGREE)
-    # A slip in the given name (BERTGA for BERTHA) still counts when both surnames agree:
-    # a relative who borrows the DNI has a different given name, not a misspelt one.
-    nombres_ok = np.isin(levels[:, _COL["nombres"]], _NAME_AGREE) | (
-        (levels[:, _COL["nombres"]] == level("nombres", "fuzzy_low")) & paterno_ok & materno_ok
-    )
-    dob_ok = levels[:, _COL["birth_date"]] != level("birth_date", "different")
-    return nombres_ok & (paterno_ok | materno_ok) & dob_ok  # type: ignore[no-any-return]
+    lv = comp.levels
+    doc = (lv[:, COL["document"]] == level("document", "different")) & comp.both_trusted
+    dob = lv[:, COL["birth_date"]] == level("birth_date", "different")
+    given = np.isin(lv[:, COL["nombres"]], _GIVEN_OTHER)
+    out: npt.NDArray[np.int8] = doc.astype(np.int8) + dob + given
+    return out
+
+
+def contradiction_caps(comp: Comparison, weights: F64, thresholds: Thresholds) -> F64:
+    """Weights capped where the pair contradicts itself (see the module docstring).
+
+    Two contradictions (a namesake with another DNI and birth date; twins with their own
+    DNIs; a child's row with the mother's DNI) put the pair below ``lower``: never linked,
+    not even proposed. One contradiction, birth date or given names, without an equal
+    document caps it at ``lower``: review at most. A different document alone is left to
+    the model (a neighbour's or a parent's DNI on the right person's row is common).
+    """
+    n = contradictions(comp)
+    doc_equal = comp.levels[:, COL["document"]] == level("document", "equal")
+    doc_only = (comp.levels[:, COL["document"]] == level("document", "different")) & (n == 1)
+    doc_only &= comp.both_trusted
+    out = weights.copy()
+    soft = (n == 1) & ~doc_equal & ~doc_only
+    out[soft] = np.minimum(out[soft], thresholds.lower)
+    hard = n >= 2
+    out[hard] = np.minimum(out[hard], np.nextafter(thresholds.lower, -np.inf) - 1.0)
+    return out
+
+
+def names_agree(levels: I8) -> npt.NDArray[np.bool_]:
+    """Given names and at least one surname agree (the shortcut's condition)."""
+    pat = np.isin(levels[:, COL["paterno"]], _SURNAME_AGREE)
+    mat = np.isin(levels[:, COL["materno"]], _SURNAME_AGREE)
+    given = np.isin(levels[:, COL["nombres"]], _GIVEN_AGREE)
+    agree: npt.NDArray[np.bool_] = given & (pat | mat)
+    return agree
+
+
+class Scorer:
+    """A fitted model applied to pairs: level weights, term frequencies, contradiction caps."""
+
+    def __init__(self, index: PghIndex, model: MatchModel, thresholds: Thresholds) -> None:
+        self.index = index
+        self.model = model
+        self.thresholds = thresholds
+        self.table = model.weight_table()
+
+    def score(self, batch: QueryBatch, q: I32, r: I32) -> tuple[Comparison, F64]:
+        comp = compare(self.index, batch, q, r)
+        weights = pair_weights(comp.levels, self.table)
+        weights += tf_adjustment(self.model, self.index, comp)
+        return comp, contradiction_caps(comp, weights, self.thresholds)
 
 
 class Matcher:
-    """Matches batches of records against one PGH index with one fitted model."""
+    """Matches batches of records against one reference index with one fitted model."""
 
     def __init__(
         self,
@@ -126,7 +189,7 @@ class Matcher:
         self.thresholds = thresholds
         self.max_candidates = max_candidates
         self.batch_size = batch_size
-        self._table = model.weight_table()
+        self.scorer = Scorer(index, model, thresholds)
         self._described: dict[int, dict[str, str]] = {}
 
     def match_many(self, records: Sequence[PersonRecord]) -> list[MatchResult]:
@@ -139,10 +202,7 @@ class Matcher:
     def match_many_excluding_self(
         self, records: Sequence[PersonRecord], first_row: int
     ) -> list[MatchResult]:
-        """As ``match_many`` for records that are themselves rows ``first_row..`` of the index.
-
-        Deduplicating a list matches it against itself; a record must not find its own row.
-        """
+        """As ``match_many`` for records that are themselves rows ``first_row..`` of the index."""
         out: list[MatchResult] = []
         for start in range(0, len(records), self.batch_size):
             chunk = records[start : start + self.batch_size]
@@ -151,7 +211,7 @@ class Matcher:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _describe(self, code: int) -> dict[str, str]:
+    def describe(self, code: int) -> dict[str, str]:
         """Level names of a pair from its mixed-radix level code (few distinct combinations).
 
         The cached dict itself is returned, not a copy: results share it (see MatchResult).
@@ -172,54 +232,44 @@ class Matcher:
         n = len(records)
         results: list[MatchResult | None] = [None] * n
         all_rows = np.arange(n, dtype=np.int32)
+        th = self.thresholds
 
-        # 1. exact document
+        # 1. shortcut: the document's only holder, clearly this person
         has_doc = batch.columns.doc >= 0
         if batch.odd_docs:
             has_doc[list(batch.odd_docs)] = True
-        doc_rows = all_rows[batch.trusted & has_doc]
-        q, r = index.lookup_documents(batch, doc_rows)
+        q, r = index.lookup_documents(batch, all_rows[has_doc])
         q, r = _drop_self(q, r, self_offset)
-        rejected = np.empty(0, dtype=np.int64)
         if len(q):
-            levels = compare(index, batch, q, r)
-            weights = pair_weights(levels, self._table)
-            agree = names_agree(levels)
-            rejected = _pair_code(q[~agree], r[~agree], len(index))
-            q, r, levels, weights = q[agree], r[agree], levels[agree], weights[agree]
-            counts = np.bincount(q, minlength=n)
+            comp, weights = self.scorer.score(batch, q, r)
+            holders = np.bincount(q, minlength=n)
+            sure = (
+                (holders[q] == 1)
+                & batch.trusted[q]
+                & (weights >= th.upper)
+                & (contradictions(comp) == 0)
+                & names_agree(comp.levels)
+            )
             keys = index.keys
-            single = counts[q] == 1
-            describe = self._describe
+            describe = self.describe
             for i, row, code, w in zip(
-                q[single].tolist(),
-                r[single].tolist(),
-                _level_codes(levels[single]).tolist(),
-                weights[single].tolist(),
+                q[sure].tolist(),
+                r[sure].tolist(),
+                _level_codes(comp.levels[sure]).tolist(),
+                weights[sure].tolist(),
                 strict=True,
             ):
                 results[i] = MatchResult(
                     "linked", keys[row], "exact_document", w, describe(code), []
                 )
-            if not single.all():  # one document, several PGH people: a PGH duplicate
-                many = ~single
-                self._decide(
-                    results, q[many], r[many], levels[many], weights[many], "exact_document"
-                )
 
-        # 2. fuzzy: blocks, scores, best
+        # 2. everyone else: blocked candidates plus document holders, one score
         todo = np.flatnonzero(np.array([res is None for res in results])).astype(np.int32)
         if len(todo):
-            q, r = index.candidates(batch, todo)
+            q, r = index.candidate_pairs(batch, todo)
             q, r = _drop_self(q, r, self_offset)
-            levels = compare(index, batch, q, r)
-            weights = pair_weights(levels, self._table)
-            if len(rejected):
-                # a holder whose names disagree may be reviewed, never linked on the document
-                capped = np.isin(_pair_code(q, r, len(index)), rejected)
-                ceiling = np.nextafter(self.thresholds.upper, -np.inf)
-                weights[capped] = np.minimum(weights[capped], ceiling)
-            self._decide(results, q, r, levels, weights, "fuzzy")
+            comp, weights = self.scorer.score(batch, q, r)
+            self._decide(results, q, r, comp.levels, weights)
         return [res if res is not None else unmatched() for res in results]
 
     def _decide(
@@ -229,7 +279,6 @@ class Matcher:
         r: I32,
         levels: I8,
         weights: F64,
-        method: Method,
     ) -> None:
         """Fill ``results`` for each query row from its scored candidate pairs."""
         if len(q) == 0:
@@ -242,12 +291,13 @@ class Matcher:
         keys = self.index.keys
         k = self.max_candidates
         codes = _level_codes(levels).tolist()
+        doc_equal = (levels[:, COL["document"]] == level("document", "equal")).tolist()
         for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
             best = float(weights[s])
             second = float(weights[s + 1]) if e - s > 1 else -np.inf
             ambiguous = second >= th.lower and best - second < th.margin
             cands = [
-                Candidate(keys[int(r[j])], float(weights[j]), self._describe(codes[j]))
+                Candidate(keys[int(r[j])], float(weights[j]), self.describe(codes[j]))
                 for j in range(s, min(e, s + k))
             ]
             if best >= th.upper and not ambiguous:
@@ -256,6 +306,7 @@ class Matcher:
                 outcome = "review"
             else:
                 outcome = "unmatched"
+            method: Method = "exact_document" if doc_equal[s] else "fuzzy"
             results[int(q[s])] = MatchResult(
                 outcome,
                 cands[0].key if outcome != "unmatched" else None,
@@ -276,10 +327,6 @@ def unmatched() -> MatchResult:
 
 def _level_codes(levels: I8) -> npt.NDArray[np.int64]:
     return levels.astype(np.int64) @ _RADIX
-
-
-def _pair_code(q: I32, r: I32, n_index: int) -> npt.NDArray[np.int64]:
-    return q.astype(np.int64) * (n_index + 1) + r.astype(np.int64)
 
 
 def _drop_self(q: I32, r: I32, offset: int | None) -> tuple[I32, I32]:

@@ -3,32 +3,38 @@
 One person costs a few ints per column (names are interned codes into one vocabulary), so
 1M people fit in well under 200 MB and the national 30M in a few GB.
 
-Blocking keys (each a sorted int64 array + row order, probed with ``searchsorted``):
+Blocking is a union of rules (each a sorted int64 key array + row order, probed with
+``searchsorted``); a pair is a candidate when any rule puts both in one block. "pair" below is
+the *unordered* pair (surname key of the paterno, key of the first given name), so a given
+name and surname written in each other's columns still meet.
 
-``dob_sex``          (birth date, sex). Catches every name defect: typos, swapped surnames,
-                     missing materno, compound names, and wrong or missing documents. Probed
-                     also with day and month swapped, and with both sexes when sex is unknown.
-``surnames_year``    (unordered pair of surname keys, birth year). Catches day/month typos and
-                     swaps; the unordered pair makes it blind to swapped surnames, and the
-                     phonetic key to HUAMAN/GUAMAN spellings.
-``paterno_given_year`` (surname key of paterno, key of the first given name, birth year).
-                     Catches a missing materno together with a day/month error.
-``paterno_given_mmdd`` (surname key of paterno, first given name key, month-day). Catches a
-                     typo in the birth year, the one error the other three all miss.
-``names_department`` (unordered pair of surname keys, first given name key, department),
-                     hashed into 62 bits. The only key without a birth date: FISE's file has
-                     none, so its rows with a wrong or missing document need it.
+``dob_sex``          (birth date, sex). Catches every name defect: typos, swaps, missing
+                     parts, married forms, and wrong or missing documents. Probed also with
+                     day and month swapped, and with both sexes when sex is unknown.
+``surnames_year``    (unordered pair of surname keys, birth year). Catches day/month errors;
+                     blind to swapped surnames, and the phonetic key to HUAMAN/GUAMAN.
+``pair_year``        (pair, birth year). A missing materno together with a day/month error.
+``pair_mmdd``        (pair, month-day). A typo in the birth year.
+``names_department`` (unordered surname keys, first given key, department).
+``pair_place``       (pair, place): place is the district ubigeo, else the free-text place.
+``surnames_place``   (unordered surname keys, place): a row without a given name.
+``pair``             (pair) alone.
+The last four need no birth date: a file without one (FISE), or a date wrong in more than
+one part, is still blocked. Documents are a further rule of their own (equal number).
 
-Blocks larger than ``max_block`` people are dropped at build time: they are placeholder
-values (1900-01-01, a blank name) that say nothing, and every person is still reachable
-through the other keys. Sizes stay small because every key but the first has two name parts.
+Blocks larger than ``max_block`` people are dropped at build time (``max_block // 5`` for
+the rules without a birth date): they are placeholder values (1900-01-01, a blank name) or
+names so common that they say nothing, and every person is still reachable through the
+other keys. A query that has a birth date also skips date-less blocks of more than
+``_DATELESS_PROBE`` people: its dated blocks already reach its true match unless its date
+is wrong, and the long tail of common names would otherwise multiply the pairs to score.
 """
 
 from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -52,10 +58,16 @@ _KEY_BITS = 22  # phonetic key vocabulary must stay below 4M distinct keys
 BLOCK_SCHEMES: tuple[str, ...] = (
     "dob_sex",
     "surnames_year",
-    "paterno_given_year",
-    "paterno_given_mmdd",
+    "pair_year",
+    "pair_mmdd",
     "names_department",
+    "pair_place",
+    "surnames_place",
+    "pair",
 )
+DATELESS_SCHEMES = frozenset({"names_department", "pair_place", "surnames_place", "pair"})
+_DATELESS_PROBE = 20
+_PLACE_OFFSET = 10_000_000  # free-text place codes sit above every district ubigeo
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
 _KEY_MASK = np.uint64((1 << 62) - 1)
 
@@ -112,9 +124,9 @@ class Folder:
 
     __slots__ = ("_cache", "_fold", "limit")
 
-    def __init__(self, limit: int = 2_000_000) -> None:
+    def __init__(self, limit: int = 2_000_000, fold: Callable[[str], str] = names.fold) -> None:
         self._cache: dict[str, str] = {}
-        self._fold: Callable[[str], str] = names.fold
+        self._fold: Callable[[str], str] = fold
         self.limit = limit
 
     def __call__(self, text: str | None) -> str:
@@ -140,6 +152,17 @@ class Columns:
     sex: I8
     ubigeo: I32
     doc: I64
+    place: I32  # vocabulary code of the folded free-text place; 0 = none
+
+
+@dataclass(slots=True)
+class Folders:
+    """One memoised folding per kind of field: surnames drop married forms, given names
+    expand abbreviations, places are folded plainly."""
+
+    surname: Folder = field(default_factory=lambda: Folder(fold=names.birth_surname))
+    given: Folder = field(default_factory=lambda: Folder(fold=names.given_form))
+    place: Folder = field(default_factory=Folder)
 
 
 @dataclass(slots=True)
@@ -179,8 +202,15 @@ class PghIndex:
     odd_docs: dict[str, list[int]]
     blocks: dict[str, Block]
     max_block: int
-    folder: Folder = field(default_factory=Folder)
-    raw_codes: dict[str, int] = field(default_factory=dict)
+    # share of each name code among the PGH's surnames / given names (term frequencies)
+    surname_freq: npt.NDArray[np.float32] = field(
+        default_factory=lambda: np.zeros(1, dtype=np.float32)
+    )
+    given_freq: npt.NDArray[np.float32] = field(
+        default_factory=lambda: np.zeros(1, dtype=np.float32)
+    )
+    folders: Folders = field(default_factory=Folders)
+    raw_codes: dict[str, dict[str, int]] = field(default_factory=dict)
     ubigeo_codes: dict[str, int] = field(default_factory=dict)
 
     @classmethod
@@ -197,29 +227,40 @@ class PghIndex:
 
     def encode(self, records: Sequence[PersonRecord]) -> QueryBatch:
         """Fold and encode query records with this index's vocabulary."""
-        folder = self.folder
         codes = self.vocab.codes
-        raw_codes = self.raw_codes
-        if len(raw_codes) > 2_000_000:
-            raw_codes.clear()
+        caches = self.raw_codes
+        if sum(len(c) for c in caches.values()) > 2_000_000:
+            caches.clear()
         base = len(self.vocab)
         extra: dict[str, int] = {}
 
-        def code_of(raw: str | None) -> int:
+        def coder(kind: str, folder: Folder) -> Callable[[str | None], int]:
             # raw text -> code without folding again: sector files repeat the same spellings
-            if not raw:
-                return 0
-            text = folder(raw)
-            code = codes.get(text)
-            if code is not None:
-                raw_codes[raw] = code
-                return code
-            code = extra.get(text)
-            if code is None:
-                code = base + len(extra)
-                extra[text] = code
-            return code
+            cache = caches.setdefault(kind, {})
+            get = cache.get
 
+            def code_of(raw: str | None) -> int:
+                if not raw:
+                    return 0
+                code = get(raw)
+                if code is not None:
+                    return code
+                text = folder(raw)
+                code = codes.get(text)
+                if code is not None:
+                    cache[raw] = code
+                    return code
+                code = extra.get(text)
+                if code is None:
+                    code = base + len(extra)
+                    extra[text] = code
+                return code
+
+            return code_of
+
+        surname = coder("surname", self.folders.surname)
+        given = coder("given", self.folders.given)
+        place_of = coder("place", self.folders.place)
         sexes = _SEXES
         doc_types = _DOC_TYPES
         ubigeos = self.ubigeo_codes
@@ -231,18 +272,12 @@ class PghIndex:
         sex: list[int] = []
         ubi: list[int] = []
         docs: list[int] = []
-        get = raw_codes.get
-        raw: str | None
+        places: list[int] = []
         for i, rec in enumerate(records):
-            raw = rec.apellido_paterno
-            code = get(raw) if raw else 0
-            pat.append(code_of(raw) if code is None else code)
-            raw = rec.apellido_materno
-            code = get(raw) if raw else 0
-            mat.append(code_of(raw) if code is None else code)
-            raw = rec.nombres
-            code = get(raw) if raw else 0
-            nom.append(code_of(raw) if code is None else code)
+            pat.append(surname(rec.apellido_paterno))
+            mat.append(surname(rec.apellido_materno))
+            nom.append(given(rec.nombres))
+            places.append(place_of(rec.place))
             bd = rec.birth_date
             dob.append(bd.year * 10000 + bd.month * 100 + bd.day if bd is not None else 0)
             sex.append(sexes.get(rec.sex, 0) if rec.sex else 0)
@@ -274,6 +309,7 @@ class PghIndex:
             sex=np.array(sex, dtype=np.int8),
             ubigeo=np.array(ubi, dtype=np.int32),
             doc=np.array(docs, dtype=np.int64),
+            place=np.array(places, dtype=np.int32),
         )
         return QueryBatch(
             columns=columns,
@@ -282,6 +318,25 @@ class PghIndex:
             odd_docs=odd,
             keys=[r.key for r in records],
         )
+
+    def self_batch(self) -> QueryBatch:
+        """The index's own people as a query batch (deduplication, random pairs for u)."""
+        cols = self.columns
+        if len(cols.place) != len(self.keys):
+            cols = replace(cols, place=np.zeros(len(self.keys), dtype=np.int32))
+        return QueryBatch(
+            columns=cols,
+            extra_names=[],
+            trusted=np.ones(len(self.keys), dtype=np.bool_),
+            odd_docs={},
+            keys=self.keys,
+        )
+
+    def place_column(self) -> I32:
+        """Place codes of the index rows (zeros when no indexed record had a place)."""
+        if len(self.columns.place) == len(self.keys):
+            return self.columns.place
+        return np.zeros(len(self.keys), dtype=np.int32)
 
     def name_text(self, codes: I32, batch: QueryBatch) -> Obj:
         """Strings for name codes that may point past the vocabulary into a batch's extras."""
@@ -353,40 +408,51 @@ class PghIndex:
             return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
         sk_p = self.phonetic_codes(cols.paterno[qrows], batch, "surname").astype(np.int64)
         year_part = np.clip(year - 1800, 0, 4095)
-        if scheme == "surnames_year":
+        if scheme in ("surnames_year", "names_department", "surnames_place"):
             sk_m = self.phonetic_codes(cols.materno[qrows], batch, "surname").astype(np.int64)
             lo, hi = np.minimum(sk_p, sk_m), np.maximum(sk_p, sk_m)
-            keys = np.where((lo > 0) & (dob > 0), ((lo << _KEY_BITS) | hi) << 12 | year_part, -1)
-            return keys, qrows
-        gk = self.phonetic_codes(cols.nombres[qrows], batch, "given_first").astype(np.int64)
-        if scheme == "names_department":
-            sk_m = self.phonetic_codes(cols.materno[qrows], batch, "surname").astype(np.int64)
-            lo, hi = np.minimum(sk_p, sk_m), np.maximum(sk_p, sk_m)
+            both = lo > 0
+            if scheme == "surnames_year":
+                keys = np.where(both & (dob > 0), ((lo << _KEY_BITS) | hi) << 12 | year_part, -1)
+                return keys, qrows
+            if scheme == "surnames_place":
+                area = _area(cols, qrows)
+                return np.where(both & (area > 0), _mix(lo, hi, area, 1), -1), qrows
+            gk = self.phonetic_codes(cols.nombres[qrows], batch, "given_first").astype(np.int64)
             dept = cols.ubigeo[qrows].astype(np.int64) // 10000
-            ok = (lo > 0) & (gk > 0) & (dept > 0)
-            with np.errstate(over="ignore"):  # wrapping multiplication is the hash
-                mixed = (
-                    lo.astype(np.uint64) * _MIX[0]
-                    ^ hi.astype(np.uint64) * _MIX[1]
-                    ^ gk.astype(np.uint64) * _MIX[2]
-                    ^ dept.astype(np.uint64)
-                ) & _KEY_MASK
-            return np.where(ok, mixed.astype(np.int64), -1), qrows
-        ok = (sk_p > 0) & (gk > 0) & (dob > 0)
-        if scheme == "paterno_given_year":
-            return np.where(ok, ((sk_p << _KEY_BITS) | gk) << 12 | year_part, -1), qrows
-        if scheme == "paterno_given_mmdd":
-            return np.where(ok, ((sk_p << _KEY_BITS) | gk) << 12 | mmdd, -1), qrows
+            ok = both & (gk > 0) & (dept > 0)
+            return np.where(ok, _mix(lo, hi, gk, dept), -1), qrows
+        gk = self.phonetic_codes(cols.nombres[qrows], batch, "given_first").astype(np.int64)
+        # unordered (surname, given) pair: a given name written as the paterno still meets
+        lo, hi = np.minimum(sk_p, gk), np.maximum(sk_p, gk)
+        ok = (lo > 0) & (hi > 0)
+        pair = (lo << _KEY_BITS) | hi
+        if scheme == "pair_year":
+            return np.where(ok & (dob > 0), pair << 12 | year_part, -1), qrows
+        if scheme == "pair_mmdd":
+            return np.where(ok & (dob > 0), pair << 12 | mmdd, -1), qrows
+        if scheme == "pair_place":
+            area = _area(cols, qrows)
+            return np.where(ok & (area > 0), _mix(lo, hi, area, 2), -1), qrows
+        if scheme == "pair":
+            return np.where(ok, pair, -1), qrows
         raise ValueError(f"unknown blocking scheme {scheme!r}")
 
-    def candidates(self, batch: QueryBatch, qrows: I32) -> tuple[I32, I32]:
-        """All (query row, index row) pairs sharing a block, without duplicates."""
-        qs: list[I32] = []
-        rs: list[I32] = []
+    def candidates(
+        self, batch: QueryBatch, qrows: I32, schemes: Iterable[str] | None = None
+    ) -> tuple[I32, I32]:
+        """All (query row, index row) pairs sharing a block (of ``schemes``), once each."""
+        qs: list[I32] = [np.empty(0, dtype=np.int32)]
+        rs: list[I32] = [np.empty(0, dtype=np.int32)]
+        dated = batch.columns.dob > 0
+        wanted = set(self.blocks) if schemes is None else set(schemes)
         for scheme, block in self.blocks.items():
+            if scheme not in wanted:
+                continue
             keys, owners = self.block_keys(scheme, batch.columns, qrows, probe=True, batch=batch)
             valid = keys >= 0
-            q, r = _probe(block, keys[valid], owners[valid])
+            limit = _DATELESS_PROBE if scheme in DATELESS_SCHEMES else None
+            q, r = _probe(block, keys[valid], owners[valid], dated if limit else None, limit)
             qs.append(q)
             rs.append(r)
         q_all = np.concatenate(qs).astype(np.int64)
@@ -396,6 +462,16 @@ class PghIndex:
             (pair // (len(self.keys) + 1)).astype(np.int32),
             (pair % (len(self.keys) + 1)).astype(np.int32),
         )
+
+    def candidate_pairs(self, batch: QueryBatch, qrows: I32) -> tuple[I32, I32]:
+        """Blocked candidates of ``qrows`` plus the people sharing their document, once each."""
+        q_b, r_b = self.candidates(batch, qrows)
+        q_d, r_d = self.lookup_documents(batch, qrows)
+        n = len(self.keys) + 1
+        code = unique_int64(
+            np.concatenate([q_b.astype(np.int64) * n + r_b, q_d.astype(np.int64) * n + r_d])
+        )
+        return (code // n).astype(np.int32), (code % n).astype(np.int32)
 
     def lookup_documents(self, batch: QueryBatch, qrows: I32) -> tuple[I32, I32]:
         """(query row, index row) pairs whose documents are equal."""
@@ -476,11 +552,41 @@ def _expand(lo: I64, hi: I64, owners: I32) -> tuple[I32, I64]:
     return q.astype(np.int32), pos
 
 
-def _probe(block: Block, keys: I64, owners: I32) -> tuple[I32, I32]:
+def _probe(
+    block: Block,
+    keys: I64,
+    owners: I32,
+    dated: npt.NDArray[np.bool_] | None = None,
+    limit: int | None = None,
+) -> tuple[I32, I32]:
     lo = np.searchsorted(block.keys, keys, side="left").astype(np.int64)
     hi = np.searchsorted(block.keys, keys, side="right").astype(np.int64)
+    if dated is not None and limit is not None:
+        hi = np.where(dated[owners] & (hi - lo > limit), lo, hi)
     q, pos = _expand(lo, hi, owners)
     return q, block.rows[pos]
+
+
+def _area(cols: Columns, qrows: I32) -> I64:
+    """District ubigeo, else the free-text place code (offset), else 0."""
+    ubi = cols.ubigeo[qrows].astype(np.int64)
+    place = (
+        cols.place[qrows].astype(np.int64) if len(cols.place) else np.zeros(len(qrows), np.int64)
+    )
+    return np.where(ubi > 0, ubi, np.where(place > 0, place + _PLACE_OFFSET, 0))
+
+
+def _mix(a: I64, b: I64, c: I64, d: int | I64) -> I64:
+    """A 62-bit hash of four non-negative ints (wrapping multiplication is the hash)."""
+    with np.errstate(over="ignore"):
+        mixed = (
+            a.astype(np.uint64) * _MIX[0]
+            ^ b.astype(np.uint64) * _MIX[1]
+            ^ c.astype(np.uint64) * _MIX[2]
+            ^ np.asarray(d).astype(np.uint64)
+        ) & _KEY_MASK
+    out: I64 = mixed.astype(np.int64)
+    return out
 
 
 class IndexBuilder:
@@ -493,7 +599,7 @@ class IndexBuilder:
 
     def __init__(self, *, max_block: int = 500) -> None:
         self.max_block = max_block
-        self.folder = Folder()
+        self.folders = Folders()
         self.vocab = Vocabulary()
         self.keys: list[str] = []
         self.pat = array("i")
@@ -503,21 +609,25 @@ class IndexBuilder:
         self.sex = array("b")
         self.ubi = array("i")
         self.doc = array("q")
+        self.place = array("i")
         self.odd: dict[str, list[int]] = {}
         self._ubigeos: dict[str | None, int] = {}
 
     def add(self, records: Iterable[PersonRecord]) -> None:
         """Append people (in index row order)."""
-        folder, add, sexes = self.folder, self.vocab.add, _SEXES
+        add, sexes = self.vocab.add, _SEXES
+        surname, given, place_fold = self.folders.surname, self.folders.given, self.folders.place
         keys, pat, mat, nom = self.keys, self.pat, self.mat, self.nom
         dob, sex, ubi, doc, odd = self.dob, self.sex, self.ubi, self.doc, self.odd
+        place = self.place
         ubigeos = self._ubigeos
         row = len(keys)
         for rec in records:
             keys.append(rec.key)
-            pat.append(add(folder(rec.apellido_paterno)))
-            mat.append(add(folder(rec.apellido_materno)))
-            nom.append(add(folder(rec.nombres)))
+            pat.append(add(surname(rec.apellido_paterno)))
+            mat.append(add(surname(rec.apellido_materno)))
+            nom.append(add(given(rec.nombres)))
+            place.append(add(place_fold(rec.place)))
             bd = rec.birth_date
             dob.append(bd.year * 10000 + bd.month * 100 + bd.day if bd is not None else 0)
             sex.append(sexes.get(rec.sex, 0) if rec.sex else 0)
@@ -541,8 +651,11 @@ class IndexBuilder:
             sex=np.frombuffer(self.sex, dtype=np.int8).copy(),
             ubigeo=np.frombuffer(self.ubi, dtype=np.int32).copy(),
             doc=np.frombuffer(self.doc, dtype=np.int64).copy(),
+            place=np.frombuffer(self.place, dtype=np.int32).copy(),
         )
-        self.pat = self.mat = self.nom = self.dob = self.ubi = array("i")
+        if not columns.place.any():  # no record had a place: keep the index compact
+            columns.place = np.empty(0, dtype=np.int32)
+        self.pat = self.mat = self.nom = self.dob = self.ubi = self.place = array("i")
         self.sex, self.doc = array("b"), array("q")
         vocab, keys = self.vocab, self.keys
         phonetic = Vocabulary()
@@ -576,11 +689,25 @@ class IndexBuilder:
             odd_docs=self.odd,
             blocks={},
             max_block=self.max_block,
-            folder=self.folder,
+            surname_freq=_frequencies(len(strings), columns.paterno, columns.materno),
+            given_freq=_frequencies(len(strings), columns.nombres),
+            folders=self.folders,
         )
         rows = np.arange(len(keys), dtype=np.int32)
+        cols = index.self_batch().columns
         for scheme in BLOCK_SCHEMES:
+            cap = self.max_block // 5 if scheme in DATELESS_SCHEMES else self.max_block
             index.blocks[scheme] = _make_block(
-                index.block_keys(scheme, columns, rows, probe=False)[0], self.max_block
+                index.block_keys(scheme, cols, rows, probe=False)[0], max(cap, 2)
             )
         return index
+
+
+def _frequencies(size: int, *columns: I32) -> npt.NDArray[np.float32]:
+    """Share of each code among the non-empty values of ``columns`` (term frequencies)."""
+    counts = np.zeros(size, dtype=np.float64)
+    for col in columns:
+        counts += np.bincount(col, minlength=size)[:size]
+    counts[0] = 0
+    total = counts.sum()
+    return (counts / total if total else counts).astype(np.float32)

@@ -2,7 +2,14 @@
 
 Each comparison maps a record pair to one level per field; a fitted ``MatchModel`` gives each
 level a weight log2(m/u), where m = P(level | same person) and u = P(level | different
-people). A pair's weight is the sum over fields, so every link is explained by its levels.
+people). A pair's weight is the sum over fields, plus a term-frequency adjustment for names
+that agree exactly (agreeing on QUISPE says less than agreeing on a rare surname), so every
+link is explained by its levels. A value missing on either side has weight 0: it says
+nothing either way.
+
+Names are compared by position *and* across positions: the comparison takes the straight
+reading, the reading with paterno and materno swapped, or the one with given name and
+paterno swapped, whichever agrees best (``swapped`` records which, and weighs nothing itself).
 """
 
 from __future__ import annotations
@@ -15,35 +22,57 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA, JaroWinkler
 
 from rnu.matching.index import I8, I32, I64, PghIndex, QueryBatch
 
 F64 = npt.NDArray[np.float64]
+Bool = npt.NDArray[np.bool_]
 
+_SURNAME_LEVELS = ("exact", "phonetic", "one_edit", "jw_high", "jw_low", "different", "missing")
 # Levels in order of decreasing agreement; "missing" means one side has no value.
 FIELDS: dict[str, tuple[str, ...]] = {
-    "paterno": ("exact", "phonetic", "fuzzy_high", "fuzzy_low", "different"),
-    "materno": ("exact", "phonetic", "fuzzy_high", "fuzzy_low", "different", "missing"),
-    "swapped": ("straight", "swapped"),
+    "paterno": _SURNAME_LEVELS,
+    "materno": _SURNAME_LEVELS,
+    "swapped": ("straight", "swapped", "given_swapped"),
     "nombres": (
         "exact",
         "reordered",
-        "fuzzy_high",
+        "one_edit",
         "subset",
         "phonetic",
-        "fuzzy_low",
+        "jw_high",
+        "first_only",
+        "jw_low",
         "different",
+        "missing",
     ),
-    "birth_date": ("exact", "day_month_swap", "one_digit", "same_year", "different", "missing"),
+    "birth_date": (
+        "exact",
+        "day_month_swap",
+        "year_off_one",
+        "one_component",
+        "same_year",
+        "close_year",
+        "different",
+        "missing",
+    ),
     "sex": ("same", "different", "missing"),
     "ubigeo": ("district", "province", "department", "none", "missing"),
+    "place": ("exact", "similar", "different", "missing"),
     "document": ("equal", "transposed", "one_digit", "different", "missing"),
 }
 FIELD_NAMES: tuple[str, ...] = tuple(FIELDS)
 NAME_FIELDS: tuple[str, ...] = ("paterno", "materno", "swapped", "nombres")
-HIGH = 90  # rapidfuzz ratio for a one-letter slip in a typical Peruvian name
-LOW = 75
+# Fields whose weight is fixed at 0: ``swapped`` only says which reading of the names was
+# compared, the name fields themselves carry the evidence.
+NEUTRAL_FIELDS = frozenset({"swapped"})
+# Fields whose exact agreement is adjusted by the value's frequency in the reference list.
+TF_FIELDS: tuple[str, ...] = ("paterno", "materno", "nombres")
+JW_HIGH = 0.92  # Jaro–Winkler cut-offs, as Splink's name comparisons use
+JW_LOW = 0.80
 _LEVEL = {f: {lv: i for i, lv in enumerate(levels)} for f, levels in FIELDS.items()}
+COL = {f: i for i, f in enumerate(FIELD_NAMES)}
 
 
 def level(field_name: str, name: str) -> int:
@@ -53,25 +82,31 @@ def level(field_name: str, name: str) -> int:
 
 @dataclass
 class MatchModel:
-    """Fitted m and u probabilities per field and level, and the match prior among pairs."""
+    """Fitted m and u probabilities per field and level, and the match prior among pairs.
+
+    ``tf_weight`` scales the term-frequency adjustment (1 = Splink's full adjustment, 0 off).
+    """
 
     m: dict[str, dict[str, float]]
     u: dict[str, dict[str, float]]
     prior: float
     method: str = ""
     notes: dict[str, Any] = field(default_factory=dict)
+    tf_weight: float = 1.0
 
     def weight_table(self) -> F64:
-        """log2(m/u) as a (field, level) matrix, padded with 0 for absent levels."""
+        """log2(m/u) as a (field, level) matrix, 0 for "missing", neutral fields and padding."""
         width = max(len(v) for v in FIELDS.values())
         table = np.zeros((len(FIELDS), width), dtype=np.float64)
         for i, (f, levels) in enumerate(FIELDS.items()):
             for j, lv in enumerate(levels):
-                table[i, j] = math.log2(self.m[f][lv] / self.u[f][lv])
+                table[i, j] = self.weight(f, lv)
         return table
 
     def weight(self, field_name: str, level_name: str) -> float:
         """The weight of one level."""
+        if level_name == "missing" or field_name in NEUTRAL_FIELDS:
+            return 0.0
         return math.log2(self.m[field_name][level_name] / self.u[field_name][level_name])
 
     def to_json(self) -> str:
@@ -88,7 +123,22 @@ class MatchModel:
             prior=data["prior"],
             method=data.get("method", ""),
             notes=data.get("notes", {}),
+            tf_weight=data.get("tf_weight", 1.0),
         )
+
+
+@dataclass(slots=True)
+class Comparison:
+    """Levels of a batch of pairs, and what the weights need beyond them.
+
+    ``ref`` holds, per name field, the reference-side name code that was compared (after any
+    swap), for the term-frequency adjustment; ``both_trusted`` says both documents are
+    valid, so a different one contradicts identity.
+    """
+
+    levels: I8
+    ref: I32
+    both_trusted: Bool
 
 
 def _pair_scores(
@@ -96,14 +146,23 @@ def _pair_scores(
     batch: QueryBatch,
     qcodes: I32,
     rcodes: I32,
-    scorers: tuple[Any, ...],
-) -> list[npt.NDArray[np.uint8]]:
-    """rapidfuzz scores of name pairs, each distinct pair computed once in C, in parallel."""
+    scorers: tuple[tuple[Any, Any, Any], ...],
+) -> list[npt.NDArray[Any]]:
+    """rapidfuzz scores of name pairs, each distinct pair computed once in C, in parallel.
+
+    ``scorers`` are (scorer, dtype, value for equal names); pairs of equal codes or with an
+    empty side are not scored (equal: that value; empty: 0, or 99 for a distance, whose
+    value for equal names is 0).
+    """
     n = len(qcodes)
+    out = [np.full(n, same, dtype=dtype) for _, dtype, same in scorers]
     if n == 0:
-        return [np.empty(0, dtype=np.uint8) for _ in scorers]
-    out = [np.full(n, 100, dtype=np.uint8) for _ in scorers]
-    differ = np.flatnonzero(qcodes != rcodes)  # equal folded names need no scoring
+        return out
+    empty = (qcodes == 0) | (rcodes == 0)
+    for target, (_, _, same) in zip(out, scorers, strict=True):
+        # an empty side scores as far as can be: 0 similarity, or a large distance
+        target[empty & (qcodes != rcodes)] = 0 if same else 99
+    differ = np.flatnonzero((qcodes != rcodes) & ~empty)
     if len(differ) == 0:
         return out
     base = len(index.name_strings) + len(batch.extra_names) + 1
@@ -112,85 +171,123 @@ def _pair_scores(
     uq = (uniq // base).astype(np.int32)
     ur = (uniq % base).astype(np.int32)
     left = index.name_text(uq, batch)
-    right = index.name_strings[ur]
-    for target, scorer in zip(out, scorers, strict=True):
-        scores = process.cpdist(left, right, scorer=scorer, dtype=np.uint8, workers=-1)
-        target[differ] = np.asarray(scores, dtype=np.uint8)[inverse.reshape(-1)]
+    right = index.name_text(ur, batch)
+    for target, (scorer, dtype, _) in zip(out, scorers, strict=True):
+        scores = process.cpdist(left, right, scorer=scorer, dtype=dtype, workers=-1)
+        target[differ] = np.asarray(scores, dtype=dtype)[inverse.reshape(-1)]
     return out
 
 
-def _surname_levels(
-    equal: npt.NDArray[np.bool_],
-    phon: npt.NDArray[np.bool_],
-    score: npt.NDArray[np.uint8],
+_JW = (JaroWinkler.normalized_similarity, np.float32, 1.0)
+_OSA = (OSA.distance, np.int32, 0)
+
+
+def _name_levels(
+    field_name: str,
+    qa: I32,
+    rb: I32,
+    keys_equal: Bool,
+    jw: npt.NDArray[np.float32],
+    osa: npt.NDArray[np.int32],
 ) -> I8:
-    out = np.full(len(score), level("paterno", "different"), dtype=np.int8)
-    out[score >= LOW] = level("paterno", "fuzzy_low")
-    out[score >= HIGH] = level("paterno", "fuzzy_high")
-    out[phon] = level("paterno", "phonetic")
-    out[equal] = level("paterno", "exact")
+    out = np.full(len(qa), level(field_name, "different"), dtype=np.int8)
+    out[jw >= JW_LOW] = level(field_name, "jw_low")
+    out[jw >= JW_HIGH] = level(field_name, "jw_high")
+    out[osa == 1] = level(field_name, "one_edit")
+    out[keys_equal] = level(field_name, "phonetic")
+    out[qa == rb] = level(field_name, "exact")
+    out[(qa == 0) | (rb == 0)] = level(field_name, "missing")
     return out
 
 
-def compare(index: PghIndex, batch: QueryBatch, q: I32, r: I32) -> I8:
+def compare(index: PghIndex, batch: QueryBatch, q: I32, r: I32) -> Comparison:
     """Agreement levels of query rows ``q`` against index rows ``r``: (pairs, fields) int8."""
     qc, ic = batch.columns, index.columns
     n = len(q)
     out = np.zeros((n, len(FIELDS)), dtype=np.int8)
-    col = {f: i for i, f in enumerate(FIELDS)}
+    qp, qm, qn = qc.paterno[q], qc.materno[q], qc.nombres[q]
+    rp, rm, rn = ic.paterno[r], ic.materno[r], ic.nombres[r]
 
-    # surnames, straight and crossed
-    qp, qm = qc.paterno[q], qc.materno[q]
-    rp, rm = ic.paterno[r], ic.materno[r]
-    skq = index.phonetic_codes(np.concatenate([qp, qm]), batch, "surname")
-    skq_p, skq_m = skq[:n], skq[n:]
-    skr_p = index.name_surname_key[rp]
-    skr_m = index.name_surname_key[rm]
-    (s_pp,) = _pair_scores(index, batch, qp, rp, (fuzz.ratio,))
-    (s_mm,) = _pair_scores(index, batch, qm, rm, (fuzz.ratio,))
-    both_m = (qm > 0) & (rm > 0)
-    crossed = both_m & (qp != qm) & (rp != rm)
-    s_pm = np.zeros(n, dtype=np.uint8)
-    s_mp = np.zeros(n, dtype=np.uint8)
-    if crossed.any():
-        idx = np.flatnonzero(crossed)
-        (s_pm[idx],) = _pair_scores(index, batch, qp[idx], rm[idx], (fuzz.ratio,))
-        (s_mp[idx],) = _pair_scores(index, batch, qm[idx], rp[idx], (fuzz.ratio,))
-    straight = s_pp.astype(np.int16) + s_mm
-    cross = s_pm.astype(np.int16) + s_mp
-    swapped = crossed & (np.minimum(s_pm, s_mp) >= HIGH) & (cross > straight)
-    pat_eq = np.where(swapped, qp == rm, qp == rp)
-    pat_ph = np.where(swapped, skq_p == skr_m, skq_p == skr_p) & (skq_p > 0)
-    mat_eq = np.where(swapped, qm == rp, qm == rm)
-    mat_ph = np.where(swapped, skq_m == skr_p, skq_m == skr_m) & (skq_m > 0)
-    out[:, col["paterno"]] = _surname_levels(pat_eq, pat_ph, np.where(swapped, s_pm, s_pp))
-    mat = _surname_levels(mat_eq, mat_ph, np.where(swapped, s_mp, s_mm))
-    mat[~both_m] = level("materno", "missing")
-    out[:, col["materno"]] = mat
-    out[:, col["swapped"]] = swapped.astype(np.int8)
-
-    # given names: token-set aware for compound names (MARIA vs MARIA ELENA)
-    qn, rn = qc.nombres[q], ic.nombres[r]
-    s_r, s_sort, s_set = _pair_scores(
-        index, batch, qn, rn, (fuzz.ratio, fuzz.token_sort_ratio, fuzz.token_set_ratio)
+    # -- which reading of the names: straight, surnames swapped, given <-> paterno swapped
+    key = index.name_surname_key  # phonetic key of any name string, by code
+    kq = index.phonetic_codes(np.concatenate([qp, qm, qn]), batch, "surname")
+    kqp, kqm, kqn = kq[:n], kq[n : 2 * n], kq[2 * n :]
+    krp, krm, krn = key[rp], key[rm], key[rn]
+    jw_pp, jw_mm, jw_nn = (
+        _pair_scores(index, batch, a, b, (_JW,))[0] for a, b in ((qp, rp), (qm, rm), (qn, rn))
     )
-    gq = index.phonetic_codes(qn, batch, "given_full")
-    gr = index.name_given_key_full[rn]
-    nom = np.full(n, level("nombres", "different"), dtype=np.int8)
-    nom[s_set >= LOW] = level("nombres", "fuzzy_low")
-    nom[(gq == gr) & (gq > 0)] = level("nombres", "phonetic")
-    nom[(s_set == 100) & (qn > 0) & (rn > 0)] = level("nombres", "subset")
-    nom[(s_r >= HIGH) | (s_sort >= HIGH + 5)] = level("nombres", "fuzzy_high")
-    nom[s_sort == 100] = level("nombres", "reordered")
-    nom[qn == rn] = level("nombres", "exact")
-    out[:, col["nombres"]] = nom
+    straight = jw_pp + jw_mm + jw_nn
+    arrangement = np.zeros(n, dtype=np.int8)
+    # only pairs whose names meet across positions are worth scoring that way
+    loose = (jw_pp < JW_HIGH) | (jw_nn < JW_HIGH)
+    sw = np.flatnonzero(loose & (qm > 0) & (rm > 0) & (((kqp == krm) | (kqm == krp)) & (kqp > 0)))
+    gs = np.flatnonzero(loose & (qn > 0) & (rn > 0) & ((kqn == krp) | (kqp == krn)) & (kqp > 0))
+    jw_p = jw_pp.copy()
+    jw_m = jw_mm.copy()
+    jw_n = jw_nn.copy()
+    best = straight.copy()
+    if len(sw):
+        (a,) = _pair_scores(index, batch, qp[sw], rm[sw], (_JW,))
+        (b,) = _pair_scores(index, batch, qm[sw], rp[sw], (_JW,))
+        better = a + b + jw_nn[sw] > best[sw] + 0.2  # a clear gain, not noise
+        idx = sw[better]
+        arrangement[idx] = 1
+        jw_p[idx], jw_m[idx] = a[better], b[better]
+        best[idx] = (a + b + jw_nn[sw])[better]
+    if len(gs):
+        (a,) = _pair_scores(index, batch, qn[gs], rp[gs], (_JW,))
+        (b,) = _pair_scores(index, batch, qp[gs], rn[gs], (_JW,))
+        total = a + b + jw_mm[gs]
+        better = total > best[gs] + 0.2
+        idx = gs[better]
+        arrangement[idx] = 2
+        jw_p[idx], jw_n[idx], jw_m[idx] = a[better], b[better], jw_mm[idx]
+    s1, s2 = arrangement == 1, arrangement == 2
+    ap = np.where(s2, qn, qp)  # query code compared with the reference paterno slot
+    an = np.where(s2, qp, qn)
+    bp = np.where(s1, rm, rp)  # reference code compared with the query paterno slot
+    bm = np.where(s1, rp, rm)
+    kap = np.where(s2, kqn, kqp)
+    kbp = np.where(s1, krm, krp)
+    kbm = np.where(s1, krp, krm)
+    out[:, COL["swapped"]] = arrangement
 
-    out[:, col["birth_date"]] = _date_levels(qc.dob[q], ic.dob[r])
+    # -- surnames
+    (osa_p,) = _pair_scores(index, batch, ap, bp, (_OSA,))
+    (osa_m,) = _pair_scores(index, batch, qm, bm, (_OSA,))
+    out[:, COL["paterno"]] = _name_levels("paterno", ap, bp, (kap == kbp) & (kap > 0), jw_p, osa_p)
+    out[:, COL["materno"]] = _name_levels("materno", qm, bm, (kqm == kbm) & (kqm > 0), jw_m, osa_m)
+
+    # -- given names: token aware for compound names (MARIA vs MARIA ELENA)
+    osa_n, s_sort, s_set = _pair_scores(
+        index,
+        batch,
+        an,
+        rn,
+        (_OSA, (fuzz.token_sort_ratio, np.uint8, 100), (fuzz.token_set_ratio, np.uint8, 100)),
+    )
+    gq = index.phonetic_codes(an, batch, "given_full")
+    gr = index.name_given_key_full[rn]
+    first_q = index.phonetic_codes(an, batch, "given_first")
+    first_r = index.name_given_key_first[rn]
+    nom = _name_levels("nombres", an, rn, np.zeros(n, dtype=np.bool_), jw_n, osa_n)
+    weak = (nom == level("nombres", "jw_low")) | (nom == level("nombres", "different"))
+    nom[weak & (first_q == first_r) & (first_q > 0)] = level("nombres", "first_only")
+    close = nom >= level("nombres", "jw_high")  # levels below phonetic may be lifted
+    nom[close & (gq == gr) & (gq > 0)] = level("nombres", "phonetic")
+    nom[(nom > level("nombres", "subset")) & (s_set == 100)] = level("nombres", "subset")
+    nom[(nom > level("nombres", "one_edit")) & (osa_n == 1)] = level("nombres", "one_edit")
+    nom[(nom > level("nombres", "reordered")) & (s_sort == 100)] = level("nombres", "reordered")
+    nom[an == rn] = level("nombres", "exact")
+    nom[(an == 0) | (rn == 0)] = level("nombres", "missing")
+    out[:, COL["nombres"]] = nom
+
+    out[:, COL["birth_date"]] = date_levels(qc.dob[q], ic.dob[r])
 
     qs, rs = qc.sex[q], ic.sex[r]
-    sex = np.where(qs == rs, level("sex", "same"), level("sex", "different"))
+    sex = np.where(qs == rs, level("sex", "same"), level("sex", "different")).astype(np.int8)
     sex[(qs == 0) | (rs == 0)] = level("sex", "missing")
-    out[:, col["sex"]] = sex
+    out[:, COL["sex"]] = sex
 
     qu, ru = qc.ubigeo[q], ic.ubigeo[r]
     ubi = np.full(n, level("ubigeo", "none"), dtype=np.int8)
@@ -198,9 +295,21 @@ def compare(index: PghIndex, batch: QueryBatch, q: I32, r: I32) -> I8:
     ubi[qu // 100 == ru // 100] = level("ubigeo", "province")
     ubi[qu == ru] = level("ubigeo", "district")
     ubi[(qu < 0) | (ru < 0)] = level("ubigeo", "missing")
-    out[:, col["ubigeo"]] = ubi
+    out[:, COL["ubigeo"]] = ubi
 
-    out[:, col["document"]] = _doc_levels(qc.doc[q], ic.doc[r])
+    out[:, COL["place"]] = _place_levels(index, batch, qc.place[q], index.place_column()[r])
+
+    out[:, COL["document"]] = doc_levels(qc.doc[q], ic.doc[r])
+    ref = np.stack([bp, bm, rn], axis=1).astype(np.int32)
+    return Comparison(out, ref, batch.trusted[q])
+
+
+def _place_levels(index: PghIndex, batch: QueryBatch, a: I32, b: I32) -> I8:
+    out = np.full(len(a), level("place", "different"), dtype=np.int8)
+    (jw,) = _pair_scores(index, batch, a, b, (_JW,))
+    out[jw >= JW_HIGH] = level("place", "similar")
+    out[a == b] = level("place", "exact")
+    out[(a == 0) | (b == 0)] = level("place", "missing")
     return out
 
 
@@ -209,7 +318,7 @@ def _digits(values: I64, width: int) -> npt.NDArray[np.int64]:
     return (values[:, None] // powers[None, :]) % 10
 
 
-def _typo_kind(a: I64, b: I64, width: int) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+def _typo_kind(a: I64, b: I64, width: int) -> tuple[Bool, Bool]:
     """(one digit replaced, two adjacent digits transposed) between equal-width numbers."""
     da, db = _digits(a, width), _digits(b, width)
     diff = da != db
@@ -223,25 +332,33 @@ def _typo_kind(a: I64, b: I64, width: int) -> tuple[npt.NDArray[np.bool_], npt.N
     return one, transposed
 
 
-def _date_levels(a: I32, b: I32) -> I8:
+def date_levels(a: I32, b: I32) -> I8:
+    """Birth-date levels of YYYYMMDD ints (0 = unknown), compared by component, not digit.
+
+    ``different`` is two dates more than a year apart that no single slip explains: the
+    contradiction a namesake cannot explain away.
+    """
     a64, b64 = a.astype(np.int64), b.astype(np.int64)
+    ya, ma, da = a64 // 10000, (a64 // 100) % 100, a64 % 100
+    yb, mb, db = b64 // 10000, (b64 // 100) % 100, b64 % 100
+    same_y, same_m, same_d = ya == yb, ma == mb, da == db
     out = np.full(len(a), level("birth_date", "different"), dtype=np.int8)
-    out[a64 // 10000 == b64 // 10000] = level("birth_date", "same_year")
-    one, transposed = _typo_kind(a64, b64, 8)
-    out[one | transposed] = level("birth_date", "one_digit")
-    am, ad = (a64 // 100) % 100, a64 % 100
-    bm, bd = (b64 // 100) % 100, b64 % 100
-    swap = (a64 // 10000 == b64 // 10000) & (am == bd) & (ad == bm) & (a64 != b64)
-    out[swap] = level("birth_date", "day_month_swap")
+    out[np.abs(ya - yb) <= 1] = level("birth_date", "close_year")
+    out[same_y] = level("birth_date", "same_year")
+    components = same_y.astype(np.int8) + same_m + same_d
+    out[components == 2] = level("birth_date", "one_component")
+    out[same_m & same_d & (np.abs(ya - yb) == 1)] = level("birth_date", "year_off_one")
+    out[same_y & (ma == db) & (da == mb) & (ma != da)] = level("birth_date", "day_month_swap")
     out[a64 == b64] = level("birth_date", "exact")
     out[(a64 == 0) | (b64 == 0)] = level("birth_date", "missing")
     return out
 
 
-def _doc_levels(a: I64, b: I64) -> I8:
+def doc_levels(a: I64, b: I64) -> I8:
+    """Document levels; documents of different kinds (DNI vs CE) cannot be compared."""
     out = np.full(len(a), level("document", "different"), dtype=np.int8)
-    present = (a >= 0) & (b >= 0)
     scale = np.int64(10**13)
+    present = (a >= 0) & (b >= 0) & (a // scale // 16 == b // scale // 16)
     same_shape = present & (a // scale == b // scale) & (a != b)
     if same_shape.any():
         idx = np.flatnonzero(same_shape)
@@ -257,6 +374,30 @@ def pair_weights(levels: I8, table: F64) -> F64:
     """Sum of the per-level weights of each pair."""
     cols = np.arange(levels.shape[1])
     return table[cols[None, :], levels.astype(np.intp)].sum(axis=1)  # type: ignore[no-any-return]
+
+
+_TF_FLOOR = 1e-7
+
+
+def tf_adjustment(model: MatchModel, index: PghIndex, comp: Comparison) -> F64:
+    """Term-frequency adjustment of exact name agreements, in bits (as Splink's).
+
+    An exact agreement on a value of frequency f is worth log2(m / f) instead of the
+    average log2(m / u): the adjustment is log2(u / f), negative for common surnames.
+    """
+    out = np.zeros(len(comp.levels), dtype=np.float64)
+    if model.tf_weight == 0 or len(out) == 0:
+        return out
+    for j, name in enumerate(TF_FIELDS):
+        exact = comp.levels[:, COL[name]] == level(name, "exact")
+        if not exact.any():
+            continue
+        freq = index.given_freq if name == "nombres" else index.surname_freq
+        codes = comp.ref[exact, j]
+        f = np.maximum(freq[np.minimum(codes, len(freq) - 1)].astype(np.float64), _TF_FLOOR)
+        u_exact = model.u[name]["exact"]
+        out[exact] += model.tf_weight * (math.log2(u_exact) - np.log2(f))
+    return out
 
 
 def describe(levels_row: npt.NDArray[np.int8]) -> dict[str, str]:

@@ -20,8 +20,10 @@ __all__ = [
     "LAYOUT_SURNAMES_ONLY",
     "PARTICLES",
     "NameParts",
+    "birth_surname",
     "display",
     "fold",
+    "given_form",
     "given_name_key",
     "repair_mojibake",
     "split_full_name",
@@ -236,7 +238,56 @@ def split_surnames(text: str) -> tuple[str, str | None]:
     "DE LA CRUZ QUISPE" -> ("DE LA CRUZ", "QUISPE"); "DEL AGUILA" -> ("DEL AGUILA", None).
     Raises ValueError when there is no surname at all.
     """
-    return _surnames_from_groups(_group(_tokens(text)))
+    return _surnames_from_groups(_group(_strip_married(_tokens(text))))
+
+
+# Married forms a woman's surnames can carry: "MINAYA VDA. DE INGA" (widow of Inga), "PEREZ DE
+# GARCIA" (wife of García). The husband's surname is not a birth surname: the PGH and RENIEC
+# know her as MINAYA / PEREZ, so matching must not read INGA or GARCIA as her materno.
+_WIDOW: Final = frozenset({"VDA", "VIUDA", "VVDA", "VDE"})
+_ARTICLES: Final = frozenset({"LA", "LAS", "LOS", "DEL"})
+
+
+def _strip_married(tokens: list[str]) -> list[str]:
+    """Tokens without a trailing married form ("VDA DE X", or "DE X" after a surname)."""
+    for i, token in enumerate(tokens):
+        if token in _WIDOW:  # VDA [DE] X...: everything from here is the husband's name
+            return tokens[:i]
+    # "PEREZ DE GARCIA": DE + one plain word, after at least one word. "QUISPE DE LA CRUZ"
+    # (DE LA ...) is a birth surname with its particles and is kept.
+    if len(tokens) >= 3 and tokens[-2] == "DE" and tokens[-1] not in PARTICLES:
+        if tokens[-3] not in PARTICLES:
+            return tokens[:-2]
+    return tokens
+
+
+@lru_cache(maxsize=1 << 17)
+def birth_surname(text: str) -> str:
+    """Comparison form of a surname field with any married form removed.
+
+    "MINAYA VDA. DE INGA" -> "MINAYA"; "VDA DE INGA" (a materno field holding only the
+    married form) -> "" (unknown, which matching treats as neutral); "DE LA CRUZ" is kept.
+    A field of two words "DE GARCIA" is kept too: it may be a birth surname.
+    """
+    tokens = fold(text).split()
+    return " ".join(_strip_married(tokens))
+
+
+# Abbreviations of given names that registrars write (MA. / Mª for MARÍA, FCO. for FRANCISCO).
+_GIVEN_ABBREVIATIONS: Final = {
+    "MA": "MARIA", "MRA": "MARIA", "FCO": "FRANCISCO", "FCA": "FRANCISCA", "GMO": "GUILLERMO",
+    "FDO": "FERNANDO", "JSE": "JOSE", "STGO": "SANTIAGO",
+}  # fmt: skip
+
+
+@lru_cache(maxsize=1 << 17)
+def given_form(text: str) -> str:
+    """Comparison form of a given-names field: folded, known abbreviations expanded.
+
+    "MA. DEL CARMEN" and "MARÍA DEL CARMEN" compare equal; "CARMEN" stays a subset of both.
+    """
+    words = fold(text).split()
+    return " ".join(_GIVEN_ABBREVIATIONS.get(w, w) for w in words)
 
 
 def split_full_name(text: str, layout: str) -> NameParts:
@@ -268,10 +319,15 @@ def split_full_name(text: str, layout: str) -> NameParts:
             return NameParts(groups[1], *_surnames_from_groups(groups[:1]))
         return NameParts(" ".join(groups[2:]), *_surnames_from_groups(groups[:2]))
     if layout == LAYOUT_NAMES_FIRST:
-        tokens = _tokens(text)
+        raw_tokens = _tokens(text)
+        tokens = _strip_married(raw_tokens)
         if len(tokens) < 2:
             raise ValueError(f"cannot split the text as {layout!r}: too few words")
         groups = _group(tokens[1:])
+        if len(tokens) < len(raw_tokens) and len(groups) >= 2:
+            # "JUANA CLARA MINAYA VDA. DE INGA": a married form follows the paterno alone
+            # (the materno is dropped in that usage), so the words before it are given names.
+            return NameParts(" ".join([tokens[0], *groups[:-1]]), groups[-1], None)
         if len(groups) == 1:
             return NameParts(tokens[0], *_surnames_from_groups(groups))
         if len(groups) == 2 and _is_given_name(groups[0]):

@@ -34,7 +34,7 @@ class TestExactDocument:
         cruz = BY_KEY["P-CRUZ"]
         res = one(matcher, replace(cruz, key="Q", nombres="JUAM CARLIS"))
         assert (res.outcome, res.person_key, res.method) == ("linked", "P-CRUZ", "exact_document")
-        assert res.agreements["nombres"] == "fuzzy_low"
+        assert res.agreements["nombres"] in {"jw_low", "jw_high"}
 
     def test_borrowed_dni_of_a_relative_is_not_proof(self, matcher: Matcher) -> None:
         son = BY_KEY["P-SON"]
@@ -77,7 +77,7 @@ class TestFuzzy:
     def test_compound_surname_with_particles(self, matcher: Matcher) -> None:
         res = one(matcher, without_doc(BY_KEY["P-CRUZ"], apellido_paterno="DELA CRUZ"))
         assert (res.outcome, res.person_key) == ("linked", "P-CRUZ")
-        assert res.agreements["paterno"] in {"phonetic", "fuzzy_high"}
+        assert res.agreements["paterno"] in {"phonetic", "one_edit", "jw_high"}
 
     def test_swapped_surnames(self, matcher: Matcher) -> None:
         res = one(
