@@ -145,7 +145,9 @@ def run_splink(frames: list[Any]) -> dict[str, Any]:
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     pairs = list(zip(predictions["unique_id_l"], predictions["unique_id_r"], strict=True))
     probs = predictions["match_probability"].tolist()
-    linked = {tuple(sorted((str(a), str(b)))) for (a, b), p in zip(pairs, probs, strict=True) if p >= 0.5}
+    linked = {
+        tuple(sorted((str(a), str(b)))) for (a, b), p in zip(pairs, probs, strict=True) if p >= 0.5
+    }
     scored = {tuple(sorted((str(a), str(b)))) for a, b in pairs}
     return {"linked": linked, "candidates": scored, "wall": wall, "cpu": cpu}
 
@@ -187,13 +189,15 @@ def main() -> None:
                 print(f"  [{name}] {line}")
         else:
             est = rnu["run"].blocking_recall
-            print(f"[{name}] RNU blocking recall estimate (no labels): "
-                  f"{'n/a' if est is None else f'{est:.4f}'}; rejected rows {rnu['rejected']}")  # fmt: skip
+            shown = "n/a" if est is None else f"{est:.4f}"
+            print(f"[{name}] RNU blocking recall estimate (no labels): {shown}; "
+                  f"rejected rows {rnu['rejected']}")  # fmt: skip
         if not args.no_splink:
             sp = run_splink(frames)
             decision = _closure(sp["linked"]) if dedupe else sp["linked"]
-            rows.append((name, "Splink p>=0.5", _score(decision, truth),
-                         len(sp["candidates"] & truth) / len(truth), sp["wall"], sp["cpu"]))  # fmt: skip
+            reached = len(sp["candidates"] & truth) / len(truth)
+            rows.append((name, "Splink p>=0.5", _score(decision, truth), reached,
+                         sp["wall"], sp["cpu"]))  # fmt: skip
     print(f"\n{'dataset':8s} {'engine':14s} {'precision':>9s} {'recall':>7s} {'F1':>7s} "
           f"{'blocking':>9s} {'wall s':>7s} {'cpu s':>7s}")  # fmt: skip
     for name, engine, s, blocking, wall, cpu in rows:

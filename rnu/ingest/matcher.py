@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import asyncpg
 import numpy as np
 import numpy.typing as npt
 
 from rnu.ingest.rows import CanonicalRow
-from rnu.matching.calibrate import FitError, estimate_u, fit
-from rnu.matching.engine import Matcher, Thresholds
+from rnu.matching.calibrate import FitError, default_model, estimate_u, fit
+from rnu.matching.engine import Matcher
 from rnu.matching.index import IndexBuilder, PghIndex
 from rnu.matching.records import PersonRecord
-from rnu.matching.scoring import MatchModel
-
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "matching" / "default_model.json"
 
 # Document notes that mean the sector's document cannot be taken as proof on its own.
 UNTRUSTED_NOTES = frozenset({"wrong_check_char", "dni_too_short", "dni_not_numeric"})
@@ -102,12 +97,6 @@ class MatchContext:
             self.matcher = Matcher(self.index, model, thresholds)
             self.fit_seconds = time.perf_counter() - started
         return self.matcher
-
-
-def default_model() -> tuple[MatchModel, Thresholds]:
-    data = json.loads(DEFAULT_MODEL.read_text(encoding="utf-8"))
-    model = MatchModel.from_json(json.dumps(data["model"]))
-    return model, Thresholds(**data["thresholds"])
 
 
 _states: dict[str, PghState] = {}

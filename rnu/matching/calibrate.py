@@ -19,8 +19,10 @@ Method, as Splink's (its "estimate u by random sampling, then m by expectation-m
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -283,6 +285,17 @@ def fit(
         index, batch, rows, u, fallback=fallback, notes={"sample": len(sample)}
     )
     return model, thresholds_from_model(model, p_link=p_link, p_pick=p_pick)
+
+
+DEFAULT_MODEL = Path(__file__).resolve().parent / "default_model.json"
+
+
+def default_model() -> tuple[MatchModel, Thresholds]:
+    """The shipped model (fitted by EM on a synthetic country): the fallback for lists too
+    small to fit on, and the source of m for fields a list cannot estimate."""
+    data = json.loads(DEFAULT_MODEL.read_text(encoding="utf-8"))
+    model = MatchModel.from_json(json.dumps(data["model"]))
+    return model, Thresholds(**data["thresholds"])
 
 
 def _logit2(p: float) -> float:

@@ -38,6 +38,7 @@ import numpy as np
 
 from rnu.matching.calibrate import (
     FitError,
+    default_model,
     estimate_u,
     fit,
     model_from_sessions,
@@ -310,7 +311,11 @@ def _link(
 ) -> MatchRun:
     index = PghIndex.build(right)
     step = max(len(left) // 20_000, 1)
-    model, fitted = fit(index, list(left[::step]))
+    fallback, fallback_thresholds = default_model()
+    try:
+        model, fitted = fit(index, list(left[::step]), fallback=fallback)
+    except FitError:  # lists too small to fit on: the shipped model, said so in the output
+        model, fitted = fallback, fallback_thresholds
     thresholds = _thresholds(model, fitted, threshold, review)
     matcher = Matcher(index, model, thresholds, max_candidates=50 if all_pairs else 3)
     results = matcher.match_many(left)
@@ -366,7 +371,13 @@ def _dedupe(
     u = estimate_u(index, batch, same_list=True)
     rows = np.arange(len(index), dtype=np.int32)
     step = max(len(index) // 50_000, 1)
-    model = model_from_sessions(index, batch, rows[::step], u, same_list=True)
+    fallback, _ = default_model()
+    try:
+        model = model_from_sessions(
+            index, batch, rows[::step], u, same_list=True, fallback=fallback
+        )
+    except FitError:  # a list too small to fit on: the shipped model, said so in the output
+        model = fallback
     thresholds = _thresholds(model, thresholds_from_model(model), threshold, review)
     if all_pairs:
         thresholds_all = Thresholds(
