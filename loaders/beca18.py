@@ -7,6 +7,7 @@ from typing import BinaryIO, ClassVar
 
 from loaders.base import CanonicalRow, Reject
 from loaders.excel import cell_text, read_sheets
+from loaders.fields import PersonFields
 from loaders.sector import SectorLoader
 
 COLUMNS = (
@@ -48,13 +49,15 @@ class Beca18Loader(SectorLoader):
             yield build(
                 number,
                 raw,
-                doc=doc if isinstance(doc, int | float) else cell_text(doc),
-                declared=raw["TIPO_DOC"],
-                nombres=raw["NOMBRES"],
-                apellidos=raw["APELLIDOS"],
-                birth=cells["FECHA_NACIMIENTO"],
-                sex=raw["SEXO"],
-                ubigeo=raw["UBIGEO_PROCEDENCIA"],
+                PersonFields(
+                    doc=doc if isinstance(doc, int | float) else cell_text(doc),
+                    declared=raw["TIPO_DOC"],
+                    nombres=raw["NOMBRES"],
+                    apellidos=raw["APELLIDOS"],
+                    birth=cells["FECHA_NACIMIENTO"],
+                    sex=raw["SEXO"],
+                    ubigeo=raw["UBIGEO_PROCEDENCIA"],
+                ),
                 extra={
                     "modalidad": sheet.strip(),
                     "institucion": raw["INSTITUCION"].strip(),

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import BinaryIO, ClassVar
 
 from loaders.base import CanonicalRow, Reject
+from loaders.fields import PersonFields
 from loaders.sector import SectorLoader
 from loaders.text import read_delimited
 
@@ -41,11 +42,13 @@ class ContigoLoader(SectorLoader):
             yield build(
                 number,
                 raw,
-                doc=raw["DNI"],
-                nombres=raw["NOMBRES"],
-                apellidos=raw["APELLIDOS"],
-                birth=raw["FECHA_NACIMIENTO"],
-                ubigeo=raw["UBIGEO"],
+                PersonFields(
+                    doc=raw["DNI"],
+                    nombres=raw["NOMBRES"],
+                    apellidos=raw["APELLIDOS"],
+                    birth=raw["FECHA_NACIMIENTO"],
+                    ubigeo=raw["UBIGEO"],
+                ),
                 extra={
                     "certificado": raw["CERTIFICADO_CONADIS"].strip(),
                     "grado": raw["GRADO"].strip().upper(),

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO, ClassVar
 
 from loaders.base import CanonicalRow, Reject
-from loaders.fields import document
+from loaders.fields import PersonFields, document
 from loaders.sector import SectorLoader
 from loaders.text import MAX_FIELD_CHARS, LineReader, is_garbage
 
@@ -75,13 +75,15 @@ class CunaMasLoader(SectorLoader):
             yield build(
                 row_number,
                 raw,
-                doc=_scalar(child.get("cui")),
-                declared="CUI",
-                nombres=raw["nino.nombres"],
-                apellidos=raw["nino.apellidos"],
-                birth=_scalar(child.get("fecha_nacimiento")),
-                ubigeo=raw["ubigeo"],
-                row_period=raw["periodo"] if record.get("periodo") is not None else None,
+                PersonFields(
+                    doc=_scalar(child.get("cui")),
+                    declared="CUI",
+                    nombres=raw["nino.nombres"],
+                    apellidos=raw["nino.apellidos"],
+                    birth=_scalar(child.get("fecha_nacimiento")),
+                    ubigeo=raw["ubigeo"],
+                    row_period=raw["periodo"] if record.get("periodo") is not None else None,
+                ),
                 extra={
                     "servicio": raw["servicio"].strip(),
                     "cuidador_dni": caregiver_doc.number or raw["cuidador_dni"].strip(),

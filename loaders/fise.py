@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import BinaryIO, ClassVar
 
 from loaders.base import CanonicalRow, Reject
-from loaders.fields import parse_any_date
+from loaders.fields import PersonFields, parse_any_date
 from loaders.sector import SectorLoader
 from loaders.text import read_delimited
 from rnu.normalize.names import LAYOUT_NAMES_FIRST
@@ -45,12 +45,14 @@ class FiseLoader(SectorLoader):
             yield build(
                 number,
                 raw,
-                doc=raw["DNI_BENEFICIARIO"],
-                full_name=raw["NOMBRE_BENEFICIARIO"],
-                layout=LAYOUT_NAMES_FIRST,
-                has_birth_column=False,
-                ubigeo=raw["UBIGEO"],
-                household_code=supply or None,
+                PersonFields(
+                    doc=raw["DNI_BENEFICIARIO"],
+                    full_name=raw["NOMBRE_BENEFICIARIO"],
+                    layout=LAYOUT_NAMES_FIRST,
+                    has_birth_column=False,
+                    ubigeo=raw["UBIGEO"],
+                    household_code=supply or None,
+                ),
                 extra={
                     "id_vale": raw["ID_VALE"].strip(),
                     "suministro": supply,

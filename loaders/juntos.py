@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import BinaryIO, ClassVar
 
 from loaders.base import CanonicalRow, Reject
+from loaders.fields import PersonFields
 from loaders.sector import SectorLoader
 from loaders.text import read_delimited
 from rnu.normalize.names import LAYOUT_SURNAMES_COMMA_NAMES
@@ -65,13 +66,15 @@ class JuntosLoader(SectorLoader):
             yield build(
                 number,
                 raw,
-                doc=raw["DNI_TITULAR"],
-                full_name=raw["APELLIDOS_NOMBRES_TITULAR"],
-                layout=LAYOUT_SURNAMES_COMMA_NAMES,
-                birth=raw["FEC_NAC"],
-                ubigeo=raw["UBIGEO"],
-                row_period=raw["PERIODO"],
-                household_code=raw["COD_HOGAR"].strip() or None,
+                PersonFields(
+                    doc=raw["DNI_TITULAR"],
+                    full_name=raw["APELLIDOS_NOMBRES_TITULAR"],
+                    layout=LAYOUT_SURNAMES_COMMA_NAMES,
+                    birth=raw["FEC_NAC"],
+                    ubigeo=raw["UBIGEO"],
+                    row_period=raw["PERIODO"],
+                    household_code=raw["COD_HOGAR"].strip() or None,
+                ),
                 extra={"monto": amount or "", "estado": raw["ESTADO"].strip().upper()},
                 reasons=reasons,
             )

@@ -35,7 +35,7 @@ from typing import Any, BinaryIO
 from loaders.base import CanonicalRow, Reject
 from loaders.errors import FileRejected
 from loaders.excel import cell_text, read_sheets
-from loaders.fields import SEX, PersonRowBuilder
+from loaders.fields import SEX, PersonFields, PersonRowBuilder
 from loaders.text import MAX_FIELD_CHARS, LineReader, canonical_encoding, read_delimited
 from rnu.normalize.dates import DATE_FORMATS
 from rnu.normalize.names import LAYOUT_SURNAMES_COMMA_NAMES, LAYOUTS
@@ -295,29 +295,31 @@ class MappingLoader:
         return builder.build(
             number,
             raw,
-            doc=doc if _is_number(doc) else _plain(doc),
-            declared=text("doc_type") if "doc_type" in columns else self.declared,
-            nombres=text("nombres"),
-            paterno=text("apellido_paterno"),
-            materno=text("apellido_materno"),
-            apellidos=text("apellidos"),
-            full_name=text("full_name"),
-            layout=self.layout,
-            birth=birth if _is_number(birth) or isinstance(birth, date) else text("birth_date"),
-            has_birth_column="birth_date" in columns,
-            sex=text("sex"),
-            ubigeo=text("ubigeo"),
-            place=(
-                (
-                    _plain(values["departamento"]),
-                    _plain(values["provincia"]),
-                    _plain(values["distrito"]),
-                )
-                if "departamento" in columns
-                else None
+            PersonFields(
+                doc=doc if _is_number(doc) else _plain(doc),
+                declared=text("doc_type") if "doc_type" in columns else self.declared,
+                nombres=text("nombres"),
+                paterno=text("apellido_paterno"),
+                materno=text("apellido_materno"),
+                apellidos=text("apellidos"),
+                full_name=text("full_name"),
+                layout=self.layout,
+                birth=birth if _is_number(birth) or isinstance(birth, date) else text("birth_date"),
+                has_birth_column="birth_date" in columns,
+                sex=text("sex"),
+                ubigeo=text("ubigeo"),
+                place=(
+                    (
+                        _plain(values["departamento"]),
+                        _plain(values["provincia"]),
+                        _plain(values["distrito"]),
+                    )
+                    if "departamento" in columns
+                    else None
+                ),
+                row_period=text("period"),
+                household_code=(text("household_code") or "").strip() or None,
             ),
-            row_period=text("period"),
-            household_code=(text("household_code") or "").strip() or None,
             extra={name: _plain(values[f"extra.{name}"]).strip() for name in self.extra_columns},
         )
 

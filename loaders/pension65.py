@@ -7,6 +7,7 @@ from typing import BinaryIO, ClassVar
 
 from loaders.base import CanonicalRow, Reject
 from loaders.excel import cell_text, read_sheets
+from loaders.fields import PersonFields
 from loaders.sector import SectorLoader
 
 COLUMNS = (
@@ -50,11 +51,13 @@ class Pension65Loader(SectorLoader):
             yield build(
                 number,
                 raw,
-                doc=dni if isinstance(dni, int | float) else cell_text(dni),
-                nombres=raw["NOMBRES"],
-                paterno=raw["APELLIDO PATERNO"],
-                materno=raw["APELLIDO MATERNO"],
-                birth=cells["FECHA NAC."],
-                place=(raw["DEPARTAMENTO"], raw["PROVINCIA"], raw["DISTRITO"]),
+                PersonFields(
+                    doc=dni if isinstance(dni, int | float) else cell_text(dni),
+                    nombres=raw["NOMBRES"],
+                    paterno=raw["APELLIDO PATERNO"],
+                    materno=raw["APELLIDO MATERNO"],
+                    birth=cells["FECHA NAC."],
+                    place=(raw["DEPARTAMENTO"], raw["PROVINCIA"], raw["DISTRITO"]),
+                ),
                 extra={"modalidad_pago": raw["MODALIDAD PAGO"].strip().upper()},
             )

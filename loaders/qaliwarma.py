@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import BinaryIO, ClassVar
 
 from loaders.base import CanonicalRow, Reject
-from loaders.fields import SEX_NUMERIC
+from loaders.fields import SEX_NUMERIC, PersonFields
 from loaders.sector import SectorLoader
 from loaders.text import LineReader, shape_problem
 from rnu.normalize.names import LAYOUT_NAMES_FIRST
@@ -63,12 +63,14 @@ class QaliWarmaLoader(SectorLoader):
             yield build(
                 row_number,
                 raw,
-                doc=raw["NU_DOC"],
-                full_name=raw["NOMBRE_COMPLETO"],
-                layout=LAYOUT_NAMES_FIRST,
-                birth=raw["FEC_NAC"],
-                sex=raw["SEXO"],
-                ubigeo=raw["UBIGEO"],
+                PersonFields(
+                    doc=raw["NU_DOC"],
+                    full_name=raw["NOMBRE_COMPLETO"],
+                    layout=LAYOUT_NAMES_FIRST,
+                    birth=raw["FEC_NAC"],
+                    sex=raw["SEXO"],
+                    ubigeo=raw["UBIGEO"],
+                ),
                 extra={
                     "codigo_modular": raw["CODIGO_MODULAR"].strip(),
                     "nivel": raw["NIVEL"].strip().upper(),

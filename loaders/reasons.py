@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-# Row-level codes: a `Reject` carries one or more of these.
+# Row-level codes: a `Reject` carries one or more of these; on a loaded row the
+# person-field codes are notes instead (see `loaders.fields`).
 _ROW: dict[str, str] = {
     "wrong_field_count": (
         "La fila no tiene el número de campos esperado. Revise que no falten ni sobren separadores."
@@ -31,11 +32,19 @@ _ROW: dict[str, str] = {
     "future_date": "Una fecha es posterior a la fecha de hoy.",
     "too_old": "Una fecha es anterior a 1900; revise el año.",
     "missing_date": "Falta una fecha obligatoria.",
-    "missing_birth_date": (
-        "Falta la fecha de nacimiento y la fila no tiene un documento válido, por lo que no "
-        "es posible identificar a la persona."
+    "missing_birth_date": "Falta la fecha de nacimiento.",
+    "not_identifiable": (
+        "La fila no tiene datos suficientes para identificar a la persona: hace falta un "
+        "documento válido, o los nombres junto con un apellido, o uno de ellos junto con la "
+        "fecha de nacimiento. Los demás motivos indican qué dato falta o no es válido."
     ),
-    "missing_name": "Falta el nombre o el apellido de la persona.",
+    "missing_name": "Faltan los nombres y los apellidos de la persona.",
+    "missing_given_name": "Faltan los nombres de la persona.",
+    "missing_surname": "Faltan los apellidos de la persona.",
+    "duplicate_row": (
+        "La fila es una copia exacta de otra fila del mismo archivo; se cargó una sola vez. "
+        "Revise que el archivo no repita filas."
+    ),
     "name_unparseable": (
         "No se pudo separar el nombre completo en apellidos y nombres. Revise el orden de "
         "los datos y la coma."
@@ -58,6 +67,10 @@ _ROW: dict[str, str] = {
         "La clasificación socioeconómica debe ser PE, P o NP, o quedar vacía si no fue evaluada."
     ),
     "invalid_relationship": "El parentesco debe ser un número.",
+    "duplicate_key": (
+        "Otra fila del padrón tiene el mismo código de hogar y número de orden; se cargó la "
+        "primera. Revise la numeración de los integrantes."
+    ),
     # Document problems: a note on program rows (matching decides), a reject where the
     # document is the only identifier (RENIEC deaths).
     "missing_document": "Falta el número de documento.",
@@ -70,6 +83,9 @@ _ROW: dict[str, str] = {
     ),
     "ce_invalid_length": "El carné de extranjería no tiene un largo válido.",
     "ce_not_alphanumeric": "El carné de extranjería contiene símbolos no permitidos.",
+    # Codes of rows an agency pushes through the API (rnu.agency.uploads).
+    "invalid_document": "El documento no es válido para el tipo de documento indicado.",
+    "invalid_date": "La fecha no es válida: use el formato AAAA-MM-DD.",
 }
 
 # File-level codes: carried by `loaders.errors.FileRejected`; nothing of the file is loaded.

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any, BinaryIO, ClassVar
 
 from loaders.base import CanonicalRow, Reject
-from loaders.fields import cached_display, parse_any_date, parse_ubigeo
+from loaders.fields import PersonFields, cached_display, parse_any_date, parse_ubigeo
 from loaders.sector import SectorLoader
 from loaders.text import maybe_gunzip, read_delimited
 
@@ -119,14 +119,16 @@ def _general(
     return build(
         number,
         raw,
-        doc=raw["NUM_DOC"],
-        declared=raw["TIPO_DOC"],
-        nombres=raw["NOMBRES"],
-        paterno=raw["APE_PAT"],
-        materno=raw["APE_MAT"],
-        birth=raw["FEC_NAC"],
-        sex=raw["SEXO"],
-        ubigeo=raw["UBIGEO_ADSCRIPCION"],
+        PersonFields(
+            doc=raw["NUM_DOC"],
+            declared=raw["TIPO_DOC"],
+            nombres=raw["NOMBRES"],
+            paterno=raw["APE_PAT"],
+            materno=raw["APE_MAT"],
+            birth=raw["FEC_NAC"],
+            sex=raw["SEXO"],
+            ubigeo=raw["UBIGEO_ADSCRIPCION"],
+        ),
         extra=extra,
         reasons=reasons,
     )

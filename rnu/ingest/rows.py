@@ -23,7 +23,10 @@ class CanonicalRow:
     period: str | None = None  # YYYY-MM, when the file says it
     doc_type: str | None = None  # "DNI" | "CE" | "CUI" | None (no document)
     doc_number: str | None = None  # normalised digits, without check character
-    doc_notes: tuple[str, ...] = ()  # e.g. "leading_zeros_restored", "check_char_verified"
+    # Document repairs and errors ("leading_zeros_restored", "wrong_check_char"), then the
+    # problems of person fields that were unusable and left None ("impossible_date",
+    # "invalid_sex"): see loaders.fields for why those are notes, not rejects.
+    doc_notes: tuple[str, ...] = ()
     nombres: str | None = None
     apellido_paterno: str | None = None
     apellido_materno: str | None = None

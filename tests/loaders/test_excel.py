@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import xlsxwriter
 
-from loaders.base import CanonicalRow, Reject
+from loaders.base import CanonicalRow
 from loaders.beca18 import COLUMNS as BECA_COLUMNS
 from loaders.beca18 import Beca18Loader
 from loaders.errors import FileRejected
@@ -70,9 +70,11 @@ class TestPension65:
         second = rows["Padron!2"]
         assert (second.birth_date, second.ubigeo) == (date(1949, 4, 12), "080106")
         assert (second.apellido_paterno, second.apellido_materno) == ("PEÑA", None)
-        assert rows["Padron!3"].reasons == ("place_not_found",)
-        # A formula-looking name is data; no document and no birth date is not enough.
-        assert rows["Padron!4"].reasons == ("missing_birth_date",)
+        # A DNI identifies the person; the unknown place is a note and the ubigeo None.
+        assert (rows["Padron!3"].ubigeo, rows["Padron!3"].doc_notes) == (None, ("place_not_found",))
+        # A formula-looking name is data; a name with no document and no birth date is kept
+        # for matching (given name and surname), with the missing document noted.
+        assert rows["Padron!4"].doc_notes == ("missing_document",)
         assert rows["Padron!5"].reasons == ("wrong_field_count",)
 
     def test_not_a_workbook(self):
@@ -136,8 +138,8 @@ class TestBeca18:
         assert (first.birth_date, first.period, first.sex) == (date(2007, 3, 4), "2026", "F")
         assert first.extra == {"modalidad": "ORDINARIA", "institucion": "UNMSM",
                                "carrera": "MEDICINA"}  # fmt: skip
-        assert isinstance(second, Reject)
-        assert second.reasons == ("impossible_date",)
+        assert isinstance(second, CanonicalRow)
+        assert (second.birth_date, second.doc_notes[-1]) == (None, "impossible_date")
         assert (third.birth_date, third.doc_number, third.extra["modalidad"]) == (
             date(2006, 3, 4),
             "23456789",

@@ -191,11 +191,13 @@ class TestValues:
         )
         dates = [getattr(r, "birth_date", None) for r in rows[:3]]
         assert {d.isoformat() for d in dates if d} == {"1980-01-02"}
-        assert reasons(rows)[3:] == [
-            ("impossible_date",),
-            ("future_date",),
-            ("too_old",),
-            ("unparseable_date",),
+        # The row has a DNI and names: a bad birth date is a note, the date None.
+        assert reasons(rows)[3:] == [()] * 4
+        assert [(r.birth_date, r.doc_notes) for r in rows[3:]] == [
+            (None, ("impossible_date",)),
+            (None, ("future_date",)),
+            (None, ("too_old",)),
+            (None, ("unparseable_date",)),
         ]
 
     def test_formula_like_names_are_data(self):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from loaders.base import CanonicalRow, Reject
+from loaders.base import CanonicalRow
 from loaders.errors import FileRejected
 from loaders.mapping import MappingError, MappingLoader
 from loaders.reasons import FILE_REASONS, REASONS, ROW_REASONS, message
@@ -47,8 +47,13 @@ class TestMappingLoader:
             extra={"comite": "C-01", "tipo_beneficiario": "NIÑO"},
             raw=first.raw,
         )
-        assert isinstance(second, Reject)
-        assert second.reasons == ("missing_birth_date",)
+        # No DNI and no birth date, but a given name and a surname: loaded for matching.
+        assert isinstance(second, CanonicalRow)
+        assert (second.apellido_paterno, second.nombres, second.birth_date) == (
+            "QUISPE",
+            "ANA",
+            None,
+        )
         assert isinstance(third, CanonicalRow)
         assert (third.doc_number, third.doc_notes, third.sex) == (
             "01234567",

@@ -13,6 +13,7 @@ from loaders.juntos import JuntosLoader
 from loaders.pgh import PghLoader
 from loaders.qaliwarma import QaliWarmaLoader
 from loaders.sis import SisLoader
+from loaders.sis import _general as sis_general
 from tests.loaders.conftest import FIXTURES, TODAY, by_number, read_all
 
 
@@ -185,13 +186,23 @@ class TestQaliWarma:
         )
 
     def test_rejects(self):
+        # Only a row with nothing to identify the person is refused, with every failing field.
         assert rejects(self.rows) == {
-            "3": ("impossible_date",),
-            "4": ("missing_name",),
-            "5": ("invalid_sex",),
-            "6": ("missing_birth_date",),
+            "4": ("not_identifiable", "missing_document", "missing_name"),
             "7": ("truncated_line",),
         }
+
+    def test_unusable_fields_are_notes_and_none(self):
+        rows = by_number(self.rows)
+        # An impossible date (31/02) is a note; matching still gets the names.
+        assert (rows["3"].birth_date, rows["3"].doc_notes) == (
+            None,
+            ("missing_document", "impossible_date"),
+        )
+        assert (rows["3"].nombres, rows["3"].apellido_paterno) == ("MIGUEL ÁNGEL", "DE LA CRUZ")
+        assert (rows["5"].sex, rows["5"].doc_notes) == (None, ("missing_document", "invalid_sex"))
+        # Given name and surname without document or birth date: usable, matching decides.
+        assert (rows["6"].birth_date, rows["6"].apellido_paterno) == (None, "MUÑOZ")
 
     def test_day_first_compact_date_is_read(self, tmp_path):
         # An 8-digit DDMMYYYY where YYYYMMDD is due (the generator's other_date_format).
@@ -228,11 +239,12 @@ class TestCunaMas:
 
     def test_rejects(self):
         assert rejects(self.rows) == {
-            "3": ("missing_birth_date",),
             "4": ("invalid_json",),
             "5": ("invalid_json",),
-            "6": ("missing_name", "missing_birth_date"),
+            "6": ("not_identifiable", "missing_document", "missing_name", "missing_birth_date"),
         }
+        # No CUI and no birth date, but a given name and a surname: loaded for matching.
+        assert by_number(self.rows)["3"].apellido_paterno == "PEÑA"
 
 
 class TestContigo:
@@ -248,7 +260,8 @@ class TestContigo:
         assert rows["2"].extra == {"certificado": "C-002", "grado": "SEVERO"}
         # Day-first only as a fallback when month-first is impossible.
         assert rows["3"].birth_date == date(1960, 12, 31)
-        assert rejects(self.rows) == {"4": ("impossible_date",)}
+        assert rejects(self.rows) == {}
+        assert by_number(self.rows)["4"].doc_notes == ("impossible_date",)
 
 
 class TestFise:
@@ -265,7 +278,11 @@ class TestFise:
         assert (rows["1"].household_code, rows["1"].extra["fecha_canje"]) == ("S-100", "2026-10-03")
         # No birth-date column: a row without document is still loaded.
         assert (rows["2"].doc_notes, rows["2"].apellido_materno) == (("missing_document",), None)
-        assert rejects(self.rows) == {"3": ("name_unparseable",), "4": ("invalid_ubigeo",)}
+        # A document identifies the person even when the name cannot be split or the
+        # ubigeo is invalid: both are notes, the fields None.
+        assert rejects(self.rows) == {}
+        assert (rows["3"].doc_notes, rows["3"].nombres) == (("name_unparseable",), None)
+        assert (rows["4"].doc_notes, rows["4"].ubigeo) == (("invalid_ubigeo",), None)
 
 
 class TestSis:
@@ -281,26 +298,15 @@ class TestSis:
         assert (rows["3"].birth_date, rows["3"].apellido_materno) == (date(1990, 3, 2), None)
         assert rows["3"].extra == {"regimen": "SUBSIDIADO", "fec_afiliacion": ""}
         assert rows["4"].apellido_paterno == "DE LA CRUZ, JR"  # a quoted comma
-        assert rejects(self.rows) == {"5": ("invalid_sex",)}
+        assert rejects(self.rows) == {}
+        assert (rows["5"].sex, rows["5"].doc_notes) == (None, ("invalid_sex",))
 
     def test_fast_path_equals_general_path(self):
         """Rows taken by the fast path come out exactly as the general builder makes them."""
         fast = by_number(self.rows)["1"]
         builder = SisLoader(period="2026-10", today=TODAY).builder()
         raw = fast.raw
-        general = builder.build(
-            "1",
-            raw,
-            doc=raw["NUM_DOC"],
-            declared=raw["TIPO_DOC"],
-            nombres=raw["NOMBRES"],
-            paterno=raw["APE_PAT"],
-            materno=raw["APE_MAT"],
-            birth=raw["FEC_NAC"],
-            sex=raw["SEXO"],
-            ubigeo=raw["UBIGEO_ADSCRIPCION"],
-            extra=dict(fast.extra),
-        )
+        general = sis_general(builder.build, "1", raw, dict(fast.extra), [])
         assert general == fast
 
     def test_plain_csv_is_read_too(self):

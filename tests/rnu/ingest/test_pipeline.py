@@ -129,7 +129,11 @@ class TestProgramBatch:
     def test_quarantine_csv_defuses_formulas(self, ingest_db: str, tmp_path) -> None:
         people = population("E", 1)
         load(ingest_db, write_pgh(tmp_path / "pgh_202610.csv", people))
-        evil = people[0].sis_line(NOMBRES='=HYPERLINK("http://x")', FEC_NAC="31/02/1990")
+        # Nothing to identify the person (no document, no surname, an impossible date):
+        # quarantined, and the formula in the name must not run in the sector's spreadsheet.
+        evil = people[0].sis_line(
+            dni="", NOMBRES='=HYPERLINK("http://x")', APE_PAT="", APE_MAT="", FEC_NAC="31/02/1990"
+        )
         result = load(ingest_db, write_sis(tmp_path / "sis_202610.csv.gz", [evil]))
         assert result.rows_quarantined == 1
         out = tmp_path / "q.csv"
