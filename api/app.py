@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 import rnu
 import rnu.tables  # every table in the metadata, so foreign keys resolve when served
-from api import errors, observability, peak
+from api import errors, headers, observability, peak
 from api.state import AppState
 from rnu.cache import make_redis
 from rnu.config import Settings, get_settings
@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     if state is not None:
         app.state.rnu = state
     errors.install(app)
+    headers.install(app)
     observability.install(app)
     peak.install(app, effective.peak_cohorts)
     _include_staff(app)

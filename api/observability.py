@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import hmac
 import html
 import json
 import logging
@@ -25,7 +26,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -501,6 +502,23 @@ async def _none() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+def metrics_allowed(settings: Settings, request: Request) -> bool:
+    """Open outside production; in production only with ``RNU_METRICS_TOKEN`` as bearer.
+
+    Metrics name routes, rates and load sizes: useful to someone timing an attack, so the
+    internet never sees them even if a proxy rule is lost (nginx also keeps /metrics inside).
+    """
+    if settings.environment != "production":
+        return True
+    if settings.metrics_token is None:
+        return False
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    expected = settings.metrics_token.get_secret_value()
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        presented.strip().encode(), expected.encode()
+    )
+
+
 def install(app: FastAPI) -> None:
     """Add the middleware, the 503 handlers and ``/metrics`` to the app."""
     app.add_middleware(RequestContextMiddleware)
@@ -511,6 +529,9 @@ def install(app: FastAPI) -> None:
     @app.get("/metrics", include_in_schema=False)
     async def metrics(request: Request) -> Response:
         """Prometheus metrics: request rate and latency per route, cache, breaker, loads."""
+        if not metrics_allowed(request.app.state.rnu.settings, request):
+            # The same answer as any unknown path: production does not advertise /metrics.
+            raise HTTPException(status_code=404)
         await _refresh_scrape_metrics(request.app.state.rnu, gauges)
         return Response(
             _request_metrics() + generate_latest(registry), media_type=CONTENT_TYPE_LATEST

@@ -15,9 +15,10 @@ from __future__ import annotations
 import ipaddress
 import time
 from collections import OrderedDict
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 from weakref import WeakKeyDictionary
 
 from fastapi import Depends, HTTPException, Request
@@ -82,6 +83,25 @@ def client_address(request: Request, trusted_proxies: str) -> str:
         if not _is_trusted(address, networks):
             return address
     return forwarded[0] if forwarded else peer
+
+
+def forwarded_proto(scope: MutableMapping[str, Any], trusted_proxies: str) -> str:
+    """The scheme the client used: the connection's, or what a trusted proxy says it was.
+
+    nginx sets (replaces) ``X-Forwarded-Proto``; from any other peer the header is ignored,
+    so a client on plain HTTP cannot claim TLS (and the reverse).
+    """
+    scheme = str(scope.get("scheme", "http"))
+    client = scope.get("client")
+    peer = str(client[0]) if client else ""
+    networks = _networks(trusted_proxies)
+    if not networks or not _is_trusted(peer, networks):
+        return scheme
+    for name, value in scope.get("headers") or []:
+        if name.lower() == b"x-forwarded-proto":
+            claimed = value.decode("latin-1").split(",")[-1].strip().lower()
+            return claimed if claimed in ("http", "https") else scheme
+    return scheme
 
 
 @dataclass

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     reports_per_client: int = 10  # reports per client per hour
     public_per_client: int = 600  # roll/statistics/tracking calls per client per minute
     fallback_lookups_per_minute: int = 60  # per process while Redis is down: fail closed
+    # /metrics in production answers only a scraper presenting this bearer token (404 without
+    # one configured); outside production it is open, for a developer's Prometheus.
+    metrics_token: SecretStr | None = None
     # Agency callback URLs (death notices, on-search answers; rnu/agency/webhooks.py): never a
     # loopback/private/link-local address unless allowed here (tests, a closed network's own
     # receivers). In production only these hosts (comma-separated; ".gob.pe" for a domain).
