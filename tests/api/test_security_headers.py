@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import httpx
 import pytest
@@ -106,7 +107,7 @@ async def test_hsts_behind_tls_from_a_trusted_proxy_only(app_state: AppState) ->
         assert "strict-transport-security" in (await client.get("/healthz")).headers
 
 
-def _production(app_state: AppState, **extra: object) -> AppState:
+def _production(app_state: AppState, **extra: Any) -> AppState:
     settings = Settings(environment="production", secret_key="a-real-secret-for-tests", **extra)
     return replace(app_state, settings=settings)
 
