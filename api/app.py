@@ -48,8 +48,9 @@ def _include_staff(app: FastAPI) -> None:
 
 
 def _include_agency(app: FastAPI) -> None:
+    from api import dci
     from api.graphql.schema import make_router
-    from api.rest import cargas, dci, verificaciones
+    from api.rest import cargas, verificaciones
 
     app.include_router(make_router())
     for agency_router in (dci, cargas, verificaciones):

@@ -29,6 +29,7 @@ log = logging.getLogger("rnu.jobs")
 QUEUE = "rnu"
 TASK_UPLOAD = "rnu:load_upload"
 TASK_DELIVER = "rnu:deliver_notification"
+TASK_DCI_SEARCH = "rnu:dci_search"
 DELIVERY_ATTEMPTS = 8
 
 
@@ -82,6 +83,20 @@ async def deliver_notification(context: procrastinate.JobContext, delivery_id: i
     )
 
 
+async def dci_search(context: procrastinate.JobContext, transaction_row_id: int) -> None:
+    """Answer an asynchronous DCI search and POST it to the agency's on-search endpoint."""
+    from api.dci import worker
+
+    attempt = (context.job.attempts if context.job else 0) + 1
+    await worker.run(
+        config.database_url,
+        transaction_row_id,
+        secret=config.secret,
+        policy=config.webhook_policy,
+        is_last_attempt=attempt >= DELIVERY_ATTEMPTS,
+    )
+
+
 _apps: dict[str, procrastinate.App] = {}
 
 
@@ -95,6 +110,9 @@ def _blueprint() -> procrastinate.Blueprint:
         pass_context=True,
         retry=Backoff(DELIVERY_ATTEMPTS),
     )(deliver_notification)
+    blueprint.task(
+        name="dci_search", queue=QUEUE, pass_context=True, retry=Backoff(DELIVERY_ATTEMPTS)
+    )(dci_search)
     return blueprint
 
 

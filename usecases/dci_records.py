@@ -97,6 +97,18 @@ class GroupRecord(Record):
     member: list[PersonRecord]
 
 
+class DemographicInfo(Record):
+    person: PersonRecord
+
+
+class MemberRecord(Record):
+    """spdci ``Member``: a person as a member of their PGH household (group)."""
+
+    member_identifier: list[Identifier]
+    demographic_info: DemographicInfo
+    group_identifier: str | None = None
+
+
 class Programme(Record):
     programme_identifier: str
     programme_name: str | None = None
@@ -163,6 +175,16 @@ def group_record(read: PersonRead, household: HouseholdOut) -> GroupRecord:
         address=Address(geo=Geo(ubigeo=household.ubigeo), area=household.area),
         poverty_score=PovertyScore(value=household.cse) if household.cse else None,
         member=[person_record(read)],
+    )
+
+
+def member_record(read: PersonRead) -> MemberRecord:
+    """The person as a Member of their household (``group_identifier`` when shown)."""
+    person = person_record(read)
+    return MemberRecord(
+        member_identifier=person.identifier,
+        demographic_info=DemographicInfo(person=person),
+        group_identifier=read.out.household_code,
     )
 
 

@@ -139,6 +139,35 @@ async def get_transaction(
     return result.first()
 
 
+async def get_transaction_by_id(session: AsyncSession, *, row_id: int) -> DciTransaction | None:
+    return await session.get(DciTransaction, row_id)
+
+
+async def find_transactions(
+    session: AsyncSession,
+    *,
+    client_id: int,
+    correlation_id: str | None = None,
+    reference_ids: Sequence[str] = (),
+) -> list[DciTransaction]:
+    """This client's transactions with this correlation id, or answering any of these items."""
+    query = select(DciTransaction).where(col(DciTransaction.client_id) == client_id)
+    if correlation_id is not None:
+        query = query.where(
+            text("dci_transaction.summary->>'correlation_id' = :cid").bindparams(cid=correlation_id)
+        )
+    elif reference_ids:
+        query = query.where(
+            text("dci_transaction.summary->'reference_ids' ?| CAST(:refs AS text[])").bindparams(
+                refs=list(reference_ids)
+            )
+        )
+    else:
+        return []
+    result = await session.exec(query.order_by(col(DciTransaction.id)).limit(100))
+    return list(result.all())
+
+
 async def upsert_transaction(session: AsyncSession, *, values: dict[str, Any]) -> None:
     """Record (or overwrite, for a retried transaction id) what RNU answered."""
     await (await session.connection()).execute(

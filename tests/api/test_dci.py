@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.rest import dci
+from api.dci import records
 from tests.api import dci_support
 from tests.api.agency_support import agency_headers
 from tests.factories import create_batch, create_enrollment, create_household, create_person
@@ -117,7 +117,7 @@ class TestSearch:
 
     async def test_too_many_records(self, api, session, monkeypatch: pytest.MonkeyPatch) -> None:
         await seed(session, people=3, ubigeo="080301")
-        monkeypatch.setattr(dci, "MAX_MATCHES", 2)
+        monkeypatch.setattr(records, "MAX_MATCHES", 2)
         headers = await agency_headers(session, "person:read")
         query = {
             "query_type": "expression",
@@ -185,15 +185,14 @@ class TestEnvelope:
         response = await api.post("/registry/sync/search", json=body, headers=headers)
         assert response.status_code == 400
         data = response.json()
-        assert {"error", "detail", "mensaje"} <= set(data)
         assert data["header"]["status"] == "rjct"
         assert data["header"]["status_reason_code"] == code
 
-    async def test_missing_header_is_a_validation_error(self, api, session) -> None:
+    async def test_missing_header_is_a_bad_request_in_the_specs_shape(self, api, session) -> None:
         headers = await agency_headers(session, "person:read")
         response = await api.post("/registry/sync/search", json={"message": {}}, headers=headers)
-        assert response.status_code == 422
-        assert response.json()["error"] == "ValidationError"
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["code"] == "err.request.bad"
 
     async def test_needs_person_read(self, api, session) -> None:
         headers = await agency_headers(session, "coverage:read")
@@ -264,4 +263,4 @@ class TestEnrolledAndStatus:
         )
         response = await api.post("/registry/sync/enrollment/updates", json=body, headers=headers)
         assert response.status_code == 403
-        assert response.json()["error"] == "Forbidden"
+        assert response.json()["errors"][0]["code"] == "err.request.forbidden"

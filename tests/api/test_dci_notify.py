@@ -336,8 +336,9 @@ async def test_notices_commit_with_the_deaths_batch(app_state: AppState, tmp_pat
         queued = await session.scalar(
             text(
                 "SELECT count(*) FROM notification_delivery d JOIN procrastinate_jobs j "
-                "ON (j.args->>'delivery_id')::bigint = d.id WHERE d.batch_id = :b"
+                "ON (j.args->>'delivery_id')::bigint = d.id "
+                "WHERE d.batch_id = :b AND d.subscription_id = :s"
             ),
-            {"b": result.batch_id},
+            {"b": result.batch_id, "s": subscription.id},
         )
     assert queued == 1

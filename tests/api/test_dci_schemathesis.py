@@ -1,6 +1,8 @@
 """Schemathesis over the agencies' REST endpoints and GraphQL schema, on a live server.
 
-Zero server errors; every HTTP error in the documented shape ({error, detail, mensaje}).
+Zero server errors; every HTTP error in the documented shape: RNU's {error, detail, mensaje}
+on RNU's own endpoints, the DCI spec's shapes on /registry (``errors[{code, message}]``, or a
+rejected envelope whose header has ``status: rjct``).
 """
 
 from __future__ import annotations
@@ -42,7 +44,12 @@ def check(response) -> None:
     assert response.status_code < 500, response.text[:500]
     if response.status_code >= 400 and "json" in response.headers.get("content-type", ""):
         body = response.json()
-        assert {"error", "detail", "mensaje"} <= set(body), body
+        if "/registry" in response.url:
+            errors = body.get("errors") or [{}]
+            rejected = body.get("header", {}).get("status") == "rjct"
+            assert rejected or str(errors[0].get("code", "")).startswith("err."), body
+        else:
+            assert {"error", "detail", "mensaje"} <= set(body), body
 
 
 def run_operation(operation, base_url: str, headers: dict[str, str]) -> None:

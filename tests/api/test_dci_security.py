@@ -67,5 +67,8 @@ async def test_oversized_subscription_code_is_a_reason_code_not_a_500(
         ),
     )
     assert reply.status_code == 200, reply.text
-    statuses = reply.json()["message"]["subscription_status"]
-    assert [s["status_reason_code"] for s in statuses] == ["rjct.subscription_code.invalid"] * 3
+    message = reply.json()["message"]
+    assert message["subscription_status"] == []
+    assert message["status_reason_code"] == "rjct.subscription_code.invalid"
+    refused = [s["status_reason_code"] for s in message["rejected_codes"]]
+    assert refused == ["rjct.subscription_code.invalid"] * 3
