@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 import rnu
 import rnu.tables  # every table in the metadata, so foreign keys resolve when served
-from api import errors, headers, observability, peak
+from api import docs, errors, headers, observability, peak
 from api.state import AppState
 from rnu.cache import make_redis
 from rnu.config import Settings, get_settings
@@ -49,10 +49,12 @@ def _include_staff(app: FastAPI) -> None:
 
 def _include_agency(app: FastAPI) -> None:
     from api import dci
-    from api.graphql.schema import make_router
+    from api.graphql import explorer
+    from api.graphql.http import make_router
     from api.rest import cargas, verificaciones
 
     app.include_router(make_router())
+    app.include_router(explorer.router)
     for agency_router in (dci, cargas, verificaciones):
         app.include_router(agency_router.router)
 
@@ -80,13 +82,17 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
                 if app.state.rnu.read_engine is not None:
                     await app.state.rnu.read_engine.dispose()
 
+    with_docs = effective.docs_enabled()
     app = FastAPI(
         title="RNU — Registro Nacional de Usuarios",
         version=rnu.__version__,
         lifespan=lifespan,
-        docs_url="/docs",
-        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # api.docs serves it from local assets
+        redoc_url=None,
+        openapi_url=docs.OPENAPI_PATH if with_docs else None,
     )
+    if with_docs:
+        docs.install(app)
     if state is not None:
         app.state.rnu = state
     errors.install(app)

@@ -116,12 +116,12 @@ class LocalCounters:
     def __init__(self) -> None:
         self._windows: OrderedDict[str, _Window] = OrderedDict()
 
-    def incr(self, key: str, window_s: int, now: float) -> tuple[int, int]:
-        """Count one event; return (count in window, seconds until the window ends)."""
+    def incr(self, key: str, window_s: int, now: float, amount: int = 1) -> tuple[int, int]:
+        """Count ``amount`` events; return (count in window, seconds until the window ends)."""
         window = self._windows.get(key)
         if window is None or now - window.started >= window_s:
             window = _Window(now, 0)
-        window.count += 1
+        window.count += amount
         self._windows[key] = window
         self._windows.move_to_end(key)
         while len(self._windows) > _LOCAL_KEYS:
@@ -133,6 +133,15 @@ class LocalCounters:
         if window is None or now - window.started >= window_s:
             return 0
         return window.count
+
+
+@dataclass(frozen=True)
+class Taken:
+    """Where ``RateLimiter.take`` counted, so unused units go back to the same window."""
+
+    key: str
+    window_s: int
+    local: bool
 
 
 class RateLimiter:
@@ -159,6 +168,41 @@ class RateLimiter:
             count, retry = self._fallback_hit(scope, client, limit, window_s, now)
         if count > limit:
             raise RateLimited(retry)
+
+    async def take(
+        self, scope: str, address: str, *, amount: int, limit: int, window_s: int
+    ) -> Taken:
+        """Count ``amount`` units (person records) at once; raise RateLimited, counting
+        nothing, when they do not fit under ``limit`` in this window."""
+        now = time.time()
+        window = int(now // window_s)
+        client = self.client_digest(address)
+        key = client_limit_key(scope, client, window)
+        try:
+            count = await self.cache.incr(key, window_s, amount)
+        except CacheUnavailable:
+            local_key = f"{scope}:{client}"
+            count, retry = self.local.incr(local_key, window_s, now, amount)
+            if count > max(1, limit // 4):  # fail closed, as for requests
+                self.local.incr(local_key, window_s, now, -amount)
+                raise RateLimited(retry) from None
+            return Taken(local_key, window_s, local=True)
+        if count > limit:
+            await self.give_back(Taken(key, window_s, local=False), amount)
+            raise RateLimited(int((window + 1) * window_s - now) + 1)
+        return Taken(key, window_s, local=False)
+
+    async def give_back(self, taken: Taken, amount: int) -> None:
+        """Return units ``take`` counted but the request did not use."""
+        if amount <= 0:
+            return
+        if taken.local:
+            self.local.incr(taken.key, taken.window_s, time.time(), -amount)
+            return
+        try:
+            await self.cache.incr(taken.key, taken.window_s, -amount)
+        except CacheUnavailable:
+            return  # the window ends anyway; over-counting only errs on the safe side
 
     def _fallback_hit(
         self, scope: str, client: str, limit: int, window_s: int, now: float

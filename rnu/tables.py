@@ -5,6 +5,7 @@ from rnu.agency.models import (
     ApiClient,
     DciTransaction,
     NotificationDelivery,
+    PersistedQuery,
     Subscription,
     VerificationJob,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "AgencyUpload",
     "DciTransaction",
     "NotificationDelivery",
+    "PersistedQuery",
     "Subscription",
     "VerificationJob",
     "ApiClient",

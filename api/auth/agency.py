@@ -1,15 +1,22 @@
 """Agency API keys at the edge: Bearer key → Caller with scopes, a declared purpose, limits.
 
 Every agency request must say why it asks (``X-Purpose``, one code of ``PURPOSES``); the
-purpose goes into each audit row the request writes. Limits are per client: requests per
-minute and requests per day (``api_client.rate_per_minute`` / ``daily_quota``), counted in
-Redis and failing closed to low in-process caps when Redis is down (``api.ratelimit``).
+purpose goes into each audit row the request writes. Limits are per client, counted in Redis
+and failing closed to low in-process caps when Redis is down (``api.ratelimit``):
+
+- requests per minute (``api_client.rate_per_minute``), checked with the key;
+- **person records** per day and per minute (``daily_quota`` / ``records_per_minute``): a
+  request counts by the people it returns, not as one. An endpoint reserves the most records a
+  call can return before it runs (``reserve_records``), charges each record as it is built
+  (``RecordQuota.charge``, which also bounds one call at ``MAX_RECORDS_PER_CALL`` across
+  aliases and items) and gives back what it did not use when it ends.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -17,7 +24,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
 from api.deps import SessionDep, StateDep
-from api.ratelimit import limiter_for
+from api.ratelimit import RateLimited, limiter_for
+from api.state import AppState
 from privacy.roles import Caller, Role
 from rnu.agency import service as agency_service
 from rnu.agency.models import ApiClient
@@ -37,6 +45,9 @@ PURPOSES: dict[str, str] = {
     "fiscalizacion": "audit by an oversight body",
 }
 DAY_S = 86_400
+MINUTE_S = 60
+# The most person records one call may return, however many aliases or DCI items ask.
+MAX_RECORDS_PER_CALL = 1_000
 
 _bearer = HTTPBearer(auto_error=False, description="Agency API key: `Bearer rnu_xxxxxxxx.…`")
 
@@ -127,3 +138,83 @@ def require_scope(scope: str) -> Callable[[Agency], Awaitable[Agency]]:
         return agency
 
     return check
+
+
+# ---------------------------------------------------------------------------------------------
+# Record quotas: charged by the people a call returns.
+
+
+class QuotaExceeded(RateLimited):
+    """The client's person-record quota (per day or per minute) cannot cover this call."""
+
+    def __init__(self, retry_after_s: int, detail: str) -> None:
+        super().__init__(retry_after_s)
+        self.detail = detail
+
+
+class RecordLimitExceeded(Forbidden):
+    """One call asked for more person records than it reserved (or than one call may read)."""
+
+
+@dataclass
+class RecordQuota:
+    """The records reserved for one call and those it has returned so far.
+
+    ``charge`` counts each person once per call (by a key the caller chooses: a person id),
+    so the same person under two aliases or two DCI items is one record.
+    """
+
+    reserved: int
+    _seen: set[object] = field(default_factory=set)
+
+    @property
+    def used(self) -> int:
+        return len(self._seen)
+
+    def charge(self, keys: Iterable[object]) -> None:
+        """Count these records; RecordLimitExceeded (counting none) past the reservation."""
+        new = {k for k in keys if k not in self._seen}
+        if len(self._seen) + len(new) > self.reserved:
+            raise RecordLimitExceeded(
+                f"this call may return at most {self.reserved} person records "
+                f"(at most {MAX_RECORDS_PER_CALL} per call); ask for fewer"
+            )
+        self._seen |= new
+
+
+@asynccontextmanager
+async def reserve_records(
+    state: AppState, agency: Agency, wanted: int
+) -> AsyncIterator[RecordQuota]:
+    """Reserve up to ``wanted`` records (capped per call) on the client's day and minute
+    quotas; QuotaExceeded when they do not fit. Unused records go back when the block ends."""
+    reserved = max(0, min(wanted, MAX_RECORDS_PER_CALL))
+    quota = RecordQuota(reserved=reserved)
+    if reserved == 0:
+        yield quota
+        return
+    limiter = limiter_for(state)
+    address = f"agency:{agency.client_id}"
+    client = agency.client
+    taken = []
+    try:
+        for scope, limit, window_s, name in (
+            ("agency-records-day", client.daily_quota, DAY_S, "per day"),
+            ("agency-records-minute", client.records_per_minute, MINUTE_S, "per minute"),
+        ):
+            try:
+                taken.append(
+                    await limiter.take(
+                        scope, address, amount=reserved, limit=limit, window_s=window_s
+                    )
+                )
+            except RateLimited as exc:
+                raise QuotaExceeded(
+                    exc.retry_after_s,
+                    f"this call may return up to {reserved} person records, more than the "
+                    f"key's quota {name} ({limit}) has left",
+                ) from None
+        yield quota
+    finally:
+        for spent in taken:
+            await limiter.give_back(spent, reserved - quota.used)

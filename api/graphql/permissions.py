@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 class _HasScope(BasePermission):
     scope: ClassVar[str]
+    error_extensions = {"code": "FORBIDDEN"}
 
     @property
     def message(self) -> str:  # type: ignore[override]

@@ -1,46 +1,23 @@
-"""The agencies' GraphQL schema, its abuse limits and its router at /graphql.
+"""The agencies' GraphQL schema: the queries, their resolvers, and how errors leave them.
 
-Limits, cheapest first: the body is checked before authentication or any SQL (one operation,
-no batching, at most ``MAX_TOKENS`` tokens, depth at most ``MAX_DEPTH``, cost at most
-``MAX_COST`` with each field weighted by the page sizes above it, variables included), then
-validation repeats depth and tokens and adds the alias limit. Introspection is reachable
-only after the agency key is checked, since the whole router requires it. Errors other than
-refusals are masked: no stack trace or SQL leaves.
+The HTTP endpoint, its checks and limits live beside it (``api.graphql.http``,
+``api.graphql.limits``). Errors other than refusals are masked: no stack trace or SQL leaves;
+and none is logged with its message or the query text (``api.graphql.errors.log_errors``),
+since either can hold a DNI.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import strawberry
-from fastapi import Depends, Request
-from graphql import (
-    ExecutableDefinitionNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLError,
-    InlineFragmentNode,
-    IntValueNode,
-    ListValueNode,
-    OperationDefinitionNode,
-    SelectionSetNode,
-    VariableNode,
-    parse,
-)
-from strawberry.extensions import (
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
-from strawberry.fastapi import GraphQLRouter
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types import ExecutionContext
 
-from api.auth.agency import authenticate_agency
-from api.graphql.context import Info, get_context
+from api.graphql.context import Context, Info
+from api.graphql.errors import log_errors
 from api.graphql.permissions import CanReadCoverage, CanReadFlags, CanReadPeople
 from api.graphql.types import (
     Connection,
@@ -61,151 +38,32 @@ from privacy.suppression import k_for, suppress
 from rnu.errors import InvalidInput, RnuError
 from rnu.person import service as person_service
 
-MAX_DEPTH = 10
-MAX_ALIASES = 15
-MAX_TOKENS = 2_000
-MAX_COST = 100_000
-MAX_BODY_BYTES = 200_000
 AUDIT_ACTION = "graphql.read"
 
 
-# ---------------------------------------------------------------------------------------------
-# Cost: every field costs the product of the page sizes of the lists above it.
+class SettlingExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's execution context, exposing the work it settles in the background to the
+    request (``Context.in_flight``), which waits for it before committing."""
 
-
-def _argument(value: Any, variables: dict[str, Any]) -> Any:
-    if isinstance(value, VariableNode):
-        return variables.get(value.name.value)
-    if isinstance(value, IntValueNode):
-        return int(value.value)
-    if isinstance(value, ListValueNode):
-        return value.values
-    return None
-
-
-def _list_factor(field: FieldNode, variables: dict[str, Any]) -> int:
-    for arg in field.arguments or ():
-        value = _argument(arg.value, variables)
-        if arg.name.value == "first" and isinstance(value, int):
-            return max(1, min(value, person_service.MAX_DOCUMENTS))
-        if arg.name.value == "documents":
-            if isinstance(value, list | tuple):
-                return max(1, min(len(value), person_service.MAX_DOCUMENTS))
-            return person_service.MAX_DOCUMENTS  # unknown: assume the most it may hold
-    if field.name.value in {"members", "enrollments", "areas", "flags", "programs"}:
-        return 50
-    return 1
-
-
-def query_cost(
-    selection: SelectionSetNode | None,
-    fragments: dict[str, FragmentDefinitionNode],
-    variables: dict[str, Any],
-    multiplier: int = 1,
-    seen: frozenset[str] = frozenset(),
-) -> int:
-    """The cost of a selection set (fragments expanded once per path, cycles ignored)."""
-    if selection is None:
-        return 0
-    total = 0
-    for node in selection.selections:
-        if isinstance(node, FieldNode):
-            factor = multiplier * _list_factor(node, variables)
-            total += multiplier + query_cost(node.selection_set, fragments, variables, factor, seen)
-        elif isinstance(node, InlineFragmentNode):
-            total += query_cost(node.selection_set, fragments, variables, multiplier, seen)
-        elif isinstance(node, FragmentSpreadNode):
-            name = node.name.value
-            if name in fragments and name not in seen:
-                total += query_cost(
-                    fragments[name].selection_set, fragments, variables, multiplier, seen | {name}
-                )
-    return total
-
-
-# ---------------------------------------------------------------------------------------------
-# Before authentication: a cheap look at the body, so abuse costs no SQL at all.
-
-
-def _depth(
-    selection: SelectionSetNode | None, fragments: dict[str, Any], seen: frozenset[str]
-) -> int:
-    if selection is None:
-        return 0
-    deepest = 0
-    for node in selection.selections:
-        if isinstance(node, FieldNode):
-            if node.name.value.startswith("__"):
-                continue
-            deepest = max(deepest, 1 + _depth(node.selection_set, fragments, seen))
-        elif isinstance(node, InlineFragmentNode):
-            deepest = max(deepest, _depth(node.selection_set, fragments, seen))
-        elif isinstance(node, FragmentSpreadNode):
-            name = node.name.value
-            if name in fragments and name not in seen:
-                deepest = max(
-                    deepest, _depth(fragments[name].selection_set, fragments, seen | {name})
-                )
-    return deepest
-
-
-def _operations(definitions: Any) -> Iterator[ExecutableDefinitionNode]:
-    for d in definitions:
-        if isinstance(d, OperationDefinitionNode):
-            yield d
-
-
-async def precheck(request: Request) -> None:
-    """Refuse batches, oversized or too-deep queries before the key is even looked up."""
-    if request.method != "POST":
-        return
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise InvalidInput(f"request body over {MAX_BODY_BYTES} bytes")
-    content_type = request.headers.get("content-type", "")
-    if "json" not in content_type:
-        return  # Strawberry answers other content types itself
-    try:
-        data = json.loads(body or b"null")
-    except ValueError as exc:
-        raise InvalidInput("the body is not valid JSON") from exc
-    if isinstance(data, list):
-        raise InvalidInput("batched GraphQL requests are not supported: send one operation")
-    if not isinstance(data, dict) or not isinstance(data.get("query"), str):
-        raise InvalidInput("the body must be a JSON object with a 'query' string")
-    try:
-        document = parse(data["query"], max_tokens=MAX_TOKENS, no_location=True)
-    except GraphQLError as exc:
-        raise InvalidInput(f"query refused: {exc.message}") from exc
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    raw_variables = data.get("variables")
-    variables: dict[str, Any] = raw_variables if isinstance(raw_variables, dict) else {}
-    for operation in _operations(document.definitions):
-        depth = _depth(operation.selection_set, fragments, frozenset())
-        if depth > MAX_DEPTH:
-            raise InvalidInput(f"query depth {depth} exceeds the limit of {MAX_DEPTH}")
-        cost = query_cost(operation.selection_set, fragments, variables)
-        if cost > MAX_COST:
-            raise InvalidInput(f"query cost {cost} exceeds the limit of {MAX_COST}")
-
-
-# ---------------------------------------------------------------------------------------------
-# Audit: the person fields the request returned, written before the session commits.
-
-
-class AuditReads(SchemaExtension):
-    async def on_execute(self) -> AsyncIterator[None]:
-        yield
-        context = self.execution_context.context
-        await context.audit.flush(context.session, context.agency, AUDIT_ACTION)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if isinstance(self.context_value, Context):
+            self.context_value.in_flight.background.append(self.background_futures)
 
 
 def _masked(error: GraphQLError) -> bool:
     """Mask anything that is not a refusal RNU raised on purpose or a validation error."""
     original = error.original_error
     return not (original is None or isinstance(original, RnuError | PermissionError | GraphQLError))
+
+
+class RnuSchema(strawberry.Schema):
+    """Strawberry's schema with RNU's error log: codes and paths, never texts."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_errors(errors)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,7 +104,9 @@ class Query:
         if len(documents) > person_service.MAX_DOCUMENTS:
             raise InvalidInput(f"at most {person_service.MAX_DOCUMENTS} documents per query")
         start, size = page_bounds(
-            first or len(documents) or 1, after, maximum=person_service.MAX_DOCUMENTS
+            len(documents) if first is None else first,
+            after,
+            maximum=person_service.MAX_DOCUMENTS,
         )
         page = documents[start : start + size]
         numbers: list[str | None] = []
@@ -257,10 +117,12 @@ class Query:
                 numbers.append(None)
         # One query for the whole page, without a DataLoader future per document.
         records = iter(
-            await person_service.get_by_documents(
-                info.context.session,
-                numbers=[n for n in numbers if n is not None],
-                doc_type=document_type.value,
+            await info.context.in_flight.guard(
+                person_service.get_by_documents(
+                    info.context.session,
+                    numbers=[n for n in numbers if n is not None],
+                    doc_type=document_type.value,
+                )
             )
         )
         found = [next(records) if n is not None else None for n in numbers]
@@ -280,7 +142,9 @@ class Query:
     async def programs(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Program]:
-        rows = await person_service.list_programs(info.context.session)
+        rows = await info.context.in_flight.guard(
+            person_service.list_programs(info.context.session)
+        )
         return paginate([Program.from_domain(p) for p in rows], first, after)
 
     @strawberry.field(
@@ -301,8 +165,10 @@ class Query:
             level, parent = "provincia", ubigeo
         else:
             level, parent = "distrito", ubigeo[:4]
-        table = await stats_service.users_by_area(
-            info.context.session, level=level, parent=parent, period=period, programs=[code]
+        table = await info.context.in_flight.guard(
+            stats_service.users_by_area(
+                info.context.session, level=level, parent=parent, period=period, programs=[code]
+            )
         )
         if code not in table.columns:
             raise InvalidInput(f"no loaded roll for program {code}")
@@ -339,20 +205,22 @@ class Query:
         f = filter or FlagFilter()
         place = _check_ubigeo(f.ubigeo)
         start, size = page_bounds(first, after)
-        rows, total = await flag_repository.list_flags(
-            info.context.session,
-            filters=flag_repository.FlagFilter(
-                kind=f.kind,
-                program_code=f.program_code,
-                period=f.period,
-                department=place if place and len(place) == 2 else None,
-                province=place if place and len(place) == 4 else None,
-                district=place if place and len(place) == 6 else None,
-                status=f.status,
-                severity=f.severity,
-            ),
-            offset=start,
-            limit=size,
+        rows, total = await info.context.in_flight.guard(
+            flag_repository.list_flags(
+                info.context.session,
+                filters=flag_repository.FlagFilter(
+                    kind=f.kind,
+                    program_code=f.program_code,
+                    period=f.period,
+                    department=place if place and len(place) == 2 else None,
+                    province=place if place and len(place) == 4 else None,
+                    district=place if place and len(place) == 6 else None,
+                    status=f.status,
+                    severity=f.severity,
+                ),
+                offset=start,
+                limit=size,
+            )
         )
         flags = [
             Flag(
@@ -370,26 +238,8 @@ class Query:
         return connection(flags, start, total)
 
 
-schema = strawberry.Schema(
+schema = RnuSchema(
     query=Query,
-    extensions=[
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: MaskErrors(should_mask_error=_masked),
-        AuditReads,
-    ],
+    extensions=[lambda: MaskErrors(should_mask_error=_masked)],
+    execution_context_class=SettlingExecutionContext,
 )
-
-
-def make_router() -> GraphQLRouter[Any, None]:
-    """The router at /graphql: POST only, no IDE, no batching, agency key required."""
-    return GraphQLRouter(
-        schema,
-        path="/graphql",
-        graphql_ide=None,
-        allow_queries_via_get=False,
-        context_getter=get_context,
-        dependencies=[Depends(precheck), Depends(authenticate_agency)],
-        tags=["agencias"],
-    )

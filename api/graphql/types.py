@@ -76,10 +76,11 @@ def decode_cursor(cursor: str | None) -> int:
 def page_bounds(
     first: int | None, after: str | None, *, maximum: int = MAX_PAGE
 ) -> tuple[int, int]:
-    """(start, size) of the page asked for; InvalidInput outside 1..maximum."""
+    """(start, size) of the page asked for; InvalidInput outside 0..maximum (0: an empty
+    page that still has its ``totalCount``, as Relay allows)."""
     size = DEFAULT_PAGE if first is None else first
-    if not 1 <= size <= maximum:
-        raise InvalidInput(f"first must be between 1 and {maximum}")
+    if not 0 <= size <= maximum:
+        raise InvalidInput(f"first must be between 0 and {maximum}")
     return decode_cursor(after), size
 
 
@@ -307,7 +308,8 @@ class Person:
 
 
 async def build_people(info: Info, records: Sequence[PersonRecord | None]) -> list[Person | None]:
-    """Person objects for these records, through the caller's policy (3 batched loads)."""
+    """Person objects for these records, through the caller's policy (3 batched loads),
+    charged to the call's record quota (RecordLimitExceeded past what it reserved)."""
     loaders = info.context.loaders
     ids = [r.id for r in records if r is not None]
     enrollments, households = await asyncio.gather(
@@ -316,6 +318,7 @@ async def build_people(info: Info, records: Sequence[PersonRecord | None]) -> li
     )
     by_id = {pid: (e, h) for pid, e, h in zip(ids, enrollments, households, strict=True)}
     out: list[Person | None] = []
+    returned: list[int | None] = []
     for record in records:
         if record is None:
             out.append(None)
@@ -329,6 +332,7 @@ async def build_people(info: Info, records: Sequence[PersonRecord | None]) -> li
         except NotVisible:
             out.append(None)
             continue
+        returned.append(record.id)
         out.append(
             Person(
                 _record=record,
@@ -338,6 +342,7 @@ async def build_people(info: Info, records: Sequence[PersonRecord | None]) -> li
                 _household=household,
             )
         )
+    info.context.quota.charge(returned)  # before any field of them is read
     return out
 
 

@@ -31,8 +31,29 @@ class ApiClient(SQLModel, table=True):
     # Per-client limits: requests per minute, and person records read per day.
     rate_per_minute: int = Field(default=600, sa_column_kwargs={"server_default": "600"})
     daily_quota: int = Field(default=200_000, sa_column_kwargs={"server_default": "200000"})
+    # Person records read per minute: a burst bound beside the day's quota.
+    records_per_minute: int = Field(default=10_000, sa_column_kwargs={"server_default": "10000"})
     created_at: datetime = created_at_field()
     rotated_at: datetime | None = timestamptz_field()
+    revoked_at: datetime | None = timestamptz_field()
+
+
+class PersistedQuery(SQLModel, table=True):
+    """A GraphQL query an agency registered; in production only registered queries run.
+
+    ``sha256`` is the hex SHA-256 of the exact query text, the hash a client sends as
+    ``extensions.persistedQuery.sha256Hash``.
+    """
+
+    __tablename__ = "persisted_query"
+    __table_args__ = (UniqueConstraint("client_id", "sha256"),)
+
+    id: int | None = id_field()
+    client_id: int = bigint_fk("api_client.id", nullable=False)
+    sha256: str = Field(max_length=64)
+    name: str | None = Field(default=None, max_length=80)
+    query: str
+    created_at: datetime = created_at_field()
     revoked_at: datetime | None = timestamptz_field()
 
 

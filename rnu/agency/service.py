@@ -94,14 +94,15 @@ async def add_client(
     scopes: Iterable[str],
     rate_per_minute: int = 600,
     daily_quota: int = 200_000,
+    records_per_minute: int = 10_000,
 ) -> IssuedKey:
     """Create an agency client and its first key (shown once)."""
     if not _AGENCY_NAME.match(agency):
         raise InvalidInput("agency name: 2-80 letters, digits, spaces, dots, dashes")
     if await repository.get_by_agency(session, agency=agency) is not None:
         raise Conflict(f"agency {agency!r} already has a client; rotate its key instead")
-    if rate_per_minute < 1 or daily_quota < 1:
-        raise InvalidInput("rate_per_minute and daily_quota must be positive")
+    if rate_per_minute < 1 or daily_quota < 1 or records_per_minute < 1:
+        raise InvalidInput("rate_per_minute, daily_quota and records_per_minute must be positive")
     prefix, key, key_hash = _new_key()
     client = ApiClient(
         agency=agency,
@@ -110,6 +111,7 @@ async def add_client(
         scopes=check_scopes(scopes),
         rate_per_minute=rate_per_minute,
         daily_quota=daily_quota,
+        records_per_minute=records_per_minute,
     )
     await repository.add(session, client)
     return IssuedKey(client, key)

@@ -2,7 +2,8 @@
 
 Zero server errors; every HTTP error in the documented shape: RNU's {error, detail, mensaje}
 on RNU's own endpoints, the DCI spec's shapes on /registry (``errors[{code, message}]``, or a
-rejected envelope whose header has ``status: rjct``).
+rejected envelope whose header has ``status: rjct``), GraphQL ``errors[]`` with an
+``extensions.code`` on each at /graphql.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ def check(response) -> None:
             errors = body.get("errors") or [{}]
             rejected = body.get("header", {}).get("status") == "rjct"
             assert rejected or str(errors[0].get("code", "")).startswith("err."), body
+        elif response.request.url.path == "/graphql":
+            assert body["errors"], body
+            assert all(e["extensions"]["code"] for e in body["errors"]), body
         else:
             assert {"error", "detail", "mensaje"} <= set(body), body
 

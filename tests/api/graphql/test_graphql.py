@@ -10,7 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from tests.api.agency_support import SqlCounter, agency_headers
-from tests.factories import create_batch, create_enrollment, create_household, create_person
+from tests.factories import (
+    create_batch,
+    create_enrollment,
+    create_flag,
+    create_household,
+    create_person,
+)
 
 SDL = Path(__file__).resolve().parents[3] / "api" / "graphql" / "schema.graphql"
 PERSON = """
@@ -58,10 +64,13 @@ async def audit_rows(session: AsyncSession, action: str = "graphql.read") -> lis
 
 
 class TestAuthentication:
-    async def test_no_key_is_401_in_the_error_shape(self, api: httpx.AsyncClient) -> None:
+    async def test_no_key_is_401_as_graphql_errors(self, api: httpx.AsyncClient) -> None:
         response = await api.post("/graphql", json={"query": "{ __typename }"})
         assert response.status_code == 401
-        assert set(response.json()) == {"error", "detail", "mensaje"}
+        assert response.headers["www-authenticate"] == "Bearer"
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "UNAUTHENTICATED"
+        assert set(response.json()) == {"errors"}
 
     async def test_introspection_needs_a_key(self, api, session) -> None:
         query = "{ __schema { queryType { name } } }"
@@ -75,7 +84,9 @@ class TestAuthentication:
         del headers["X-Purpose"]
         response = await gql(api, headers, "{ __typename }")
         assert response.status_code == 400
-        assert "X-Purpose" in response.json()["detail"]
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "BAD_REQUEST"
+        assert "X-Purpose" in error["message"]
 
     async def test_revoked_and_rotated_keys_stop_working(self, api, session) -> None:
         from rnu.agency import service
@@ -104,6 +115,7 @@ class TestScopes:
         denied = {tuple(e["path"]) for e in body["errors"]}
         assert denied == {("person", "cse"), ("person", "household", "cse")}
         assert all("person:read:sensitive" in e["message"] for e in body["errors"])
+        assert {e["extensions"]["code"] for e in body["errors"]} == {"FORBIDDEN"}
         assert "'PE'" not in str(body)
 
     async def test_sensitive_scope_receives_the_cse(self, api, session) -> None:
@@ -118,16 +130,25 @@ class TestScopes:
         [doc] = await seed(session)
         headers = await agency_headers(session, "coverage:read")
         body = (await gql(api, headers, PERSON, doc=doc)).json()
-        assert body["data"] is None or body["data"]["person"] is None
-        assert "person:read" in body["errors"][0]["message"]
+        assert body["data"] == {"person": None}
+        [error] = body["errors"]
+        assert error["path"] == ["person"]
+        assert error["extensions"]["code"] == "FORBIDDEN"
+        assert "person:read" in error["message"]
 
     async def test_flags_need_flags_read(self, api, session) -> None:
         headers = await agency_headers(session, "person:read")
         body = (await gql(api, headers, "{ flags { totalCount } }")).json()
         assert "flags:read" in body["errors"][0]["message"]
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        for _ in range(3):
+            await create_flag(session)
         headers = await agency_headers(session, "flags:read")
-        body = (await gql(api, headers, "{ flags { totalCount } }")).json()
-        assert body["data"]["flags"]["totalCount"] >= 0
+        query = "{ flags(first: 2) { totalCount edges { node { kind } } } }"
+        body = (await gql(api, headers, query)).json()
+        assert "errors" not in body, body
+        assert body["data"]["flags"]["totalCount"] == 3
+        assert [e["node"]["kind"] for e in body["data"]["flags"]["edges"]] == ["deceased"] * 2
 
 
 class TestAudit:
@@ -160,21 +181,28 @@ class TestLimits:
         with SqlCounter(engine) as sql:
             response = await gql(api, headers, query)
         assert response.status_code == 400
-        assert "depth" in response.json()["detail"]
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "DEPTH_LIMIT_EXCEEDED"
+        assert "depth" in error["message"]
         assert sql.count == 0
 
     async def test_alias_limit(self, api, session) -> None:
         headers = await agency_headers(session, "person:read")
         query = "{ " + " ".join(f"a{i}: __typename" for i in range(30)) + " }"
-        body = (await gql(api, headers, query)).json()
-        assert "aliases" in body["errors"][0]["message"].lower()
+        response = await gql(api, headers, query)
+        assert response.status_code == 400
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "ALIAS_LIMIT_EXCEEDED"
+        assert "aliases" in error["message"]
 
     async def test_token_limit(self, api, session) -> None:
         headers = await agency_headers(session, "person:read")
         query = "{ " + " ".join("__typename" for _ in range(3000)) + " }"
         response = await gql(api, headers, query)
         assert response.status_code == 400
-        assert "token" in response.json()["detail"].lower()
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "TOKEN_LIMIT_EXCEEDED"
+        assert "tokens" in error["message"]
 
     async def test_cost_limit(self, api, session) -> None:
         headers = await agency_headers(session, "person:read")
@@ -184,7 +212,9 @@ class TestLimits:
         )
         response = await gql(api, headers, query, d=["01234567"] * 1000)
         assert response.status_code == 400
-        assert "cost" in response.json()["detail"]
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "COST_LIMIT_EXCEEDED"
+        assert "cost" in error["message"]
 
     async def test_batching_is_off(self, api, session) -> None:
         headers = await agency_headers(session, "person:read")
@@ -192,12 +222,15 @@ class TestLimits:
             "/graphql", json=[{"query": "{ __typename }"}] * 2, headers=headers
         )
         assert response.status_code == 400
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "BATCHING_NOT_SUPPORTED"
 
     async def test_more_than_1000_documents_is_an_error(self, api, session) -> None:
         headers = await agency_headers(session, "person:read")
         query = "query($d: [String!]!) { persons(documents: $d) { totalCount } }"
         body = (await gql(api, headers, query, d=["01234567"] * 1001)).json()
         assert "1000" in body["errors"][0]["message"]
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
     async def test_errors_are_masked(self, api, session) -> None:
         headers = await agency_headers(session, "person:read")
@@ -205,6 +238,7 @@ class TestLimits:
             await gql(api, headers, '{ persons(documents: ["1"], after: "!!") { totalCount } }')
         ).json()
         assert body["errors"][0]["message"] == "invalid cursor"
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 class TestNoNPlusOne:

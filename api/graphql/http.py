@@ -1,0 +1,474 @@
+"""GraphQL over HTTP at /graphql, as the GraphQL-over-HTTP specification describes it.
+
+RNU serves the endpoint itself rather than through Strawberry's router: that router answers
+refusals as plain text, and RNU's key and purpose checks would answer in RNU's REST shape,
+both of which a GraphQL client reads as a network error. Here every answer is a GraphQL
+response, ``errors[]`` with ``extensions.code`` (``api.graphql.errors.Code``) on each error.
+
+A POST goes through these steps, cheapest first:
+
+1. the HTTP request: at most ``MAX_BODY_BYTES``, ``application/json``, one JSON object with
+   ``query``/``operationName``/``variables``/``extensions`` (a JSON list -- batching -- is
+   refused);
+2. the document: parsed (at most ``MAX_TOKENS`` tokens), validated against the schema
+   (introspection refused where it is off), one operation chosen by ``operationName``,
+   variables coerced, depth/aliases/cost measured (``api.graphql.limits``). All of it needs
+   neither SQL nor the key, so abuse costs neither;
+3. the key, purpose and request rate (``api.auth.agency``), then the persisted-query
+   allow-list (``api.graphql.persisted``);
+4. the person records the operation can return reserved on the client's quotas, execution,
+   every resolver awaited, the audit rows written, unused records given back.
+
+Status codes: with ``application/graphql-response+json`` (the default, also for ``*/*`` or
+no Accept) a request error is a 4xx; with ``application/json`` a well-formed request that
+fails as GraphQL is answered 200, as the spec asks. Authentication and rate limits keep
+401/403/429 either way.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLSchema,
+    NoSchemaIntrospectionCustomRule,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.execution.values import VariableValues, get_variable_values
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api import observability
+from api.auth.agency import AgencyDep, QuotaExceeded, reserve_records
+from api.deps import SecretDep, SessionDep, StateDep
+from api.graphql import explorer, persisted
+from api.graphql.context import Context
+from api.graphql.errors import Code, Refusal, with_codes
+from api.graphql.limits import MAX_ALIASES, MAX_COST, MAX_DEPTH, MAX_TOKENS, Measure, measure
+from api.graphql.schema import AUDIT_ACTION, schema
+from api.ratelimit import RateLimited
+from rnu.errors import Forbidden, RnuError, ServiceUnavailable
+
+log = logging.getLogger("rnu.graphql")
+
+PATH = "/graphql"
+RESPONSE_MEDIA = "application/graphql-response+json"
+JSON_MEDIA = "application/json"
+MAX_BODY_BYTES = 200_000
+_HASH = re.compile(r"^[0-9a-fA-F]{64}$")
+
+# GraphQL request errors of a well-formed request: 200 under application/json (spec 6.4.1).
+_REQUEST_ERRORS = frozenset(
+    {
+        Code.GRAPHQL_PARSE_FAILED,
+        Code.TOKEN_LIMIT_EXCEEDED,
+        Code.OPERATION_RESOLUTION_FAILURE,
+        Code.GRAPHQL_VALIDATION_FAILED,
+        Code.INTROSPECTION_DISABLED,
+        Code.DEPTH_LIMIT_EXCEEDED,
+        Code.ALIAS_LIMIT_EXCEEDED,
+        Code.COST_LIMIT_EXCEEDED,
+        Code.BAD_USER_INPUT,
+        Code.PERSISTED_QUERY_NOT_FOUND,
+    }
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Media types and answers.
+
+
+def choose_media_type(accept: str | None) -> str | None:
+    """The response media type the client accepts best; None when it accepts neither."""
+    if not accept or not accept.strip():
+        return RESPONSE_MEDIA
+    offers: list[tuple[float, int, str]] = []
+    for index, part in enumerate(accept.split(",")):
+        media, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality > 0:
+            offers.append((-quality, index, media.lower()))
+    for _, _, media in sorted(offers):
+        if media in (RESPONSE_MEDIA, JSON_MEDIA):
+            return media
+        if media in ("*/*", "application/*"):
+            return RESPONSE_MEDIA
+    return None
+
+
+def graphql_response(
+    body: dict[str, object], media: str, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status_code=status,
+        media_type=f"{media}; charset=utf-8",
+        headers=headers,
+    )
+
+
+def refusal_response(refusal: Refusal, media: str) -> Response:
+    status = refusal.status
+    if media == JSON_MEDIA and refusal.code in _REQUEST_ERRORS:
+        status = 200
+    return graphql_response(
+        {"errors": refusal.errors()},
+        media,
+        status,
+        {"Cache-Control": "no-store", **refusal.headers},
+    )
+
+
+def as_refusal(exc: Exception) -> Refusal | None:
+    """The GraphQL refusal for an exception raised before execution (None: not ours)."""
+    if isinstance(exc, Refusal):
+        return exc
+    if isinstance(exc, QuotaExceeded):
+        headers = {"Retry-After": str(exc.retry_after_s)}
+        return Refusal(Code.QUOTA_EXCEEDED, exc.detail, status=429, headers=headers)
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after_s)}
+        return Refusal(Code.RATE_LIMITED, "too many requests", status=429, headers=headers)
+    if isinstance(exc, StarletteHTTPException):
+        code = {401: Code.UNAUTHENTICATED, 403: Code.FORBIDDEN}.get(
+            exc.status_code, Code.BAD_REQUEST
+        )
+        return Refusal(code, str(exc.detail), status=exc.status_code, headers=exc.headers)
+    if isinstance(exc, Forbidden):
+        return Refusal(Code.FORBIDDEN, str(exc), status=403)
+    if isinstance(exc, ServiceUnavailable):
+        return Refusal(Code.SERVICE_UNAVAILABLE, str(exc), status=503)
+    if isinstance(exc, RnuError):  # the purpose header and other invalid input
+        return Refusal(Code.BAD_REQUEST, str(exc), status=400)
+    if isinstance(exc, DBAPIError | PoolTimeout | ConnectionError | OSError):
+        if not observability._is_connection_problem(exc):
+            return None
+        observability.DB_UNAVAILABLE.inc()
+        log.warning("database unavailable: %s", type(exc).__name__)
+        message = "the database is unavailable; retry shortly"
+        return Refusal(Code.SERVICE_UNAVAILABLE, message, status=503, headers={"Retry-After": "5"})
+    return None
+
+
+class GraphQLRoute(APIRoute):
+    """Answers the route's own refusals, and its dependencies' (key, purpose, limits), as a
+    GraphQL response in the negotiated media type instead of RNU's REST error shape."""
+
+    def get_route_handler(self) -> Any:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            media = choose_media_type(request.headers.get("accept"))
+            try:
+                if media is None:
+                    raise Refusal(
+                        Code.NOT_ACCEPTABLE,
+                        f"accept {RESPONSE_MEDIA} or {JSON_MEDIA}",
+                        status=406,
+                    )
+                response: Response = await handler(request)
+                return response
+            except Exception as exc:
+                refusal = as_refusal(exc)
+                if refusal is None:
+                    log.error("graphql request failed: %s", type(exc).__name__)
+                    refusal = Refusal(Code.INTERNAL_SERVER_ERROR, "internal error", status=500)
+                return refusal_response(refusal, media or RESPONSE_MEDIA)
+
+        return handle
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 1: the HTTP request.
+
+
+@dataclass(frozen=True)
+class Params:
+    """The GraphQL-over-HTTP request parameters of one POST."""
+
+    query: str | None
+    operation_name: str | None
+    variables: dict[str, Any]
+    persisted_hash: str | None
+
+
+async def _body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise Refusal(Code.REQUEST_TOO_LARGE, f"body over {MAX_BODY_BYTES} bytes", status=413)
+    chunks = bytearray()
+    async for chunk in request.stream():
+        chunks += chunk
+        if len(chunks) > MAX_BODY_BYTES:
+            raise Refusal(Code.REQUEST_TOO_LARGE, f"body over {MAX_BODY_BYTES} bytes", status=413)
+    return bytes(chunks)
+
+
+def _bad(message: str) -> Refusal:
+    return Refusal(Code.BAD_REQUEST, message, status=400)
+
+
+def read_params(content_type: str, body: bytes) -> Params:
+    """The request's parameters; Refusal when it is not a well-formed GraphQL request."""
+    media = content_type.split(";")[0].strip().lower()
+    if media != JSON_MEDIA:
+        raise Refusal(Code.UNSUPPORTED_MEDIA_TYPE, f"send the request as {JSON_MEDIA}", status=415)
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise _bad("the body is not valid JSON") from None
+    if isinstance(data, list):
+        raise Refusal(
+            Code.BATCHING_NOT_SUPPORTED,
+            "batched requests are not supported: send one operation per request",
+            status=400,
+        )
+    if not isinstance(data, dict):
+        raise _bad("the body must be a JSON object")
+    query, name = data.get("query"), data.get("operationName")
+    variables, extensions = data.get("variables"), data.get("extensions")
+    if query is not None and not isinstance(query, str):
+        raise _bad("query must be a string")
+    if name is not None and not isinstance(name, str):
+        raise _bad("operationName must be a string")
+    if variables is not None and not isinstance(variables, dict):
+        raise _bad("variables must be an object")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise _bad("extensions must be an object")
+    digest = None
+    if extensions and "persistedQuery" in extensions:
+        spec = extensions["persistedQuery"]
+        digest = spec.get("sha256Hash") if isinstance(spec, dict) else None
+        if not isinstance(digest, str) or not _HASH.match(digest):
+            raise _bad("extensions.persistedQuery.sha256Hash must be 64 hex digits")
+        digest = digest.lower()
+    if query is None and digest is None:
+        raise _bad("the request has no query")
+    return Params(
+        query=query, operation_name=name, variables=variables or {}, persisted_hash=digest
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 2: the document.
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A query that passed every check before the key, with what it may cost."""
+
+    query: str
+    operation_name: str | None
+    variables: dict[str, Any]
+    measure: Measure
+
+
+def _parse(query: str) -> DocumentNode:
+    try:
+        return parse(query, max_tokens=MAX_TOKENS)
+    except GraphQLError as exc:
+        code = Code.TOKEN_LIMIT_EXCEEDED if "tokens" in exc.message else Code.GRAPHQL_PARSE_FAILED
+        raise Refusal(code, exc.message, errors=[exc]) from None
+
+
+def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode:
+    """GetOperation() of the GraphQL spec."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is None:
+        if len(operations) == 1:
+            return operations[0]
+        message = (
+            "Must provide an operation."
+            if not operations
+            else "Must provide operation name if query contains multiple operations."
+        )
+    else:
+        for operation in operations:
+            if operation.name is not None and operation.name.value == name:
+                return operation
+        message = f"Unknown operation named '{name}'."
+    raise Refusal(Code.OPERATION_RESOLUTION_FAILURE, message)
+
+
+def _validate(graphql_schema: GraphQLSchema, document: DocumentNode, introspection: bool) -> None:
+    rules = list(specified_rules)
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    errors = validate(graphql_schema, document, rules)
+    if not errors:
+        return
+    closed = all("introspection" in e.message for e in errors) and not introspection
+    code = Code.INTROSPECTION_DISABLED if closed else Code.GRAPHQL_VALIDATION_FAILED
+    raise Refusal(code, errors[0].message, errors=errors)
+
+
+def check_operation(
+    query: str,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    *,
+    introspection: bool,
+) -> Operation:
+    """Every check a query passes before anything else runs; Refusal on the first failure.
+
+    ``variables`` None (registering a persisted query): not coerced, and list sizes that
+    depend on them count at their maximum.
+    """
+    graphql_schema = schema._schema
+    document = _parse(query)
+    operation = _operation(document, operation_name)
+    if operation.operation is not OperationType.QUERY:
+        raise Refusal(Code.GRAPHQL_VALIDATION_FAILED, "this endpoint runs queries only")
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    # Depth first, before validation walks the document (variables unknown: depth ignores them).
+    depth = measure(graphql_schema, operation, fragments, None).depth
+    if depth > MAX_DEPTH:
+        raise Refusal(
+            Code.DEPTH_LIMIT_EXCEEDED, f"query depth {depth} exceeds the limit of {MAX_DEPTH}"
+        )
+    _validate(graphql_schema, document, introspection)
+    coerced: VariableValues | None = None
+    if variables is not None:
+        definitions = operation.variable_definitions or ()
+        values = get_variable_values(graphql_schema, definitions, variables)
+        if isinstance(values, list):
+            raise Refusal(Code.BAD_USER_INPUT, values[0].message, errors=values)
+        coerced = values
+    figures = measure(graphql_schema, operation, fragments, coerced)
+    if figures.aliases > MAX_ALIASES:
+        raise Refusal(
+            Code.ALIAS_LIMIT_EXCEEDED,
+            f"{figures.aliases} aliases exceed the limit of {MAX_ALIASES}",
+        )
+    if figures.cost > MAX_COST:
+        raise Refusal(
+            Code.COST_LIMIT_EXCEEDED,
+            f"query cost {figures.cost} exceeds the limit of {MAX_COST}",
+        )
+    name = operation.name.value if operation.name else None
+    return Operation(query=query, operation_name=name, variables=variables or {}, measure=figures)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """Steps 1 and 2: the parameters, and the operation when the query text came with them."""
+
+    params: Params
+    operation: Operation | None
+
+
+async def check_request(request: Request, state: StateDep) -> Checked:
+    """The dependency that runs before the key is looked up."""
+    params = read_params(request.headers.get("content-type", ""), await _body(request))
+    if params.query is not None and params.persisted_hash is not None:
+        if persisted.query_hash(params.query) != params.persisted_hash:
+            raise _bad("extensions.persistedQuery.sha256Hash is not the hash of the query")
+    operation = None
+    if params.query is not None:
+        operation = check_operation(
+            params.query,
+            params.operation_name,
+            params.variables,
+            introspection=state.settings.introspection_enabled(),
+        )
+    return Checked(params=params, operation=operation)
+
+
+CheckedDep = Annotated[Checked, Depends(check_request)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Steps 3 and 4: after the key.
+
+
+async def post_graphql(
+    request: Request,
+    checked: CheckedDep,
+    agency: AgencyDep,
+    session: SessionDep,
+    state: StateDep,
+    secret: SecretDep,
+) -> Response:
+    """Run one GraphQL query (see the module docstring for every step)."""
+    settings = state.settings
+    operation = checked.operation
+    query = await persisted.allowed_query(
+        session, agency, checked.params, only_registered=settings.persisted_queries_only()
+    )
+    if operation is None:
+        operation = check_operation(
+            query,
+            checked.params.operation_name,
+            checked.params.variables,
+            introspection=settings.introspection_enabled(),
+        )
+    media = choose_media_type(request.headers.get("accept")) or RESPONSE_MEDIA
+    async with reserve_records(state, agency, operation.measure.records) as quota:
+        context = Context(session=session, agency=agency, secret=secret, quota=quota)
+        context.request = request
+        try:
+            result = await schema.execute(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=context,
+                operation_name=operation.operation_name,
+            )
+        finally:
+            await context.in_flight.drained()
+        await context.audit.flush(session, agency, AUDIT_ACTION)
+    body: dict[str, object] = {"data": result.data}
+    if result.errors:
+        body["errors"] = with_codes(result.errors)
+    return graphql_response(body, media, headers={"Cache-Control": "no-store"})
+
+
+async def get_graphql(request: Request, state: StateDep) -> Response:
+    """GraphiQL for a browser where the docs are on; queries are POST only."""
+    if state.settings.docs_enabled() and "text/html" in request.headers.get("accept", ""):
+        return explorer.page()
+    raise Refusal(
+        Code.METHOD_NOT_ALLOWED,
+        "send GraphQL queries as POST with Content-Type: application/json",
+        status=405,
+        headers={"Allow": "POST"},
+    )
+
+
+def make_router() -> APIRouter:
+    """The router at /graphql: POST for queries, GET for GraphiQL, the SDL beside them."""
+    router = APIRouter(route_class=GraphQLRoute, tags=["agencias"])
+    router.add_api_route(
+        PATH,
+        post_graphql,
+        methods=["POST"],
+        summary="Run one GraphQL query (GraphQL over HTTP); see docs/graphql.md",
+        response_class=Response,
+    )
+    router.add_api_route(
+        PATH, get_graphql, methods=["GET"], include_in_schema=False, response_class=Response
+    )
+    return router
