@@ -44,6 +44,7 @@ class LoadBatch(SQLModel, table=True):
     rows_quarantined: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     outcomes: dict[str, Any] = jsonb_field()  # linked / review / unmatched / duplicate_row …
     timings: dict[str, Any] = jsonb_field()  # seconds per stage
+    link_threshold: float | None = None  # weight a fuzzy link needed in this load's model
     error: str | None = None
     replaced_by_id: int | None = bigint_fk("load_batch.id")
     started_at: datetime = created_at_field()

@@ -22,6 +22,7 @@ class Flag(SQLModel, table=True):
             "status IN ('open', 'confirmed', 'dismissed', 'resolved')", name="status_known"
         ),
         CheckConstraint("severity IN ('low', 'medium', 'high')", name="severity_known"),
+        CheckConstraint("verification IN ('verified', 'pending')", name="verification_known"),
         Index("ix_flag_queue", "status", "kind", "program_code", "period"),
     )
 
@@ -40,6 +41,11 @@ class Flag(SQLModel, table=True):
     evidence: dict[str, Any] = jsonb_field()
     evidence_hash: str = Field(default="", sa_column_kwargs={"server_default": ""})
     status: str = Field(default="open", max_length=10, sa_column_kwargs={"server_default": "open"})
+    # 'pending' ("por verificar"): the link the finding rests on is unconfirmed (the row is in
+    # review, or its fuzzy link is near the threshold); public figures count 'verified' only.
+    verification: str = Field(
+        default="verified", max_length=8, sa_column_kwargs={"server_default": "verified"}
+    )
     assigned_to: str | None = None
     reviewer: str | None = None
     dismissed_reason: str | None = None

@@ -480,6 +480,12 @@ async def _load(
             if context.fit_seconds and not fitted_before:
                 result.timings["fit"] = context.fit_seconds
             await close_batch(conn, result)
+            if context.matcher is not None:  # flags near this weight are "por verificar"
+                await conn.execute(
+                    "UPDATE load_batch SET link_threshold = $2 WHERE id = $1",
+                    batch_id,
+                    context.matcher.thresholds.upper,
+                )
             commit_started = time.perf_counter()
         timings["commit"] = time.perf_counter() - commit_started
     return result

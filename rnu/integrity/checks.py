@@ -217,27 +217,31 @@ def one_per_household(rule: Rule) -> Statement | None:
 
 
 # $1 batch id. Rows of one file that matching gave the same PGH person (two DNIs, a DNI row
-# and a row the matcher sent to review with that person first): each row is flagged.
+# and a row the matcher sent to review with that person first). Two linked rows: each is
+# flagged. A row waiting in review is not evidence against the beneficiary's own row
+# (issue 10): with one linked row only the review rows are flagged, and the flag is held
+# "por verificar" (repository.UPSERT_FLAGS) until a reviewer decides.
 SAME_PERSON_ROWS = """
 INSERT INTO chk_flag
 SELECT 'duplicate_in_program', 'high', 'row:' || r.row_number, r.person_id, m.household_id,
   r.id, coalesce(r.ubigeo, p.ubigeo),
   jsonb_build_object('rule', 'duplicate_in_program', 'code', 'duplicate_in_program',
     'facts', jsonb_build_object('person_key', p.pgh_key, 'rows', g.rows))
-FROM (SELECT person_id,
+FROM (SELECT person_id, count(*) FILTER (WHERE outcome = 'linked') AS linked,
         jsonb_agg(jsonb_build_object('row', row_number, 'outcome', outcome, 'method', method,
                   'weight', round(weight::numeric, 2)) ORDER BY id) AS rows
       FROM roll_row WHERE batch_id = $1 AND outcome IN ('linked', 'review')
         AND person_id IS NOT NULL
       GROUP BY person_id HAVING count(*) > 1 AND bool_or(outcome = 'linked')) g
 JOIN roll_row r ON r.batch_id = $1 AND r.person_id = g.person_id
-  AND r.outcome IN ('linked', 'review')
+  AND (r.outcome = 'review' OR (r.outcome = 'linked' AND g.linked > 1))
 JOIN person p ON p.id = r.person_id AND p.in_pgh
 LEFT JOIN household_member m ON m.person_id = r.person_id
 """
 
 # $1 batch id. Unmatched rows and the linked people born the same day: names compared in
-# Python. The PGH's birth date is used (the linked row's own may carry a typo).
+# Python. The PGH's birth date is used (the linked row's own may carry a typo). A row a
+# reviewer judged to be someone else (method manual_review) is not second-guessed here.
 UNMATCHED_TWIN_CANDIDATES = """
 SELECT u.id, u.row_number, u.nombres, u.apellido_paterno, u.apellido_materno,
        l.id, l.row_number, p.id, p.pgh_key, p.nombres, p.apellido_paterno, p.apellido_materno,
@@ -247,6 +251,7 @@ JOIN person p ON p.birth_on = u.birth_on AND p.in_pgh
 JOIN roll_row l ON l.batch_id = u.batch_id AND l.person_id = p.id AND l.outcome = 'linked'
 LEFT JOIN household_member m ON m.person_id = p.id
 WHERE u.batch_id = $1 AND u.outcome = 'unmatched' AND u.birth_on IS NOT NULL
+  AND u.method IS DISTINCT FROM 'manual_review'
 ORDER BY u.id, l.id
 """
 

@@ -7,10 +7,13 @@ from pathlib import Path
 
 from rnu.db import connect_raw
 
-HEADER = ["kind", "program", "period", "person_key", "file", "row_number", "status"]
+HEADER = [
+    "kind", "program", "period", "person_key", "file", "row_number", "status", "verification",
+]  # fmt: skip
 
 _OPEN_FLAGS = """
-SELECT f.kind, f.program_code, f.period, p.pgh_key, b.file_name, r.row_number, f.status
+SELECT f.kind, f.program_code, f.period, p.pgh_key, b.file_name, r.row_number, f.status,
+       f.verification
 FROM flag f
 LEFT JOIN person p ON p.id = f.person_id
 LEFT JOIN roll_row r ON r.id = f.roll_row_id
@@ -21,10 +24,11 @@ ORDER BY f.kind, f.program_code, f.period, b.file_name, r.id, f.id
 
 
 async def export_flags(database_url: str, path: Path) -> int:
-    """Write `kind,program,period,person_key,file,row_number,status`; returns the count.
+    """Write `kind,program,period,person_key,file,row_number,status,verification`; the count.
 
     `person_key` is the PGH key of the person the flag is about (empty outside the PGH);
-    `file,row_number` name the roll row that shows the problem (empty for PGH duplicates).
+    `file,row_number` name the roll row that shows the problem (empty for PGH duplicates);
+    `verification` is `pending` for a flag held "por verificar" (its link is unconfirmed).
     """
     conn = await connect_raw(database_url)
     count = 0

@@ -62,14 +62,19 @@ async def count_users(
 async def count_flags(
     session: AsyncSession, *, digits: int, prefix: str
 ) -> dict[tuple[str, str], int]:
-    """{(area code, flag kind): open or confirmed flags}; dismissed ones are not findings."""
+    """{(area code, flag kind): open or confirmed flags}; dismissed ones are not findings.
+
+    Only verified flags: one "por verificar" rests on a link not yet confirmed (a row in
+    review, a fuzzy link near the threshold) and must not show as filtración in public.
+    """
     rows = await _run(
         session,
         (
             """
             SELECT left(ubigeo, :digits) AS area, kind, count(*) AS n
               FROM flag
-             WHERE status IN ('open', 'confirmed') AND ubigeo LIKE :prefix
+             WHERE status IN ('open', 'confirmed') AND verification = 'verified'
+               AND ubigeo LIKE :prefix
              GROUP BY 1, 2
             """
         ),
@@ -84,7 +89,8 @@ async def flag_programs(session: AsyncSession) -> set[str]:
         session,
         (
             "SELECT DISTINCT program_code FROM flag "
-            "WHERE status IN ('open', 'confirmed') AND program_code IS NOT NULL"
+            "WHERE status IN ('open', 'confirmed') AND verification = 'verified' "
+            "AND program_code IS NOT NULL"
         ),
     )
     return {str(r[0]) for r in rows}

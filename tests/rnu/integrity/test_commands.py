@@ -72,8 +72,8 @@ class TestCommands:
         exported = runner.invoke(cli, ["flags", "export", "--out", str(out)])
         assert exported.exit_code == 0, exported.output
         assert out.read_text(encoding="utf-8").splitlines() == [
-            "kind,program,period,person_key,file,row_number,status",
-            "cse_not_qualifying,PENSION65,2026-10,H1-1,pension65_202610.xlsx,7,open",
+            "kind,program,period,person_key,file,row_number,status,verification",
+            "cse_not_qualifying,PENSION65,2026-10,H1-1,pension65_202610.xlsx,7,open,verified",
         ]
 
     def test_check_needs_a_target(self, cli: typer.Typer) -> None:

@@ -50,6 +50,7 @@ class TestFlagsExport:
                 "p65.xlsx",
                 row_number,
                 "open",
+                "verified",
             ],
         ]
 
