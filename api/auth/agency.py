@@ -7,20 +7,22 @@ and failing closed to low in-process caps when Redis is down (``api.ratelimit``)
 - requests per minute (``api_client.rate_per_minute``), checked with the key;
 - **person records** per day and per minute (``daily_quota`` / ``records_per_minute``): a
   request counts by the people it returns, not as one. An endpoint reserves the most records a
-  call can return before it runs (``reserve_records``), charges each record as it is built
-  (``RecordQuota.charge``, which also bounds one call at ``MAX_RECORDS_PER_CALL`` across
-  aliases and items) and gives back what it did not use when it ends.
+  call can return before it runs (``reserve_records``, at most ``MAX_RECORDS_PER_CALL``), its
+  reader of people refuses past the reservation (``usecases.agency.AgencyReads``'s
+  ``max_records``: the bound across aliases and DCI items), and what the call did not return
+  goes back when it ends. ``agency_reads`` wraps the two for an endpoint.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.exceptions import HTTPException
 
 from api.deps import SessionDep, StateDep
@@ -31,6 +33,7 @@ from rnu.agency import service as agency_service
 from rnu.agency.models import ApiClient
 from rnu.audit.service import Actor
 from rnu.errors import Forbidden, InvalidInput
+from usecases.agency import AgencyActor, AgencyReads
 
 PURPOSE_HEADER = "X-Purpose"
 # Declared purposes (Ley 29733: data is used only for the purpose it was given for).
@@ -114,8 +117,7 @@ async def authenticate_agency(
     purpose = check_purpose(request.headers.get(PURPOSE_HEADER))
     limiter = limiter_for(state)
     address = f"agency:{client.id}"
-    await limiter.hit("agency", address, limit=client.rate_per_minute, window_s=60)
-    await limiter.hit("agency-day", address, limit=client.daily_quota, window_s=DAY_S)
+    await limiter.hit("agency", address, limit=client.rate_per_minute, window_s=MINUTE_S)
     caller = Caller(
         role=Role.AGENCY,
         scopes=frozenset(client.scopes),
@@ -152,34 +154,19 @@ class QuotaExceeded(RateLimited):
         self.detail = detail
 
 
-class RecordLimitExceeded(Forbidden):
-    """One call asked for more person records than it reserved (or than one call may read)."""
-
-
 @dataclass
 class RecordQuota:
-    """The records reserved for one call and those it has returned so far.
+    """The records reserved for one call, and how many distinct people it returned.
 
-    ``charge`` counts each person once per call (by a key the caller chooses: a person id),
-    so the same person under two aliases or two DCI items is one record.
+    The reservation is also the call's bound: pass ``reserved`` as the reader's
+    ``max_records`` (``usecases.agency.AgencyReads``), and ``spend`` what it returned.
     """
 
     reserved: int
-    _seen: set[object] = field(default_factory=set)
+    used: int = 0
 
-    @property
-    def used(self) -> int:
-        return len(self._seen)
-
-    def charge(self, keys: Iterable[object]) -> None:
-        """Count these records; RecordLimitExceeded (counting none) past the reservation."""
-        new = {k for k in keys if k not in self._seen}
-        if len(self._seen) + len(new) > self.reserved:
-            raise RecordLimitExceeded(
-                f"this call may return at most {self.reserved} person records "
-                f"(at most {MAX_RECORDS_PER_CALL} per call); ask for fewer"
-            )
-        self._seen |= new
+    def spend(self, returned: int) -> None:
+        self.used = min(max(returned, self.used), self.reserved)
 
 
 @asynccontextmanager
@@ -211,10 +198,40 @@ async def reserve_records(
             except RateLimited as exc:
                 raise QuotaExceeded(
                     exc.retry_after_s,
-                    f"this call may return up to {reserved} person records, more than the "
-                    f"key's quota {name} ({limit}) has left",
+                    f"this call may return up to {reserved} person records, more than is "
+                    f"left of the key's quota of {limit} {name}",
                 ) from None
         yield quota
     finally:
         for spent in taken:
             await limiter.give_back(spent, reserved - quota.used)
+
+
+@asynccontextmanager
+async def agency_reads(
+    state: AppState,
+    agency: Agency,
+    session: AsyncSession,
+    secret: bytes,
+    *,
+    action: str,
+    wanted: int = MAX_RECORDS_PER_CALL,
+) -> AsyncIterator[AgencyReads]:
+    """The reader of one agency call with its records reserved: at most ``wanted`` people
+    (capped per call), charged by the people it returned when the block ends.
+
+    For DCI sync endpoints, GraphQL and the like: ``async with agency_reads(...) as reads``
+    around answering every item, then ``await reads.audit()`` inside the block.
+    """
+    async with reserve_records(state, agency, wanted) as quota:
+        reads = AgencyReads(
+            session,
+            secret,
+            AgencyActor.of_client(agency.client, agency.purpose),
+            action=action,
+            max_records=quota.reserved,
+        )
+        try:
+            yield reads
+        finally:
+            quota.spend(reads.returned)

@@ -1,4 +1,4 @@
-"""The GraphQL request context: session, agency, loaders, record quota and the audit rows.
+"""The GraphQL request context: session, agency, loaders and the reader of people.
 
 Resolvers of one request share one session, and graphql-core does two things to resolvers
 when a field fails: it *cancels* the siblings still running (``gather_with_cancel``), and it
@@ -14,7 +14,6 @@ audit and commits.
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
 from collections.abc import Awaitable, Collection
 from typing import Any, TypeVar
 
@@ -22,9 +21,9 @@ import strawberry
 from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry.fastapi import BaseContext
 
-from api.auth.agency import Agency, RecordQuota
+from api.auth.agency import Agency
 from api.graphql.dataloaders import Loaders
-from rnu.agency import service as agency_service
+from usecases.agency import AgencyReads
 
 T = TypeVar("T")
 
@@ -62,55 +61,21 @@ class InFlight:
                 await asyncio.wait(pending)
 
 
-class AuditCollector:
-    """Which fields of which person this request returned; written once, at the end."""
-
-    def __init__(self) -> None:
-        self._fields: dict[str, set[str]] = defaultdict(set)
-
-    def read(self, subject_hmac: str | None, field: str) -> None:
-        if subject_hmac:
-            self._fields[subject_hmac].add(field)
-
-    @property
-    def subjects(self) -> int:
-        return len(self._fields)
-
-    async def flush(self, session: AsyncSession, agency: Agency, action: str) -> int:
-        """One row per person read, grouped in one INSERT per distinct field set."""
-        groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
-        for subject, fields in self._fields.items():
-            groups[tuple(sorted(fields))].append(subject)
-        written = 0
-        for field_set, subjects in groups.items():
-            written += await agency_service.audit_reads(
-                session,
-                actor_id=agency.actor.id,
-                purpose=agency.purpose,
-                action=action,
-                subjects=subjects,
-                fields=field_set,
-                details={"client_id": agency.client_id},
-            )
-        self._fields.clear()
-        return written
-
-
 class Context(BaseContext):
     """Built per request by the endpoint (api.graphql.http); resolvers reach it as
     ``info.context``."""
 
     def __init__(
-        self, *, session: AsyncSession, agency: Agency, secret: bytes, quota: RecordQuota
+        self, *, session: AsyncSession, agency: Agency, secret: bytes, reads: AgencyReads
     ) -> None:
         super().__init__()
         self.session = session
         self.agency = agency
         self.secret = secret
-        self.quota = quota
+        # The one reader of people (policy, audit subjects, the call's record bound).
+        self.reads = reads
         self.in_flight = InFlight()
         self.loaders = Loaders(session, self.in_flight.guard)
-        self.audit = AuditCollector()
 
 
 Info = strawberry.Info[Context, None]

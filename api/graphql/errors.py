@@ -18,8 +18,8 @@ from enum import StrEnum
 
 from graphql import GraphQLError
 
-from api.auth.agency import RecordLimitExceeded
 from rnu.errors import Conflict, Forbidden, InvalidInput, NotFound, RnuError, ServiceUnavailable
+from usecases.agency import TooManyRecords
 
 log = logging.getLogger("rnu.graphql")
 
@@ -85,8 +85,8 @@ class Refusal(Exception):
 
 
 _DOMAIN_CODES: tuple[tuple[type[RnuError], Code], ...] = (
+    (TooManyRecords, Code.RECORD_LIMIT_EXCEEDED),
     (InvalidInput, Code.BAD_USER_INPUT),
-    (RecordLimitExceeded, Code.RECORD_LIMIT_EXCEEDED),
     (Forbidden, Code.FORBIDDEN),
     (NotFound, Code.NOT_FOUND),
     (Conflict, Code.CONFLICT),

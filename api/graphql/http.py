@@ -54,7 +54,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import observability
-from api.auth.agency import AgencyDep, QuotaExceeded, reserve_records
+from api.auth.agency import AgencyDep, QuotaExceeded, agency_reads
 from api.deps import SecretDep, SessionDep, StateDep
 from api.graphql import explorer, persisted
 from api.graphql.context import Context
@@ -427,8 +427,10 @@ async def post_graphql(
             introspection=settings.introspection_enabled(),
         )
     media = choose_media_type(request.headers.get("accept")) or RESPONSE_MEDIA
-    async with reserve_records(state, agency, operation.measure.records) as quota:
-        context = Context(session=session, agency=agency, secret=secret, quota=quota)
+    async with agency_reads(
+        state, agency, session, secret, action=AUDIT_ACTION, wanted=operation.measure.records
+    ) as reads:
+        context = Context(session=session, agency=agency, secret=secret, reads=reads)
         context.request = request
         try:
             result = await schema.execute(
@@ -439,7 +441,7 @@ async def post_graphql(
             )
         finally:
             await context.in_flight.drained()
-        await context.audit.flush(session, agency, AUDIT_ACTION)
+        await reads.audit()
     body: dict[str, object] = {"data": result.data}
     if result.errors:
         body["errors"] = with_codes(result.errors)

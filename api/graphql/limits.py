@@ -43,8 +43,6 @@ MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2_000
 MAX_COST = 100_000
-# The most person records one call may return, however many aliases or nested lists ask.
-MAX_RECORDS_PER_CALL = 1_000
 # A plain list of objects whose length the schema does not bound (none today).
 UNBOUNDED_LIST = 50
 # Connections whose page may be larger than MAX_PAGE.

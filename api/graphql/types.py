@@ -17,13 +17,13 @@ from typing import Generic, TypeVar
 
 import strawberry
 
-from api.agency_views import household_view, person_view
 from api.graphql.context import Info
-from privacy.policy import HouseholdOut, NotVisible, PersonOut, household_out, person_out
+from privacy.policy import HouseholdOut, PersonOut
 from privacy.roles import SCOPE_PERSON_READ_SENSITIVE
 from rnu.coverage.models import PersonRecord
 from rnu.errors import Forbidden, InvalidInput
-from rnu.person.service import EnrollmentRecord, HouseholdInfo, ProgramRecord
+from rnu.person.service import EnrollmentRecord, ProgramRecord
+from usecases.agency import PersonRead
 
 T = TypeVar("T")
 MAX_PAGE = 100
@@ -163,12 +163,12 @@ def _forbidden(field: str) -> Forbidden:
 class Household:
     _out: strawberry.Private[HouseholdOut]
     _household_id: strawberry.Private[int]
-    _subject: strawberry.Private[str | None]
+    _subject: strawberry.Private[str]
 
     def _get(self, info: Info, name: str) -> object:
         if name not in HouseholdOut.allowed_fields(self._out.audience):
             raise _forbidden(name)
-        info.context.audit.read(self._subject, f"household.{name}")
+        info.context.reads.note(self._subject, (f"household.{name}",))
         return getattr(self._out, name)
 
     @strawberry.field
@@ -213,17 +213,14 @@ class Household:
 
 @strawberry.type
 class Person:
-    _record: strawberry.Private[PersonRecord]
-    _out: strawberry.Private[PersonOut]
-    _subject: strawberry.Private[str | None]
-    _enrollments: strawberry.Private[list[EnrollmentRecord]]
-    _household: strawberry.Private[HouseholdInfo | None]
+    _read: strawberry.Private[PersonRead]
 
     def _get(self, info: Info, name: str) -> object:
-        if name not in PersonOut.allowed_fields(self._out.audience):
+        out = self._read.out
+        if name not in PersonOut.allowed_fields(out.audience):
             raise _forbidden(name)
-        info.context.audit.read(self._subject, name)
-        return getattr(self._out, name)
+        info.context.reads.note(self._read, (name,))
+        return getattr(out, name)
 
     @strawberry.field(description="Opaque, stable reference to this person.")
     def ref(self, info: Info) -> str | None:
@@ -286,30 +283,29 @@ class Person:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Enrollment]:
-        visible = set(self._get(info, "programs") or ())  # type: ignore[call-overload]
+        self._get(info, "programs")  # the same scope as the programs they show
         rows = [
             Enrollment.from_domain(e)
-            for e in self._enrollments
-            if e.program_code in visible and (period is None or e.period == period)
+            for e in self._read.enrollments  # only programmes the policy shows this agency
+            if period is None or e.period == period
         ]
-        info.context.audit.read(self._subject, "enrollments")
+        info.context.reads.note(self._read, ("enrollments",))
         return paginate(rows, first, after)
 
     @strawberry.field(description="The person's PGH household.")
     def household(self, info: Info) -> Household | None:
-        if self._household is None or self._household.record.id is None:
+        household = self._read.household
+        if household is None or household.record.id is None:
             return None
-        view = household_view(info.context.secret, self._household)
-        try:
-            out = household_out(view, info.context.agency.caller)
-        except NotVisible:
+        out = info.context.reads.household(self._read)
+        if out is None:
             return None
-        return Household(_out=out, _household_id=self._household.record.id, _subject=self._subject)
+        return Household(_out=out, _household_id=household.record.id, _subject=self._read.subject)
 
 
 async def build_people(info: Info, records: Sequence[PersonRecord | None]) -> list[Person | None]:
-    """Person objects for these records, through the caller's policy (3 batched loads),
-    charged to the call's record quota (RecordLimitExceeded past what it reserved)."""
+    """Person objects for these records through the agency reader (usecases.agency: policy,
+    audit subject, the call's record bound), with 2 batched loads."""
     loaders = info.context.loaders
     ids = [r.id for r in records if r is not None]
     enrollments, households = await asyncio.gather(
@@ -318,31 +314,15 @@ async def build_people(info: Info, records: Sequence[PersonRecord | None]) -> li
     )
     by_id = {pid: (e, h) for pid, e, h in zip(ids, enrollments, households, strict=True)}
     out: list[Person | None] = []
-    returned: list[int | None] = []
     for record in records:
         if record is None:
             out.append(None)
             continue
         person_enrollments, household = by_id[record.id]
-        view = person_view(
-            info.context.secret, record, household=household, enrollments=person_enrollments
+        read = info.context.reads.person(
+            record, enrollments=person_enrollments, household=household
         )
-        try:
-            policy_out = person_out(view, info.context.agency.caller)
-        except NotVisible:
-            out.append(None)
-            continue
-        returned.append(record.id)
-        out.append(
-            Person(
-                _record=record,
-                _out=policy_out,
-                _subject=view.dni_hmac or None,
-                _enrollments=person_enrollments,
-                _household=household,
-            )
-        )
-    info.context.quota.charge(returned)  # before any field of them is read
+        out.append(Person(_read=read) if read is not None else None)
     return out
 
 
