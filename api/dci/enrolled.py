@@ -38,6 +38,7 @@ from api.deps import SecretDep, SessionDep, StateDep
 from api.state import AppState
 from privacy.roles import SCOPE_PERSON_READ
 from rnu.agency import uploads
+from rnu.eligibility.rules import load_programs
 from rnu.errors import InvalidInput
 from rnu.person import service as person_service
 from usecases.agency import AgencyActor, AgencyReads
@@ -270,6 +271,8 @@ async def store_roll(state: AppState, session: AsyncSession, agency: Agency, ite
         raise q.refuse(f"period: {exc}") from exc
     if len(records) > MAX_RECORDS:
         raise q.refuse(f"at most {MAX_RECORDS:,} records", "rjct.total_count.limit_exceeded")
+    if code not in load_programs():
+        raise q.refuse(f"programme {code[:20]} is not one RNU keeps rolls of")
     uploads.check_can_upload(agency.client, code)
     records = [flat_beneficiary(r) if isinstance(r, dict) else r for r in records]
     folder = state.settings.data_dir / "cargas" / f"dci-{uuid.uuid4().hex[:16]}"

@@ -33,6 +33,7 @@ from rnu.ingest.deaths import load_deaths
 from rnu.ingest.rows import DeathRow
 from rnu.ingest.service import load_file, plan_file
 from tests.api.agency_support import committed_agency, run_jobs
+from tests.api.dci_conformance_support import answer_conforms, assert_conforms, component
 from tests.api.dci_support import OWN_PROGRAMME, envelope, subscribe_envelope
 from tests.factories import (
     create_api_client,
@@ -342,3 +343,52 @@ async def test_notices_commit_with_the_deaths_batch(app_state: AppState, tmp_pat
             {"b": result.batch_id, "s": subscription.id},
         )
     assert queued == 1
+
+
+@pytest.mark.slow
+async def test_async_search_acknowledges_then_posts_on_search(
+    client: httpx.AsyncClient, app_state: AppState, hook: Hook
+) -> None:
+    """/registry/search: the spec's ACK now, the SearchResponse POSTed to sender_uri's
+    on-search by the job queue (retried once here), both conforming to the spec."""
+    dni = await seed_deceased(app_state, "PENSION65")  # alive or not, a person to find
+    headers = await committed_agency(app_state, "person:read", purpose="elegibilidad")
+    sender = hook.url.rsplit("/", 1)[0]
+    body = envelope(
+        "search",
+        {
+            "transaction_id": "t-async",
+            "search_request": [
+                {
+                    "reference_id": "a1",
+                    "timestamp": "2026-11-27T10:00:00Z",
+                    "search_criteria": {
+                        "query_type": "idtype-value",
+                        "query": {"type": "DNI", "value": dni},
+                    },
+                }
+            ],
+        },
+        sender_uri=sender,
+    )
+    reply = await client.post("/registry/search", headers=headers, json=body)
+    assert reply.status_code == 200, reply.text
+    assert_conforms(component("Response"), reply.json())
+    correlation_id = reply.json()["message"]["correlation_id"]
+
+    async def answered() -> bool:
+        return any(json.loads(b)["header"]["action"] == "on-search" for _, b in hook.calls[1:])
+
+    await run_jobs(app_state, until=answered)
+    assert await answered()
+    sent = json.loads(hook.calls[-1][1])
+    answer_conforms(sent, "SearchResponse", "on-search")
+    assert sent["message"]["correlation_id"] == correlation_id
+    [item] = sent["message"]["search_response"]
+    assert item["data"]["reg_records"][0]["identifier"][0]["identifier_value"] == dni
+    async with session_scope(app_state.sessionmaker) as session:
+        audited = await session.scalar(
+            text("SELECT count(*) FROM audit_event WHERE action = 'dci.read' AND purpose = :p"),
+            {"p": "elegibilidad"},
+        )
+    assert audited == 1  # the refused first POST rolled its reads back
