@@ -30,7 +30,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.auth.agency import Agency, AgencyDep, require_scope
+from api.auth.agency import Agency, AgencyDep, agency_reads, require_scope
 from api.dci import envelope as env
 from api.dci import query as q
 from api.dci import transactions
@@ -41,7 +41,7 @@ from rnu.agency import uploads
 from rnu.eligibility.rules import load_programs
 from rnu.errors import InvalidInput
 from rnu.person import service as person_service
-from usecases.agency import AgencyActor, AgencyReads
+from usecases.agency import AgencyReads
 from usecases.dci_records import beneficiary_records
 
 router = APIRouter(prefix="/registry", tags=["dci"], route_class=env.DciRoute)
@@ -116,24 +116,22 @@ def enrolled_items(message: JSON, txn: str) -> list[JSON]:
 
 
 async def _enrolled(
-    request: Request, agency: Agency, session: AsyncSession, secret: bytes
+    request: Request, agency: Agency, session: AsyncSession, secret: bytes, state: AppState
 ) -> JSON | JSONResponse:
     envelope = await env.read_envelope(request)
     with env.refusing(envelope, "on-enrolled", "enrolled_response"):
         txn = env.transaction_id(envelope.message)
         items = enrolled_items(envelope.message, txn)
         env.check_header(envelope.header, ("enrolled", "search"), len(items))
-    reads = AgencyReads(
-        session, secret, AgencyActor.of_client(agency.client, agency.purpose), action=AUDIT_ACTION
-    )
+    async with agency_reads(state, agency, session, secret, action=AUDIT_ACTION) as reads:
 
-    async def handle(item: JSON) -> JSON:
-        return await enrolled_item(session, reads, item)
+        async def handle(item: JSON) -> JSON:
+            return await enrolled_item(session, reads, item)
 
-    answers = await env.answer_items(items, handle, rejected_code=q.INVALID)
-    for a in answers:
-        a.setdefault("enrolled_status", "no")
-    await reads.audit()
+        answers = await env.answer_items(items, handle, rejected_code=q.INVALID)
+        for a in answers:
+            a.setdefault("enrolled_status", "no")
+        await reads.audit()
     return await transactions.answered(
         session,
         agency,
@@ -148,18 +146,26 @@ async def _enrolled(
 
 @router.post("/sync/enrolled", response_model=None, openapi_extra=env.body_doc("EnrolledRequest"))
 async def sync_enrolled(
-    request: Request, agency: CanReadPeople, session: SessionDep, secret: SecretDep
+    request: Request,
+    agency: CanReadPeople,
+    session: SessionDep,
+    secret: SecretDep,
+    state: StateDep,
 ) -> JSON | JSONResponse:
     """Is this person a beneficiary (``enrolled_status`` yes/no), and of which programmes."""
-    return await _enrolled(request, agency, session, secret)
+    return await _enrolled(request, agency, session, secret, state)
 
 
 @router.post("/enrolled", response_model=None, openapi_extra=env.body_doc("EnrolledRequest"))
 async def enrolled(
-    request: Request, agency: CanReadPeople, session: SessionDep, secret: SecretDep
+    request: Request,
+    agency: CanReadPeople,
+    session: SessionDep,
+    secret: SecretDep,
+    state: StateDep,
 ) -> JSON | JSONResponse:
     """The same as ``/registry/sync/enrolled``, at the path the IBR file gives it."""
-    return await _enrolled(request, agency, session, secret)
+    return await _enrolled(request, agency, session, secret, state)
 
 
 # ---------------------------------------------------------------------------------------------

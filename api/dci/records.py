@@ -19,6 +19,7 @@ from rnu.errors import InvalidInput
 from rnu.person import service as person_service
 from rnu.person.service import TooManyRecords
 from usecases.agency import AgencyReads, PersonRead
+from usecases.agency import TooManyRecords as TooManyPeopleThisCall
 from usecases.dci_records import (
     beneficiary_records,
     group_record,
@@ -84,7 +85,11 @@ async def search_item(session: AsyncSession, reads: AgencyReads, item: JSON) -> 
     q.check_sort(criteria)
     people, total = await find(session, query, page)
     records: list[JSON] = []
-    for read in await reads.people(people):
+    try:
+        found = await reads.people(people)
+    except TooManyPeopleThisCall as exc:
+        raise ItemRejected("rjct.search.too_many_records_found", str(exc)) from exc
+    for read in found:
         if read is not None:
             records += shaped(reads, read, record_type)
     return {

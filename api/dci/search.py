@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.auth.agency import Agency, require_scope
+from api.auth.agency import Agency, agency_reads, require_scope
 from api.dci import envelope as env
 from api.dci import transactions
 from api.dci.records import search_item
@@ -25,7 +25,7 @@ from privacy.roles import SCOPE_PERSON_READ
 from rnu import jobs
 from rnu.agency import repository, webhooks
 from rnu.errors import InvalidInput
-from usecases.agency import AgencyActor, AgencyReads
+from usecases.agency import AgencyReads
 
 router = APIRouter(prefix="/registry", tags=["dci"], route_class=env.DciRoute)
 CanReadPeople = Annotated[Agency, Depends(require_scope(SCOPE_PERSON_READ))]
@@ -34,15 +34,8 @@ REQUEST_KEYS = ("search_request",)
 JSON = dict[str, Any]
 
 
-def reader(session: AsyncSession, secret: bytes, actor: AgencyActor) -> AgencyReads:
-    return AgencyReads(session, secret, actor, action=AUDIT_ACTION)
-
-
-async def answer(
-    session: AsyncSession, secret: bytes, actor: AgencyActor, items: list[JSON]
-) -> list[JSON]:
+async def answer(session: AsyncSession, reads: AgencyReads, items: list[JSON]) -> list[JSON]:
     """Every search item answered through the agency's policy; the reads audited once."""
-    reads = reader(session, secret, actor)
 
     async def handle(item: JSON) -> JSON:
         return await search_item(session, reads, item)
@@ -54,7 +47,11 @@ async def answer(
 
 @router.post("/sync/search", response_model=None, openapi_extra=env.body_doc("SearchRequest"))
 async def sync_search(
-    request: Request, agency: CanReadPeople, session: SessionDep, secret: SecretDep
+    request: Request,
+    agency: CanReadPeople,
+    session: SessionDep,
+    secret: SecretDep,
+    state: StateDep,
 ) -> JSON | JSONResponse:
     """Search people or households by identifier or by expression (CSE-SISFOH, place…)."""
     envelope = await env.read_envelope(request)
@@ -62,8 +59,10 @@ async def sync_search(
     with env.refusing(envelope, "on-search", "search_response"):
         txn = env.transaction_id(envelope.message)
         env.check_header(envelope.header, ("search",), len(items))
-    actor = AgencyActor.of_client(agency.client, agency.purpose)
-    answers = await answer(session, secret, actor, items)
+    # The agency's record quota is charged by the people returned, bounded per call across
+    # items (api.auth.agency); an item past the bound is refused with too_many_records_found.
+    async with agency_reads(state, agency, session, secret, action=AUDIT_ACTION) as reads:
+        answers = await answer(session, reads, items)
     return await transactions.answered(
         session,
         agency,

@@ -10,20 +10,24 @@ from __future__ import annotations
 import json
 import logging
 
-from api.dci.search import answer, on_search_body, stored_request
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.auth.agency import MAX_RECORDS_PER_CALL
+from api.dci.search import AUDIT_ACTION, answer, on_search_body, stored_request
 from api.dci.transactions import item_summary
 from rnu.agency import events, repository, webhooks
 from rnu.db import make_engine, make_sessionmaker, session_scope
 from rnu.errors import InvalidInput
-from usecases.agency import AgencyActor
+from usecases.agency import AgencyActor, AgencyReads
 
 log = logging.getLogger("rnu.api.dci")
 
 
-async def _finish(session: object, row_id: int, status: str, summary: dict[str, object]) -> None:
-    from sqlalchemy import text
-
-    await (await session.connection()).execute(  # type: ignore[attr-defined]
+async def _finish(
+    session: AsyncSession, row_id: int, status: str, summary: dict[str, object]
+) -> None:
+    await (await session.connection()).execute(
         text("UPDATE dci_transaction SET status = :s, summary = CAST(:m AS jsonb) WHERE id = :i"),
         {"s": status, "m": json.dumps(summary), "i": row_id},
     )
@@ -56,7 +60,10 @@ async def run(
                 await _finish(session, row_id, "rjct", summary)
                 return "rjct"
             actor = AgencyActor.of_client(client, str(pending["purpose"]))
-            answers = await answer(session, secret, actor, list(pending["items"]))
+            reads = AgencyReads(
+                session, secret, actor, action=AUDIT_ACTION, max_records=MAX_RECORDS_PER_CALL
+            )
+            answers = await answer(session, reads, list(pending["items"]))
             body = on_search_body(
                 row.transaction_id,
                 str(summary.get("correlation_id")),

@@ -264,3 +264,31 @@ class TestEnrolledAndStatus:
         response = await api.post("/registry/sync/enrollment/updates", json=body, headers=headers)
         assert response.status_code == 403
         assert response.json()["errors"][0]["code"] == "err.request.forbidden"
+
+
+async def test_records_per_call_are_bounded_across_items(
+    api, session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11 item 4 (DCI items): the call's record bound holds across its items."""
+    from api.auth import agency as agency_auth
+
+    monkeypatch.setattr(agency_auth, "MAX_RECORDS_PER_CALL", 1)
+    first, second = await seed(session, people=2)
+    headers = await agency_headers(session, "person:read")
+    body = search(
+        {"query_type": "idtype-value", "query": {"type": "DNI", "value": first.doc_number}}
+    )
+    body["message"]["search_request"].append(
+        {
+            "reference_id": "ref-2",
+            "timestamp": "2026-11-27T10:00:00Z",
+            "search_criteria": {
+                "query_type": "idtype-value",
+                "query": {"type": "DNI", "value": second.doc_number},
+            },
+        }
+    )
+    reply = (await api.post("/registry/sync/search", json=body, headers=headers)).json()
+    one, two = reply["message"]["search_response"]
+    assert one["status"] == "succ"
+    assert two["status_reason_code"] == "rjct.search.too_many_records_found"
