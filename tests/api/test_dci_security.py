@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from tests.api.agency_support import agency_headers
 from tests.api.dci_support import OWN_PROGRAMME, envelope, subscribe_envelope
+from tests.factories import create_batch, create_enrollment, create_household, create_person
 
 OWN = OWN_PROGRAMME
 
@@ -72,3 +74,52 @@ async def test_oversized_subscription_code_is_a_reason_code_not_a_500(
     assert message["status_reason_code"] == "rjct.subscription_code.invalid"
     refused = [s["status_reason_code"] for s in message["rejected_codes"]]
     assert refused == ["rjct.subscription_code.invalid"] * 3
+
+
+LOCATION_090101 = {"attribute_name": "location", "operator": "eq", "attribute_value": "090101"}
+
+
+async def test_a_person_without_documents_is_audited_when_returned(
+    api: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """Issue 11 item 6: an undocumented minor found by an expression search leaves an audit
+    row on their registry key (before: returned, and never audited)."""
+    household = await create_household(session, ubigeo="090101")
+    child = await create_person(
+        session, household=household, ubigeo="090101", doc_type=None, doc_number=None
+    )
+    batch = await create_batch(session, source="JUNTOS", period="2026-10")
+    await create_enrollment(session, person=child, batch=batch)
+    headers = await agency_headers(session, "person:read")
+    body = envelope(
+        "search",
+        {
+            "transaction_id": "t-undocumented",
+            "search_request": [
+                {
+                    "reference_id": "r1",
+                    "timestamp": "2026-11-27T10:00:00Z",
+                    "search_criteria": {
+                        "query_type": "expression",
+                        "query": [
+                            {
+                                "attribute_name": "location",
+                                "operator": "eq",
+                                "attribute_value": "090101",
+                            }
+                        ],
+                    },
+                }
+            ],
+        },
+    )
+    reply = (await api.post("/registry/sync/search", json=body, headers=headers)).json()
+    [item] = reply["message"]["search_response"]
+    assert len(item["data"]["reg_records"]) == 1
+    rows = (
+        await (await session.connection()).execute(
+            text("SELECT subject_hmac FROM audit_event WHERE action = 'dci.read'")
+        )
+    ).all()
+    assert len(rows) == 1
+    assert rows[0].subject_hmac.startswith("p:")
