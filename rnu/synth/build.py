@@ -25,7 +25,14 @@ from typing import Any
 import xlsxwriter
 
 from rnu.eligibility.rules import load_programs
-from rnu.synth.defects import transpose, typo
+from rnu.synth.defects import (
+    married,
+    quechua_variant,
+    shifted_birth,
+    shorten_given,
+    transpose,
+    typo,
+)
 from rnu.synth.names import NameBook
 from rnu.synth.population import (
     MAX_PEOPLE,
@@ -41,7 +48,7 @@ from rnu.synth.population import (
 )
 from rnu.synth.programs import Rolls
 from rnu.synth.rates import Rates
-from rnu.synth.truth import TRUTH_HEADER, merge_truth
+from rnu.synth.truth import TRUTH_HEADER, merge_truth, write_codes
 from rnu.synth.writers import BECA18_SHEETS, HEADERS, WRITERS, TruthPart, dmy
 
 CHUNK_PEOPLE = 20_000
@@ -116,7 +123,13 @@ class _Chunk:
         self.cal = _calendar(spec.period)
         self.numbering = Numbering.for_seed(spec.seed)
         self.names = _names()
-        self.maker = PopulationMaker(self.rng, self.cal, self.names)
+        self.maker = PopulationMaker(
+            self.rng,
+            self.cal,
+            self.names,
+            twin=self.rates.twin,
+            father_son=self.rates.father_son,
+        )
         spec.part_dir.mkdir(parents=True, exist_ok=True)
         self.truth = TruthPart(spec.part_dir / "truth.part")
         names = file_names(spec.period)
@@ -131,6 +144,7 @@ class _Chunk:
         self.deaths_fh = (spec.part_dir / "deaths.part").open("w", encoding="utf-8", newline="")
         self.deaths = csv.writer(self.deaths_fh, lineterminator="\n")
         self.dups_fh = (spec.part_dir / "dups.part").open("w", encoding="utf-8", newline="")
+        self.kin_fh = (spec.part_dir / "kin.part").open("w", encoding="utf-8", newline="")
         self.rolls = Rolls(
             writers=self.writers,
             rates=self.rates,
@@ -191,6 +205,16 @@ class _Chunk:
             p.disabled = rng.random() < disability * self.disability_scale
         return index
 
+    def _kin(self, hh: Household) -> None:
+        """Twins and father/son pairs of a household: look alike, are not PGH duplicates."""
+        kin = [m for m in hh.members if m.kin]
+        for i, a in enumerate(kin):
+            for b in kin[i + 1 :]:
+                if a.kin == b.kin == "twin" and a.birth == b.birth:
+                    self.kin_fh.write(f"{a.key},{b.key},twin\n")
+                elif a.kin == b.kin == "father_son" and a.nombres == b.nombres:
+                    self.kin_fh.write(f"{a.key},{b.key},father_son\n")
+
     def _pgh_row(self, hh: Household, p: Person) -> None:
         text = self.cal.text
         self.pgh.writerow(
@@ -221,16 +245,25 @@ class _Chunk:
         copy.orden = orden
         copy.key = f"{hh.hogar}-{orden}"
         r = rng.random()
-        if r < 0.45:
+        if r < 0.3:
             copy.nombres = typo(copy.nombres, rng)
-        elif r < 0.6:
+        elif r < 0.4:
             copy.paterno = typo(copy.paterno, rng)
-        elif r < 0.75 and copy.materno:
+        elif r < 0.5 and copy.materno:
             copy.paterno, copy.materno = copy.materno, copy.paterno
-        elif r < 0.85:
+        elif r < 0.58:
             copy.materno = ""
-        if rng.random() < 0.25:
+        elif r < 0.68:
+            copy.nombres = shorten_given(copy.nombres, rng) or copy.nombres
+        elif r < 0.76 and copy.sex == "F" and orig.age >= 20:
+            copy.materno = married(self.names.surnames[hh.district.region].pick(rng), rng)
+        elif r < 0.84:
+            copy.paterno = quechua_variant(copy.paterno, rng) or copy.paterno
+        r = rng.random()
+        if r < 0.25:
             copy.birth += rng.choice((-1, 1, -365, 365, 30))
+        elif r < 0.3:
+            copy.birth = shifted_birth(copy.birth, "day_month_swapped", rng) or copy.birth
         # The second registration has no document, or a mistyped one that belongs to no one.
         if orig.ti_doc in ("1", "3") and rng.random() < 0.35:
             for _ in range(4):
@@ -256,6 +289,7 @@ class _Chunk:
             households += 1
             del hh.members[spec.people - done :]
             index = self._facts(hh, index)
+            self._kin(hh)
             done += len(hh.members)
             for p in hh.members:
                 self._pgh_row(hh, p)
@@ -275,7 +309,7 @@ class _Chunk:
             if progress is not None and done >= next_report:
                 progress(done)
                 next_report += 5000
-        for fh in (self.pgh_fh, self.deaths_fh, self.dups_fh):
+        for fh in (self.pgh_fh, self.deaths_fh, self.dups_fh, self.kin_fh):
             fh.close()
         for w in self.writers.values():
             w.close()
@@ -352,6 +386,8 @@ class _Merger:
             self.handles[key] = fh
         self.dups = (out_dir / "truth" / "pgh_duplicates.csv").open("wb")
         self.dups.write(b"key_a,key_b\n")
+        self.kin = (out_dir / "truth" / "pgh_kin.csv").open("wb")
+        self.kin.write(b"key_a,key_b,relation\n")
         self.truth = (out_dir / "truth" / "rows.csv").open("w", encoding="utf-8", newline="")
         self.truth.write(TRUTH_HEADER)
         self.offsets: dict[tuple[str, str], int] = {}
@@ -408,6 +444,8 @@ class _Merger:
                 shutil.copyfileobj(pf, fh, 1 << 20)
         with (part / "dups.part").open("rb") as pf:
             shutil.copyfileobj(pf, self.dups)
+        with (part / "kin.part").open("rb") as pf:
+            shutil.copyfileobj(pf, self.kin)
         merge_truth(part / "truth.part", self.truth, self.offsets)
         for code, counts in result.counts.items():
             for sheet, n in counts.items():
@@ -450,6 +488,7 @@ class _Merger:
         for fh in self.handles.values():
             fh.close()
         self.dups.close()
+        self.kin.close()
         self.truth.close()
         self.p65.close()
         self.b18.close()
@@ -509,6 +548,7 @@ def generate(
         "rates": rates.as_dict(),
         "files": files,
     }
+    write_codes(out_dir / "truth" / "codes.csv")
     (out_dir / "truth" / "config.json").write_text(
         json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )

@@ -191,6 +191,7 @@ YAÑEZ 30
 IBÁÑEZ 45
 OCHOA 50 S1.5
 CUSI 25 S2
+CCAMA 30 S4 C0.3 A0.1 N0.1
 TITO 25 S2
 INFANTE 25 N2
 TUESTA 30 A3
@@ -570,3 +571,14 @@ def all_given_names(sex: str) -> set[str]:
     """Every single-word or compound given name of one sex."""
     table = MALE_NAMES if sex == "M" else FEMALE_NAMES
     return {n for n, _, _ in _parse(table)}
+
+
+def andean_surnames() -> frozenset[str]:
+    """Surnames of Quechua or Aymara origin: at least twice as common in the southern Andes
+    as nationally (MAMANI, CONDORI, CCAMA), or spelt with HUA / QU / CC (HUAMÁN, QUISPE)."""
+    out = set()
+    for name, _, factors in _parse(SURNAMES):
+        south = next((float(f[1:]) for f in factors.split() if f[0] == "S"), 1.0)
+        if south >= 2 or name.startswith(("HUA", "QU", "CC")):
+            out.add(name)
+    return frozenset(out)

@@ -108,6 +108,7 @@ class Person:
         "doc",
         "household",
         "key",
+        "kin",
         "materno",
         "nombres",
         "orden",
@@ -142,6 +143,7 @@ class Person:
         self.age_months = 0
         self.death = 0  # ordinal of the death date, 0 when alive
         self.disabled = False
+        self.kin = ""  # "twin" / "father_son": someone in the household looks like them
 
 
 # Parentesco codes as in the SISFOH/ENAHO household roster.
@@ -183,10 +185,20 @@ class Calendar:
 class PopulationMaker:
     """Builds households one at a time from a chunk's RNG."""
 
-    def __init__(self, rng: random.Random, cal: Calendar, names: NameBook | None = None) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        cal: Calendar,
+        names: NameBook | None = None,
+        *,
+        twin: float = 0.0,
+        father_son: float = 0.0,
+    ) -> None:
         self.rng = rng
         self.cal = cal
         self.names = names or NameBook()
+        self.twin = twin
+        self.father_son = father_son
         districts = load_districts()
         self.districts = districts
         self.district_picker = WeightedPicker({str(i): d.weight for i, d in enumerate(districts)})
@@ -269,7 +281,12 @@ class PopulationMaker:
             if not 0 <= age <= 25:
                 continue
             sex = "F" if rng.random() < 0.49 else "M"
-            self._person(hh, sex, age, father_paterno, child_materno, HIJO)
+            child = self._person(hh, sex, age, father_paterno, child_materno, HIJO)
+            if not single_mother and sex == "M" and rng.random() < self.father_son:
+                child.nombres = father.nombres  # JUAN CARLOS QUISPE, father and son
+                child.kin = father.kin = "father_son"
+            if rng.random() < self.twin:
+                self._twin(hh, child)
         if r > 0.8:  # extended household: the head's parents live with them
             head = hh.members[0]
             head_age_now = age_of(head, self.cal)
@@ -280,6 +297,27 @@ class PopulationMaker:
                 self._person(hh, "F", age, head.materno, sur(region), PADRES)
             if rng.random() < 0.5:
                 self._person(hh, "M", age + rng.randrange(0, 5), head.paterno, sur(region), PADRES)
+
+    def _twin(self, hh: Household, child: Person) -> None:
+        """A twin: same birth date and surnames, other given names (sometimes one shared:
+        MARÍA ELENA and MARÍA LUISA)."""
+        rng = self.rng
+        sex = child.sex if rng.random() < 0.6 else ("M" if child.sex == "F" else "F")
+        year = self.cal.year(child.birth)
+        for _ in range(8):
+            nombres = self.names.given_name(rng, sex, year)
+            if nombres != child.nombres:
+                break
+        else:
+            return
+        first = child.nombres.split()[0]
+        if sex == child.sex and " " in nombres and rng.random() < 0.4:
+            nombres = f"{first} {nombres.split(maxsplit=1)[1]}"
+            if nombres == child.nombres:
+                return
+        twin = Person(hh, sex, child.birth, child.paterno, child.materno, nombres, HIJO)
+        hh.members.append(twin)
+        twin.kin = child.kin = "twin"
 
 
 def age_of(p: Person, cal: Calendar) -> int:

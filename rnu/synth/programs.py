@@ -15,6 +15,9 @@ from rnu.synth.defects import RollRow
 from rnu.synth.names import NameBook
 from rnu.synth.places import HUALLAGA_PROVINCES, VRAEM_PROVINCES, District
 from rnu.synth.population import (
+    CONYUGE,
+    HIJO,
+    JEFE,
     OUTSIDE_BASE,
     OUTSIDE_PER_CHUNK,
     Calendar,
@@ -59,6 +62,8 @@ ACCEPTED_DOCS = {
     "QALIWARMA": ("3", "1", "2", "0"),
     "SIS": ("1", "2", "3", "0"),
 }
+# Ages of people on a roll who are not in the PGH.
+STRANGER_AGES = {"PENSION65": (65, 90), "CUNAMAS": (0, 2), "QALIWARMA": (3, 17), "BECA18": (16, 21)}
 # Ages (years; months for CUNAMAS) near enough to a program's range to be enrolled by mistake.
 NEAR = {"PENSION65": (60, 200), "CUNAMAS": (0, 48), "QALIWARMA": (2, 19), "BECA18": (16, 25)}
 MODALIDADES = ("CUENTA BN", "CUENTA BN", "CUENTA BN", "CARRITO PAGADOR", "ETV", "AGENCIA BN")
@@ -176,6 +181,7 @@ class Rolls:
         self.outside_next = 0
         self.vale_next = 0
         self.kill = kill
+        self.neighbour_doc = ""  # an adult's DNI in the household processed before
         programs: dict[str, Program] = load_programs()
         self.state = {
             c: RollState(c, rule_for(programs[c], period), rates, programs[c].unit, rng)
@@ -279,6 +285,10 @@ class Rolls:
         plan = self._incompatible(plan, by_person)
         for e in plan:
             self._write(e, hh)
+        for m in hh.members:
+            if m.ti_doc == "1" and m.age >= 18:
+                self.neighbour_doc = m.doc
+                break
         return killed
 
     def _titulars(self, code: str, hh: Household) -> list[Person]:
@@ -408,6 +418,7 @@ class Rolls:
             district.inei,
             self._extra(code, p, district, hh),
         )
+        self._context(row, p, hh)
         if code == "QALIWARMA" and row.doc and self.rng.random() < QALIWARMA_NO_DOC:
             row.check = "\x00"  # marker: school never recorded the document (see _blank)
         elif (
@@ -418,6 +429,27 @@ class Rolls:
             digit, letter = check_chars(row.doc)
             row.check = digit if self.rng.random() < 0.8 else letter
         return row
+
+    def _context(self, row: RollRow, p: Person, hh: Household | None) -> None:
+        """What the padrón's harsher defects need to know about the person's household."""
+        row.adult = p.age >= 20
+        row.neighbour_doc = self.neighbour_doc
+        row.tags = (p.kin,) if p.kin else ()
+        if hh is None or p.household is None:
+            return
+        if p.parentesco == HIJO and p.age < 18:
+            for m in hh.members:
+                if m.sex == "F" and m.parentesco in (JEFE, CONYUGE) and m.ti_doc == "1":
+                    row.mother_doc = m.doc
+                    break
+        if p.sex == "F" and row.adult:
+            husband = next(
+                (m for m in hh.members if m.sex == "M" and m.parentesco in (JEFE, CONYUGE)), None
+            )
+            if husband is not None and husband is not p and p.parentesco in (JEFE, CONYUGE):
+                row.spouse_surname = husband.paterno
+            else:
+                row.spouse_surname = self.names.surnames[hh.district.region].pick(self.rng)
 
     def _cases(self, e: Enrollment, hh: Household) -> list[str]:
         if e.code in HOUSEHOLD_PROGRAMS:
@@ -455,6 +487,10 @@ class Rolls:
             self._emit(code, row, p.key, cases)
         if not cases and state.want("not_in_pgh"):
             self._emit(code, self._stranger(code, hh), "", ["not_in_pgh"])
+        if code in PERSON_PROGRAMS and self.rng.random() < self.rates.namesake_trap:
+            trap = self._namesake(code, p, hh)
+            if trap is not None:
+                self.writers[code].emit(trap, "", ["not_in_pgh"])
 
     def _outside(self) -> int:
         """A fresh person index outside the PGH range, unique across chunks."""
@@ -463,11 +499,27 @@ class Rolls:
         self.outside_next += 1
         return self.outside_first + self.outside_next - 1
 
+    def _namesake(self, code: str, p: Person, hh: Household) -> RollRow | None:
+        """A namesake trap: someone outside the PGH, in the same district, with exactly the
+        full name of PGH person `p`, another birth date (3+ years apart) and another DNI."""
+        lo, hi = STRANGER_AGES.get(code, (18, 70))
+        birth = _namesake_birth(self.rng, self.cal, lo, hi, p.birth)
+        if birth is None:
+            return None
+        twin = Person(None, p.sex, birth, p.paterno, p.materno, p.nombres, "")
+        twin.age, twin.age_months = self.cal.ages(birth)
+        twin.ti_doc = "3" if twin.age < 18 else "1"
+        if code in ACCEPTED_DOCS and twin.ti_doc not in ACCEPTED_DOCS[code]:
+            twin.ti_doc = ACCEPTED_DOCS[code][0]
+        twin.doc = self.numbering.dni(self._outside())
+        row = self._row(code, twin, hh.district, hh)
+        row.tags = ("namesake_trap",)
+        return row
+
     def _stranger(self, code: str, hh: Household) -> RollRow:
         """Someone on the roll who is not in the PGH at all."""
         rng = self.rng
-        ages = {"PENSION65": (65, 90), "CUNAMAS": (0, 2), "QALIWARMA": (3, 17), "BECA18": (16, 21)}
-        lo, hi = ages.get(code, (18, 70))
+        lo, hi = STRANGER_AGES.get(code, (18, 70))
         age = rng.randint(lo, hi)
         sex = "F" if rng.random() < 0.5 else "M"
         birth = self.cal.start - age * 365 - rng.randrange(1, 360)
@@ -486,6 +538,16 @@ class Rolls:
         p.doc = self.numbering.dni(self._outside())
         p.age, p.age_months = self.cal.ages(birth)
         return self._row(code, p, hh.district, hh)
+
+
+def _namesake_birth(rng: random.Random, cal: Calendar, lo: int, hi: int, birth: int) -> int | None:
+    """A birth date in the ages [lo, hi] at least 3 years from `birth`, or None."""
+    own = (cal.start - birth) // 365
+    ages = [a for a in range(lo, hi + 1) if abs(a - own) >= 3]
+    if not ages:
+        return None
+    age = ages[rng.randrange(len(ages))]
+    return cal.start - age * 365 - rng.randrange(1, 360)
 
 
 def _place_names(district: District, rng: random.Random) -> tuple[str, str, str]:

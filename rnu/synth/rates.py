@@ -26,7 +26,25 @@ DEFECTS = (
     "other_date_format",
     "mojibake",
     "duplicate_row",
+    # a real padrón's harsher defects (rnu.synth.defects)
+    "given_shortened",
+    "given_abbreviated",
+    "married_name",
+    "given_surname_swapped",
+    "quechua_variant",
+    "ocr_confusion",
+    "day_month_swapped",
+    "year_off_by_one",
+    "placeholder_birth",
+    "missing_birth_date",
+    "mother_dni",
+    "neighbour_dni",
 )
+# Tags of rows by who the person is rather than what was done to the row: a twin, a father
+# or son sharing the given names (both in the PGH, not duplicates of each other), and a
+# namesake trap (not in the PGH; a PGH person of the same district has the same full name,
+# another birth date and another DNI). They appear in the `defects` column as well.
+KINDS = ("twin", "father_son", "namesake_trap")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +78,25 @@ class Rates:
     mojibake: float = 0.005
     duplicate_row: float = 0.005
     broken_line: float = 0.0005
+    given_shortened: float = 0.006
+    given_abbreviated: float = 0.004
+    married_name: float = 0.006
+    given_surname_swapped: float = 0.004
+    quechua_variant: float = 0.006
+    ocr_confusion: float = 0.004
+    day_month_swapped: float = 0.004
+    year_off_by_one: float = 0.004
+    placeholder_birth: float = 0.003
+    missing_birth_date: float = 0.004
+    mother_dni: float = 0.004
+    neighbour_dni: float = 0.002
     # format variations that are not defects (a correct check character appended)
     check_char_appended: float = 0.03
     # population
     pgh_duplicate: float = 0.005
+    twin: float = 0.02  # share of births that are twins
+    father_son: float = 0.06  # share of sons given their father's given names
+    namesake_trap: float = 0.004  # per person-roll row: a namesake outside the PGH as well
     death: float = 0.006
     disability: float = 0.015
 

@@ -24,9 +24,23 @@ from rnu.synth.defects import DefectInjector, RollRow
 from rnu.synth.population import Calendar
 from rnu.synth.rates import Rates
 
-NAME_DEFECTS = ("typo", "swapped_surnames", "missing_materno", "mojibake")
-DOC_DEFECTS = ("lost_leading_zeros", "wrong_check_char", "transposed_digits", "missing_document")
-ALL_DEFECTS = (*NAME_DEFECTS, *DOC_DEFECTS, "other_date_format", "duplicate_row")
+NAME_DEFECTS = (
+    "typo", "swapped_surnames", "missing_materno", "mojibake", "given_shortened",
+    "given_abbreviated", "married_name", "given_surname_swapped", "quechua_variant",
+    "ocr_confusion",
+)  # fmt: skip
+DOC_DEFECTS = (
+    "lost_leading_zeros", "wrong_check_char", "transposed_digits", "missing_document",
+    "mother_dni", "neighbour_dni",
+)  # fmt: skip
+BIRTH_DEFECTS = ("day_month_swapped", "year_off_by_one", "placeholder_birth", "missing_birth_date")
+ALL_DEFECTS = (*NAME_DEFECTS, *DOC_DEFECTS, *BIRTH_DEFECTS, "other_date_format", "duplicate_row")
+
+
+def without(*codes: str) -> tuple[str, ...]:
+    """Every defect but `codes` (those that cannot happen in a file)."""
+    return tuple(d for d in ALL_DEFECTS if d not in codes)
+
 
 HEADERS: dict[str, list[str]] = {
     "pgh": "CO_HOGAR;NU_ORDEN;UBIGEO;AREA;TI_DOC;NU_DOC;AP_PATERNO;AP_MATERNO;NOMBRES;"
@@ -73,13 +87,13 @@ BECA18_SHEETS = {
 
 
 def dmy(iso: str) -> str:
-    """YYYY-MM-DD -> DD/MM/YYYY by slicing (no strftime per row)."""
-    return f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}"
+    """YYYY-MM-DD -> DD/MM/YYYY by slicing (no strftime per row); blank stays blank."""
+    return f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}" if iso else ""
 
 
 def mdy(iso: str) -> str:
     """YYYY-MM-DD -> MM/DD/YYYY (Contigo's export bug)."""
-    return f"{iso[5:7]}/{iso[8:10]}/{iso[:4]}"
+    return f"{iso[5:7]}/{iso[8:10]}/{iso[:4]}" if iso else ""
 
 
 def compact(iso: str) -> str:
@@ -162,7 +176,7 @@ class RollWriter:
 
     def emit(self, row: RollRow, key: str, cases: list[str], forced: tuple[str, ...] = ()) -> None:
         """Inject defects into the row, write it (maybe twice) and its truth."""
-        found = [*forced, *self.injector.apply(row)]
+        found = [*forced, *self.injector.apply(row), *row.tags]
         found += self.intrinsic(row, found)
         if self.stray_spaces and self.rng.random() < self.stray_spaces:
             row.nombres = f" {row.nombres}  " if self.rng.random() < 0.5 else f"{row.nombres} "
@@ -204,8 +218,8 @@ class RollWriter:
             self.fh.close()
 
     def date(self, ordinal: int) -> str:
-        """ISO text of an ordinal date."""
-        return self.cal.text(ordinal)
+        """ISO text of an ordinal date ("" for 0: a missing birth date)."""
+        return self.cal.text(ordinal) if ordinal else ""
 
     def doc(self, row: RollRow) -> str:
         """Document as written: number plus any appended check character."""
@@ -241,6 +255,7 @@ class JuntosWriter(CsvWriter):
     encoding = "latin-1"
     delimiter = "|"
     stray_spaces = 0.02
+    defects = without("mother_dni")  # titulars are adults
 
     def fields(self, row: RollRow) -> list[Any]:
         """PERIODO|UBIGEO|COD_HOGAR|DNI_TITULAR|APELLIDOS_NOMBRES_TITULAR|FEC_NAC|MONTO|ESTADO."""
@@ -264,8 +279,8 @@ class QaliWarmaWriter(RollWriter):
 
     code = "QALIWARMA"
     encoding = "cp1252"
-    # NU_DOC has 8 positions: no room for a 9th (check) character.
-    defects = tuple(d for d in ALL_DEFECTS if d != "wrong_check_char")
+    # NU_DOC has 8 positions: no room for a 9th (check) character; schoolchildren.
+    defects = without("wrong_check_char", "married_name")
 
     def fields(self, row: RollRow) -> list[Any]:
         """CODIGO_MODULAR, UBIGEO, NIVEL, NU_DOC, NOMBRE_COMPLETO, FEC_NAC, SEXO."""
@@ -287,6 +302,7 @@ class CunaMasWriter(RollWriter):
     code = "CUNAMAS"
     encoding = "utf-8"
     mixed_case = 0.1
+    defects = without("married_name")  # children under 4
 
     def fields(self, row: RollRow) -> list[Any]:
         """periodo, ubigeo, servicio, nino{cui,nombres,apellidos,fecha_nacimiento}, cuidador."""
@@ -349,6 +365,7 @@ class FiseWriter(CsvWriter):
     code = "FISE"
     encoding = "utf-8"
     mixed_case = 0.05
+    defects = without("mother_dni", *BIRTH_DEFECTS)  # adult titulars, no birth date
 
     def fields(self, row: RollRow) -> list[Any]:
         """ID_VALE,DNI_BENEFICIARIO,NOMBRE_BENEFICIARIO,SUMINISTRO,UBIGEO,FECHA_CANJE."""
@@ -425,8 +442,8 @@ class Pension65Writer(ExcelRowsWriter):
     """DNI as a number (leading zeros lost on every zero-led DNI), birth date as an Excel date."""
 
     code = "PENSION65"
-    # A numeric cell cannot carry a check character.
-    defects = tuple(d for d in ALL_DEFECTS if d != "wrong_check_char")
+    # A numeric cell cannot carry a check character; people of 65 and over.
+    defects = without("wrong_check_char", "mother_dni")
 
     def intrinsic(self, row: RollRow, found: list[str]) -> list[str]:
         """Excel drops the leading zeros of every zero-led DNI: record that on those rows."""
@@ -442,7 +459,7 @@ class Pension65Writer(ExcelRowsWriter):
         """DNI (int or None), names, birth (ordinal int, or text when alt), place names, pay."""
         dep, prov, dist, modalidad = row.extra
         birth: int | str = row.birth
-        if row.alt_date:
+        if row.alt_date or not row.birth:
             birth = dmy(self.date(row.birth))
         return [
             int(row.doc) if row.doc else None,

@@ -14,7 +14,7 @@ from stdnum.pe import cui
 from rnu.synth import Rates, generate
 from rnu.synth import build as build_module
 from rnu.synth.names import first_tokens
-from rnu.synth.rates import CASES, DEFECTS
+from rnu.synth.rates import CASES, DEFECTS, KINDS
 from rnu.synth.writers import BECA18_SHEETS
 
 PEOPLE = 4000
@@ -156,7 +156,9 @@ class TestFormats:
             assert len(line) == 93
             assert line[13:16] in ("INI", "PRI", "SEC")
             assert line[92] in "12"
-            if "other_date_format" not in t["defects"]:
+            if "missing_birth_date" in t["defects"]:
+                assert line[84:92] == " " * 8
+            elif "other_date_format" not in t["defects"]:
                 datetime.strptime(line[84:92], "%Y%m%d")
         blank = sum(1 for line in lines if len(line) == 93 and line[16:24] == " " * 8)
         assert blank > 0.1 * len(lines)
@@ -262,7 +264,7 @@ class TestTruth:
     def test_codes_known(self, truth: list[dict[str, str]]) -> None:
         defects = {d for t in truth for d in t["defects"].split(";") if d}
         cases = {c for t in truth for c in t["cases"].split(";") if c}
-        assert defects <= {*DEFECTS, "broken_line"}
+        assert defects <= {*DEFECTS, *KINDS, "broken_line"}
         assert cases <= set(CASES)
 
     def test_keys_exist(self, truth: list[dict[str, str]], pgh: dict[str, dict[str, str]]) -> None:
