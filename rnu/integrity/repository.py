@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from rnu.registry_state import bump_data_version
+
 # A fuzzy link (no equal document, no reviewer's decision) whose weight is less than this
 # many bits above its load's link threshold is "near the threshold": about posterior 0.9998
 # against the 0.995 a link needs. Findings that rest on it are held "por verificar".
@@ -84,7 +86,13 @@ async def write_flags(
     row = await conn.fetchrow(UPSERT_FLAGS, program, period)
     resolved: int = await conn.fetchval(RESOLVE_STALE, program, period, kinds)
     assert row is not None
-    return int(row["inserted"]), int(row["updated"]), resolved
+    inserted, updated = int(row["inserted"]), int(row["updated"])
+    if inserted or updated or resolved:
+        # The checks run after a batch commits (which bumped the version once); the flags
+        # change what statistics and the analysts' counts say, so answers cached between
+        # the load and the checks must go stale too.
+        await bump_data_version(conn)
+    return inserted, updated, resolved
 
 
 async def committed_batch(conn: asyncpg.Connection, program: str, period: str) -> int | None:
