@@ -32,14 +32,14 @@ sys.path.insert(0, str(ROOT))
 
 from rnu.db import connect_raw  # noqa: E402
 from rnu.embedded import plain_url, start_embedded_postgres  # noqa: E402
-from rnu.ingest.commands import export_links  # noqa: E402
-from rnu.ingest.service import load_file, plan_directory  # noqa: E402
+from rnu.ingest.links import export_links  # noqa: E402
 from rnu.integrity.export import export_flags  # noqa: E402
 from rnu.integrity.pgh_duplicates import check_pgh_duplicates  # noqa: E402
 from rnu.integrity.service import check_all, check_batch  # noqa: E402
 from rnu.migrate import upgrade  # noqa: E402
 from rnu.program.service import sync_programs  # noqa: E402
 from rnu.ubigeo.service import load_reference  # noqa: E402
+from usecases.loads import load_file, plan_directory  # noqa: E402
 
 RULE_KINDS = (
     "cse_not_qualifying",

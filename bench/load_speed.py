@@ -8,7 +8,7 @@ with their defects, topped up with PGH people written in the SIS format), then t
 
 * a plain COPY of the same rows (the ten SIS fields as text) into an unindexed table and
   into a table with a primary key and two indexes: the floor the pipeline is compared to;
-* the pipeline (`rnu.ingest.service.load_file`: parse → normalise → match → COPY → merge →
+* the pipeline (`usecases.loads.load_file`: parse → normalise → match → COPY → merge →
   commit) in a fresh process, so its peak RSS is its own: index build from PostgreSQL, then
   the load with rows/s per stage;
 * the fuzzy-only path: the same rows with their documents removed, as another period.
@@ -42,8 +42,8 @@ import asyncpg
 
 from bench.harness import drop_database, fresh_database, peak_rss_mb, server_url
 from rnu.embedded import plain_url
-from rnu.ingest.service import load_file, plan_file
 from rnu.synth import generate
+from usecases.loads import load_file, plan_file
 
 SIS_HEADER = (
     "TIPO_DOC,NUM_DOC,APE_PAT,APE_MAT,NOMBRES,FEC_NAC,SEXO,UBIGEO_ADSCRIPCION,REGIMEN,"

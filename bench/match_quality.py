@@ -19,9 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import Stopwatch, drop_database, fresh_database, peak_rss_mb
 from bench.scoring import print_score, score
-from rnu.ingest.commands import export_links
-from rnu.ingest.service import load_file, plan_directory
+from rnu.ingest.links import export_links
 from rnu.synth import generate
+from usecases.loads import load_file, plan_directory
 
 
 def main() -> None:

@@ -1,18 +1,11 @@
-"""The one interface every sector loader implements: bytes in, canonical rows or rejects out."""
+"""The one interface every sector loader implements: bytes in, canonical rows or rejects out.
+
+The shapes and the `Loader` protocol live in `rnu.ingest.rows` (the pipeline below consumes
+them and may not import this package); they are re-exported here for the loaders.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import BinaryIO, ClassVar, Protocol
+from rnu.ingest.rows import CanonicalRow, DeathRow, Loader, PghRow, Reject, RollLoader
 
-from rnu.ingest.rows import CanonicalRow, DeathRow, PghRow, Reject
-
-__all__ = ["CanonicalRow", "DeathRow", "Loader", "PghRow", "Reject"]
-
-
-class Loader(Protocol):
-    """A streaming reader of one sector's file format; it never touches the database."""
-
-    sector: ClassVar[str]
-
-    def rows(self, stream: BinaryIO) -> Iterator[CanonicalRow | Reject]: ...
+__all__ = ["CanonicalRow", "DeathRow", "Loader", "PghRow", "Reject", "RollLoader"]

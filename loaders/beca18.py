@@ -8,7 +8,7 @@ from typing import BinaryIO, ClassVar
 from loaders.base import CanonicalRow, Reject
 from loaders.excel import cell_text, read_sheets
 from loaders.fields import PersonFields
-from loaders.sector import SectorLoader
+from loaders.sector import ProgramLoader
 
 COLUMNS = (
     "TIPO_DOC",
@@ -23,7 +23,7 @@ COLUMNS = (
 )
 
 
-class Beca18Loader(SectorLoader):
+class Beca18Loader(ProgramLoader):
     """`beca18_YYYY.xlsx`: the sheet name is the modality; text dates differ across sheets.
 
     Sheets write birth dates as text in different formats (ISO in one, DD/MM/YYYY in
@@ -32,7 +32,7 @@ class Beca18Loader(SectorLoader):
     """
 
     sector: ClassVar[str] = "beca18"
-    program: ClassVar[str | None] = "BECA18"
+    program: ClassVar[str] = "BECA18"
     unit: ClassVar[str] = "person"
     encoding: ClassVar[str] = "xlsx"
     date_formats: ClassVar[tuple[str, ...]] = ("iso", "dmy", "ymd_compact", "excel")

@@ -7,7 +7,7 @@ from typing import BinaryIO, ClassVar
 
 from loaders.base import CanonicalRow, Reject
 from loaders.fields import PersonFields
-from loaders.sector import SectorLoader
+from loaders.sector import ProgramLoader
 from loaders.text import read_delimited
 
 COLUMNS = (
@@ -21,11 +21,11 @@ COLUMNS = (
 )
 
 
-class ContigoLoader(SectorLoader):
+class ContigoLoader(ProgramLoader):
     """`contigo_YYYYMM.csv`: `APELLIDOS` holds both surnames; dates are MM/DD/YYYY."""
 
     sector: ClassVar[str] = "contigo"
-    program: ClassVar[str | None] = "CONTIGO"
+    program: ClassVar[str] = "CONTIGO"
     unit: ClassVar[str] = "person"
     encoding: ClassVar[str] = "cp1252"
     # The export writes MM/DD/YYYY (a known bug); day-first only when month-first is impossible.

@@ -8,7 +8,7 @@ from typing import Any, BinaryIO, ClassVar
 
 from loaders.base import CanonicalRow, Reject
 from loaders.fields import PersonFields, document
-from loaders.sector import SectorLoader
+from loaders.sector import ProgramLoader
 from loaders.text import MAX_FIELD_CHARS, LineReader, is_garbage
 
 CHILD_FIELDS = ("cui", "nombres", "apellidos", "fecha_nacimiento")
@@ -30,7 +30,7 @@ def _scalar(value: Any) -> str | int | float | None:
     return _text(value)
 
 
-class CunaMasLoader(SectorLoader):
+class CunaMasLoader(ProgramLoader):
     """`cunamas_YYYYMM.jsonl`: `{"periodo","ubigeo","servicio","nino":{...},"cuidador_dni"}`.
 
     `nino.apellidos` holds both surnames; `nino.cui` may be null (then the child is matched
@@ -38,7 +38,7 @@ class CunaMasLoader(SectorLoader):
     """
 
     sector: ClassVar[str] = "cunamas"
-    program: ClassVar[str | None] = "CUNAMAS"
+    program: ClassVar[str] = "CUNAMAS"
     unit: ClassVar[str] = "person"
     encoding: ClassVar[str] = "utf-8"
 

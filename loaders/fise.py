@@ -7,7 +7,7 @@ from typing import BinaryIO, ClassVar
 
 from loaders.base import CanonicalRow, Reject
 from loaders.fields import PersonFields, parse_any_date
-from loaders.sector import SectorLoader
+from loaders.sector import ProgramLoader
 from loaders.text import read_delimited
 from rnu.normalize.names import LAYOUT_NAMES_FIRST
 
@@ -21,11 +21,11 @@ COLUMNS = (
 )
 
 
-class FiseLoader(SectorLoader):
+class FiseLoader(ProgramLoader):
     """`fise_YYYYMM.csv`: name as `NOMBRES PATERNO MATERNO`; the household is its `SUMINISTRO`."""
 
     sector: ClassVar[str] = "fise"
-    program: ClassVar[str | None] = "FISE"
+    program: ClassVar[str] = "FISE"
     unit: ClassVar[str] = "household"
     encoding: ClassVar[str] = "utf-8"
 

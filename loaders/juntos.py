@@ -8,7 +8,7 @@ from typing import BinaryIO, ClassVar
 
 from loaders.base import CanonicalRow, Reject
 from loaders.fields import PersonFields
-from loaders.sector import SectorLoader
+from loaders.sector import ProgramLoader
 from loaders.text import read_delimited
 from rnu.normalize.names import LAYOUT_SURNAMES_COMMA_NAMES
 
@@ -38,11 +38,11 @@ def parse_amount(text: str) -> str | None:
     return str(amount.quantize(Decimal("0.01")))
 
 
-class JuntosLoader(SectorLoader):
+class JuntosLoader(ProgramLoader):
     """`juntos_YYYYMM.txt`: the titular of each household, name as `PATERNO MATERNO, NOMBRES`."""
 
     sector: ClassVar[str] = "juntos"
-    program: ClassVar[str | None] = "JUNTOS"
+    program: ClassVar[str] = "JUNTOS"
     unit: ClassVar[str] = "household"
     encoding: ClassVar[str] = "latin-1"
     # Declared DD/MM/YYYY first; other unambiguous spellings as fallbacks ("mdy" is only

@@ -8,7 +8,7 @@ from typing import BinaryIO, ClassVar
 from loaders.base import CanonicalRow, Reject
 from loaders.excel import cell_text, read_sheets
 from loaders.fields import PersonFields
-from loaders.sector import SectorLoader
+from loaders.sector import ProgramLoader
 
 COLUMNS = (
     "N°",
@@ -25,7 +25,7 @@ COLUMNS = (
 REQUIRED = COLUMNS[1:]  # the running number is decoration
 
 
-class Pension65Loader(SectorLoader):
+class Pension65Loader(ProgramLoader):
     """`pension65_YYYYMM.xlsx`: three title rows, then the header; DNIs stored as numbers.
 
     The DNI's lost leading zeros are restored by `parse_document` (noted in `doc_notes`);
@@ -34,7 +34,7 @@ class Pension65Loader(SectorLoader):
     """
 
     sector: ClassVar[str] = "pension65"
-    program: ClassVar[str | None] = "PENSION65"
+    program: ClassVar[str] = "PENSION65"
     unit: ClassVar[str] = "person"
     encoding: ClassVar[str] = "xlsx"
     date_formats: ClassVar[tuple[str, ...]] = ("excel", "dmy", "iso", "ymd_compact")

@@ -7,7 +7,7 @@ from typing import BinaryIO, ClassVar
 
 from loaders.base import CanonicalRow, Reject
 from loaders.fields import SEX_NUMERIC, PersonFields
-from loaders.sector import SectorLoader
+from loaders.sector import ProgramLoader
 from loaders.text import LineReader, shape_problem
 from rnu.normalize.names import LAYOUT_NAMES_FIRST
 
@@ -24,7 +24,7 @@ FIELDS: tuple[tuple[str, int, int], ...] = (
 LINE_LENGTH = 93
 
 
-class QaliWarmaLoader(SectorLoader):
+class QaliWarmaLoader(ProgramLoader):
     """`qaliwarma_YYYYMM.txt`: names as `NOMBRES PATERNO MATERNO`; many children lack a DNI.
 
     A line must be exactly 93 characters (trailing spaces beyond them are tolerated): a
@@ -33,7 +33,7 @@ class QaliWarmaLoader(SectorLoader):
     """
 
     sector: ClassVar[str] = "qaliwarma"
-    program: ClassVar[str | None] = "QALIWARMA"
+    program: ClassVar[str] = "QALIWARMA"
     unit: ClassVar[str] = "person"
     encoding: ClassVar[str] = "cp1252"
     # DDMMYYYY turns up where YYYYMMDD is due; the two cannot be confused for 19xx/20xx years

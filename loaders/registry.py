@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO, Protocol
 
 from loaders import reasons
-from loaders.base import CanonicalRow, DeathRow, PghRow, Reject
 from loaders.beca18 import Beca18Loader
 from loaders.contigo import ContigoLoader
 from loaders.cunamas import CunaMasLoader
@@ -19,28 +16,12 @@ from loaders.juntos import JuntosLoader
 from loaders.pension65 import Pension65Loader
 from loaders.pgh import PghLoader
 from loaders.qaliwarma import QaliWarmaLoader
-from loaders.sector import SectorLoader
+from loaders.sector import ProgramLoader, SectorLoader
 from loaders.sis import SisLoader
 
-
-class AnyLoader(Protocol):
-    """What the ingestion pipeline needs of a loader, sector-specific or mapping-driven."""
-
-    @property
-    def sector(self) -> str: ...
-    @property
-    def program(self) -> str | None: ...
-    @property
-    def unit(self) -> str: ...
-
-    def rows(self, stream: BinaryIO) -> Iterator[CanonicalRow | PghRow | DeathRow | Reject]: ...
-
-
-LOADERS: dict[str, type[SectorLoader]] = {
+PROGRAM_LOADERS: dict[str, type[ProgramLoader]] = {
     cls.sector: cls
     for cls in (
-        PghLoader,
-        DeathsLoader,
         JuntosLoader,
         Pension65Loader,
         QaliWarmaLoader,
@@ -51,6 +32,31 @@ LOADERS: dict[str, type[SectorLoader]] = {
         SisLoader,
     )
 }
+LOADERS: dict[str, type[SectorLoader]] = {
+    PghLoader.sector: PghLoader,
+    DeathsLoader.sector: DeathsLoader,
+    **PROGRAM_LOADERS,
+}
+
+
+def sector_named(name: str) -> str | None:
+    """The sector a name means: a sector (`juntos`) or a program code (`JUNTOS`), any case."""
+    folded = name.strip().lower()
+    if folded in LOADERS:
+        return folded
+    for sector, cls in PROGRAM_LOADERS.items():
+        if cls.program.lower() == folded:
+            return sector
+    return None
+
+
+def sector_of_program(program_code: str) -> str | None:
+    """The sector whose loader reads rolls of a program (`PENSION65` -> `pension65`)."""
+    for sector, cls in PROGRAM_LOADERS.items():
+        if cls.program == program_code.strip().upper():
+            return sector
+    return None
+
 
 _MONTH = r"(?P<year>\d{4})(?P<month>0[1-9]|1[0-2])"
 # File names from FORMATS.md, matched case-insensitively (some sectors upper-case them).

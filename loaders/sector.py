@@ -41,3 +41,12 @@ class SectorLoader:
     def rows(self, stream: BinaryIO) -> Iterator[CanonicalRow | PghRow | DeathRow | Reject]:
         """Yield every data row of the file, loaded or rejected (read = loaded + rejected)."""
         raise NotImplementedError
+
+
+class ProgramLoader(SectorLoader):
+    """A program's roll: canonical person rows (it implements `RollLoader`)."""
+
+    program: ClassVar[str]
+
+    def rows(self, stream: BinaryIO) -> Iterator[CanonicalRow | Reject]:
+        raise NotImplementedError

@@ -8,7 +8,7 @@ from typing import Any, BinaryIO, ClassVar
 
 from loaders.base import CanonicalRow, Reject
 from loaders.fields import PersonFields, cached_display, parse_any_date, parse_ubigeo
-from loaders.sector import SectorLoader
+from loaders.sector import ProgramLoader
 from loaders.text import maybe_gunzip, read_delimited
 
 COLUMNS = (
@@ -30,7 +30,7 @@ _CACHE_LIMIT = 200_000
 _MISS: Any = object()  # per-file caches are cleared past this size: memory stays flat
 
 
-class SisLoader(SectorLoader):
+class SisLoader(ProgramLoader):
     """`sis_YYYYMM.csv.gz`; a plain (not gzipped) CSV is read as well.
 
     Millions of rows: a row whose every field is already clean (the vast majority) is
@@ -39,7 +39,7 @@ class SisLoader(SectorLoader):
     """
 
     sector: ClassVar[str] = "sis"
-    program: ClassVar[str | None] = "SIS"
+    program: ClassVar[str] = "SIS"
     unit: ClassVar[str] = "person"
     encoding: ClassVar[str] = "utf-8"
 

@@ -5,13 +5,15 @@ they are enqueued by an INSERT in the *same transaction* as the rows they follow
 row, a delivery row): a rolled-back request leaves no orphan job, and a committed one always
 has its job. ``defer`` does exactly that through procrastinate's own SQL function.
 
-Tasks are thin: each calls a use case of ``rnu.agency`` with the worker's database URL.
+This module holds the queue's machinery only; which function runs for which task is the
+composition root's business (``cli.worker``), so nothing here imports the code it runs.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -62,68 +64,21 @@ class Backoff(BaseRetryStrategy):
         return RetryDecision(retry_in={"milliseconds": int(wait * 1000)})
 
 
-async def load_upload(context: procrastinate.JobContext, upload_id: int) -> None:
-    """Run an agency's uploaded roll through the same pipeline as `rnu load`."""
-    from rnu.agency import uploads
-
-    await uploads.run(config.database_url, upload_id)
-
-
-async def deliver_notification(context: procrastinate.JobContext, delivery_id: int) -> None:
-    """POST one event to a subscriber; raising makes procrastinate retry with backoff."""
-    from usecases import notifications
-
-    attempt = (context.job.attempts if context.job else 0) + 1
-    await notifications.deliver(
-        config.database_url,
-        delivery_id,
-        secret=config.secret,
-        policy=config.webhook_policy,
-        is_last_attempt=attempt >= DELIVERY_ATTEMPTS,
-    )
-
-
-async def dci_search(context: procrastinate.JobContext, transaction_row_id: int) -> None:
-    """Answer an asynchronous DCI search and POST it to the agency's on-search endpoint."""
-    from api.dci import worker
-
-    attempt = (context.job.attempts if context.job else 0) + 1
-    await worker.run(
-        config.database_url,
-        transaction_row_id,
-        secret=config.secret,
-        policy=config.webhook_policy,
-        is_last_attempt=attempt >= DELIVERY_ATTEMPTS,
-    )
-
-
 _apps: dict[str, procrastinate.App] = {}
 
 
-def _blueprint() -> procrastinate.Blueprint:
-    """A fresh blueprint per app: attaching one blueprint to a second app renames its tasks."""
-    blueprint = procrastinate.Blueprint()
-    blueprint.task(name="load_upload", queue=QUEUE, pass_context=True)(load_upload)
-    blueprint.task(
-        name="deliver_notification",
-        queue=QUEUE,
-        pass_context=True,
-        retry=Backoff(DELIVERY_ATTEMPTS),
-    )(deliver_notification)
-    blueprint.task(
-        name="dci_search", queue=QUEUE, pass_context=True, retry=Backoff(DELIVERY_ATTEMPTS)
-    )(dci_search)
-    return blueprint
+def make_app(database_url: str, tasks: Callable[[], procrastinate.Blueprint]) -> procrastinate.App:
+    """The procrastinate app for a database, one per URL, with the tasks `tasks()` declares.
 
-
-def make_app(database_url: str) -> procrastinate.App:
-    """The procrastinate app for a database, one per URL."""
+    `tasks` makes a fresh blueprint per app: attaching one blueprint to a second app
+    renames its tasks.
+    """
     app = _apps.get(database_url)
     if app is None:
         app = procrastinate.App(
             connector=procrastinate.PsycopgConnector(conninfo=plain_url(database_url))
         )
-        app.add_tasks_from(_blueprint(), namespace="rnu")
+        app.add_tasks_from(tasks(), namespace="rnu")
         _apps[database_url] = app
     return app
 
@@ -158,6 +113,7 @@ async def defer(
 
 async def run_worker(
     database_url: str,
+    tasks: Callable[[], procrastinate.Blueprint],
     *,
     wait: bool = True,
     concurrency: int = 2,
@@ -178,7 +134,7 @@ async def run_worker(
         allow_plain_http if allow_plain_http is not None else settings.environment != "production"
     )
     config.webhook_policy = webhook_policy or settings.webhook_policy()
-    app = make_app(database_url)
+    app = make_app(database_url, tasks)
     async with app.open_async():
         await app.run_worker_async(
             queues=[QUEUE],

@@ -41,6 +41,7 @@ from rnu.agency import uploads
 from rnu.eligibility.rules import load_programs
 from rnu.errors import InvalidInput
 from rnu.person import service as person_service
+from usecases import loads
 from usecases.agency import AgencyReads
 from usecases.dci_records import beneficiary_records
 
@@ -286,7 +287,7 @@ async def store_roll(state: AppState, session: AsyncSession, agency: Agency, ite
     path = folder / f"{code.lower()}_{period.replace('-', '')}.jsonl"
     lines = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records)
     size = await asyncio.to_thread(path.write_text, lines, encoding="utf-8")
-    upload = await uploads.create(
+    upload = await loads.accept_upload(
         session,
         client=agency.client,
         program_code=code,

@@ -19,8 +19,8 @@ from api.deps import SessionDep, StateDep
 from rnu.agency import uploads
 from rnu.agency.models import AgencyUpload
 from rnu.errors import InvalidInput
-from rnu.ingest.quarantine import write_quarantine_csv
 from rnu.person.service import check_period
+from usecases import loads
 
 router = APIRouter(prefix="/api/v1/cargas", tags=["agencias"])
 
@@ -112,7 +112,7 @@ async def create_carga(
     check_period(periodo)
     uploads.check_can_upload(agency.client, code)
     path, size = await store(archivo, upload_dir(state.settings.data_dir), MAX_UPLOAD_BYTES)
-    upload = await uploads.create(
+    upload = await loads.accept_upload(
         session,
         client=agency.client,
         program_code=code,
@@ -149,7 +149,7 @@ async def get_cuarentena(
     handle = tempfile.NamedTemporaryFile(suffix=".csv", delete=False)
     handle.close()
     path = Path(handle.name)
-    await write_quarantine_csv(state.endpoints.database_url, upload.batch_id, path)
+    await loads.write_quarantine(state.endpoints.database_url, upload.batch_id, path)
     return FileResponse(
         path,
         media_type="text/csv; charset=utf-8",

@@ -11,8 +11,8 @@ from typing import Any
 
 import asyncpg
 
-from rnu.db import connect_raw
 from rnu.errors import RnuError
+from rnu.registry_state import bump_data_version
 
 Progress = Callable[[int], None]
 
@@ -102,34 +102,33 @@ async def close_batch(conn: asyncpg.Connection, result: BatchResult) -> None:
         json.dumps(result.outcomes),
         json.dumps({k: round(v, 3) for k, v in result.timings.items()}),
     )
-    await conn.execute("UPDATE registry_state SET data_version = data_version + 1 WHERE id = 1")
+    await bump_data_version(conn)
 
 
 async def record_failure(
-    database_url: str, *, source: str, period: str, file_name: str, sha256: str, error: str
+    conn: asyncpg.Connection,
+    *,
+    source: str,
+    period: str,
+    file_name: str,
+    sha256: str,
+    error: str,
 ) -> None:
-    """Keep a failed attempt in the history (in its own transaction, after the rollback)."""
-    from rnu.db import connect_raw
-
-    conn = await connect_raw(database_url)
-    try:
-        await conn.execute(
-            """
-            INSERT INTO load_batch (source, period, file_name, sha256, status, error,
-                                    finished_at)
-            VALUES ($1, $2, $3, $4, 'failed', $5, now())
-            ON CONFLICT (source, period, sha256) DO UPDATE SET error = EXCLUDED.error,
-              finished_at = now()
-            WHERE load_batch.status = 'failed'
-            """,
-            source,
-            period,
-            file_name,
-            sha256,
-            error[:2000],
-        )
-    finally:
-        await conn.close()
+    """Keep a failed attempt in the history (its own transaction, after the load's rollback)."""
+    await conn.execute(
+        """
+        INSERT INTO load_batch (source, period, file_name, sha256, status, error, finished_at)
+        VALUES ($1, $2, $3, $4, 'failed', $5, now())
+        ON CONFLICT (source, period, sha256) DO UPDATE SET error = EXCLUDED.error,
+          finished_at = now()
+        WHERE load_batch.status = 'failed'
+        """,
+        source,
+        period,
+        file_name,
+        sha256,
+        error[:2000],
+    )
 
 
 QUARANTINE_COLUMNS = ("batch_id", "row_number", "raw", "reasons")
@@ -155,30 +154,27 @@ LoadBody = Callable[[asyncpg.Connection, str], Awaitable[BatchResult]]
 
 
 async def load_once(
-    database_url: str, path: Path, *, source: str, period: str, body: LoadBody
+    conn: asyncpg.Connection, path: Path, *, source: str, period: str, body: LoadBody
 ) -> BatchResult:
     """Run `body(conn, sha256)` unless these bytes are already loaded; record a failure.
 
-    The identity check, the connection and the failure record are the same for every kind
-    of file; `body` holds the one transaction that differs.
+    The identity check and the failure record are the same for every kind of file; `body`
+    holds the one transaction that differs. Everything runs on the caller's connection.
     """
     sha = file_sha256(path)
-    conn = await connect_raw(database_url)
+    existing = await find_committed(conn, source=source, period=period, sha256=sha)
+    if existing is not None:
+        return BatchResult(existing, source, period, path.name, "already_loaded")
     try:
-        existing = await find_committed(conn, source=source, period=period, sha256=sha)
-        if existing is not None:
-            return BatchResult(existing, source, period, path.name, "already_loaded")
-        try:
-            return await body(conn, sha)
-        except (asyncpg.PostgresError, ValueError, RnuError) as exc:
+        return await body(conn, sha)
+    except (asyncpg.PostgresError, ValueError, RnuError) as exc:
+        if not conn.is_closed() and not conn.is_in_transaction():
             await record_failure(
-                database_url,
+                conn,
                 source=source,
                 period=period,
                 file_name=path.name,
                 sha256=sha,
                 error=f"{type(exc).__name__}: {exc}",
             )
-            raise
-    finally:
-        await conn.close()
+        raise

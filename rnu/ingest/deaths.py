@@ -25,7 +25,7 @@ SOURCE = "DEATHS"
 
 
 async def load_deaths(
-    database_url: str,
+    conn: asyncpg.Connection,
     path: Path,
     rows: Iterable[DeathRow | Reject],
     *,
@@ -34,11 +34,11 @@ async def load_deaths(
 ) -> BatchResult:
     """Record the deaths and set `person.death_on` for every DNI holder, in one transaction."""
     return await load_once(
-        database_url,
+        conn,
         path,
         source=SOURCE,
         period=period,
-        body=lambda conn, sha: _load(conn, path, sha, rows, period=period, progress=progress),
+        body=lambda c, sha: _load(c, path, sha, rows, period=period, progress=progress),
     )
 
 

@@ -102,7 +102,7 @@ def _staging_record(order: int, row: PghRow) -> tuple[object, ...]:
 
 
 async def load_pgh(
-    database_url: str,
+    conn: asyncpg.Connection,
     path: Path,
     rows: Iterable[PghRow | Reject],
     *,
@@ -111,11 +111,11 @@ async def load_pgh(
 ) -> BatchResult:
     """Upsert the PGH from `rows` in one transaction; the same file twice changes nothing."""
     return await load_once(
-        database_url,
+        conn,
         path,
         source=SOURCE,
         period=period,
-        body=lambda conn, sha: _load(conn, path, sha, rows, period=period, progress=progress),
+        body=lambda c, sha: _load(c, path, sha, rows, period=period, progress=progress),
     )
 
 

@@ -36,6 +36,7 @@ from rnu.ingest.batch import (
 )
 from rnu.ingest.matcher import MatchContext, context_for, to_record
 from rnu.ingest.references import check_batch_references
+from rnu.ingest.replacement import check_replacement
 from rnu.ingest.rows import CanonicalRow, Reject
 from rnu.ingest.staging import chunked
 from rnu.matching.engine import MatchResult, unmatched
@@ -48,6 +49,7 @@ class ProgramFile:
     program: str
     period: str
     unit: str  # person | household
+    confirm_drop: bool = False  # the sender confirmed a roll much smaller than the last
 
 
 _STAGING = """
@@ -295,20 +297,24 @@ class _Stager:
 
 
 async def load_program(
-    database_url: str,
+    conn: asyncpg.Connection,
     path: Path,
     rows: Iterable[CanonicalRow | Reject],
     spec: ProgramFile,
     *,
+    index_key: str,
     progress: Progress | None = None,
 ) -> BatchResult:
-    """Load a program file as one atomic batch; a rerun of the same bytes changes nothing."""
+    """Load a program file as one atomic batch; a rerun of the same bytes changes nothing.
+
+    `index_key` names the database (its URL) for the process's cached PGH index.
+    """
     return await load_once(
-        database_url,
+        conn,
         path,
         source=spec.program,
         period=spec.period,
-        body=lambda conn, sha: _load(conn, database_url, path, sha, rows, spec, progress),
+        body=lambda c, sha: _load(c, index_key, path, sha, rows, spec, progress),
     )
 
 
@@ -402,7 +408,7 @@ async def _run(
 
 async def _load(
     conn: asyncpg.Connection,
-    database_url: str,
+    index_key: str,
     path: Path,
     sha: str,
     rows: Iterable[CanonicalRow | Reject],
@@ -410,7 +416,7 @@ async def _load(
     progress: Progress | None,
 ) -> BatchResult:
     timings = dict.fromkeys(("parse", "match", "stage", "copy", "merge"), 0.0)
-    context = await context_for(database_url, conn)
+    context = await context_for(index_key, conn)
     fitted_before = context.matcher is not None
     with _few_collections():
         async with conn.transaction():
@@ -473,6 +479,14 @@ async def _load(
             )
             result.replaced_batch_id = await conn.fetchval(
                 "SELECT max(id) FROM load_batch WHERE replaced_by_id = $1", batch_id
+            )
+            await check_replacement(
+                conn,
+                batch_id=batch_id,
+                program=spec.program,
+                period=spec.period,
+                enrolled=result.outcomes["enrolled"],
+                confirmed=spec.confirm_drop,
             )
             await check_batch_references(conn, batch_id, spec.program)
             timings["finish"] = time.perf_counter() - started

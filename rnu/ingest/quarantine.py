@@ -21,15 +21,13 @@ def defuse(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
-def reason_messages() -> Callable[[str], str]:
-    """Spanish messages for the sector's staff, from the installed loaders' catalogue."""
-    from rnu.ingest.service import loader_registry
+async def write_quarantine_csv(
+    database_url: str, batch_id: int, path: Path, *, message: Callable[[str], str]
+) -> int:
+    """Write a batch's quarantined rows; `message` is a reason code's Spanish text.
 
-    message: Callable[[str], str] = loader_registry().reason_message
-    return message
-
-
-async def write_quarantine_csv(database_url: str, batch_id: int, path: Path) -> int:
+    The messages belong to the loaders' catalogue (above `rnu`): the caller passes it.
+    """
     conn = await connect_raw(database_url)
     try:
         exists = await conn.fetchval("SELECT 1 FROM load_batch WHERE id = $1", batch_id)
@@ -47,7 +45,6 @@ async def write_quarantine_csv(database_url: str, batch_id: int, path: Path) -> 
         raw = json.loads(r["raw"]) if isinstance(r["raw"], str) else dict(r["raw"])
         decoded.append((r["row_number"], raw, list(r["reasons"])))
         columns.extend(k for k in raw if k not in columns)
-    message = reason_messages()  # looked up once, not per row
     with path.open("w", newline="", encoding="utf-8-sig") as fh:  # BOM: Excel reads UTF-8
         writer = csv.writer(fh)
         # Headers come from the sector's file too: a column named "=HYPERLINK(…)" is defused.

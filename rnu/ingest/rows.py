@@ -6,8 +6,10 @@ They live in `rnu` (not `loaders`) because the pipeline in `rnu.ingest` consumes
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import BinaryIO, Protocol, TypeVar
 
 
 @dataclass(slots=True)
@@ -78,3 +80,29 @@ class DeathRow:
     row_number: str
     dni: str
     death_date: date
+
+
+Row = CanonicalRow | PghRow | DeathRow
+RowT_co = TypeVar("RowT_co", covariant=True)
+
+
+class Loader(Protocol[RowT_co]):
+    """A streaming reader of one file format: bytes in, rows or rejects out, no database.
+
+    Every sector loader implements it (`loaders.sector`), and so does the mapping-driven
+    loader of outside lists; the pipeline in `usecases.loads` and the cross-checks in
+    `rnu.integrity.lists` take one. Row types tell the kinds apart, so a PGH reader cannot
+    be handed to the program pipeline.
+    """
+
+    def rows(self, stream: BinaryIO) -> Iterator[RowT_co | Reject]: ...
+
+
+class RollLoader(Loader[CanonicalRow], Protocol):
+    """A program's roll: canonical person rows, for one program, per person or household."""
+
+    @property
+    def program(self) -> str: ...
+
+    @property
+    def unit(self) -> str: ...

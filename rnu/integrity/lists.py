@@ -1,8 +1,7 @@
 """Outside lists: read one through a mapping, cross-check it against the rolls, link two lists.
 
-The mapping-driven loader lives in `loaders/`, above `rnu`; it is found through the
-`rnu.plugins` entry points (`mapping`, or the `loaders` registry's module next to it), as
-ingestion finds the sector loaders.
+The mapping-driven loader lives in `loaders/`, above `rnu`: callers hand one in
+(`usecases.lists.read_list`), typed by the `Loader` protocol.
 """
 
 from __future__ import annotations
@@ -13,17 +12,14 @@ import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from importlib import import_module
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
 
 from rnu.db import connect_raw
 from rnu.eligibility.evaluate import rule_in_force
 from rnu.eligibility.rules import load_programs
 from rnu.errors import InvalidInput
 from rnu.ingest.matcher import context_for, to_record
-from rnu.ingest.rows import CanonicalRow, Reject
+from rnu.ingest.rows import CanonicalRow, Loader, Reject
 from rnu.integrity import checks
 from rnu.integrity.repository import loaded_periods, write_flags
 from rnu.integrity.service import ALL_KINDS
@@ -34,32 +30,15 @@ from rnu.matching.scoring import FIELD_NAMES
 _KIND = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
-def mapping_loader(mapping: Path, *, period: str | None = None) -> Any:
-    """A mapping-driven loader for `mapping` (a TOML file), found through the entry points."""
-    if not mapping.is_file():
-        raise InvalidInput(f"{mapping} is not a file")
-    found = entry_points(group="rnu.plugins", name="mapping")
-    if found:
-        module = next(iter(found)).load()
-    else:
-        registry = entry_points(group="rnu.plugins", name="loaders")
-        if not registry:
-            raise InvalidInput("no loaders are installed (entry point rnu.plugins:loaders)")
-        package = next(iter(registry)).value.rsplit(".", 1)[0]
-        module = import_module(f"{package}.mapping")
-    return module.MappingLoader(mapping, period=period)
-
-
-def read_list(path: Path, mapping: Path) -> tuple[list[CanonicalRow], int]:
-    """The list's readable rows and how many were rejected."""
+def read_rows(path: Path, loader: Loader[CanonicalRow]) -> tuple[list[CanonicalRow], int]:
+    """The list's readable rows and how many were rejected (`loader` reads its layout)."""
     if not path.is_file():
         raise InvalidInput(f"{path} is not a file")
-    loader = mapping_loader(mapping)
     rows: list[CanonicalRow] = []
     rejected = 0
     with path.open("rb") as stream:
         for item in loader.rows(stream):
-            if isinstance(item, Reject) or not hasattr(item, "full_name"):
+            if isinstance(item, Reject):
                 rejected += 1
             else:
                 rows.append(item)

@@ -197,35 +197,40 @@ async def check_batch(database_url: str, batch_id: int) -> list[CheckResult]:
     """
     conn = await connect_raw(database_url)
     try:
-        batch = await conn.fetchrow(
-            "SELECT source, period, status FROM load_batch WHERE id = $1", batch_id
-        )
-        if batch is None or batch["status"] != "committed":
-            return []
-        # The batch just added many rows; autovacuum has not analysed them yet, and with
-        # stale statistics the planner picks nested loops over sequential scans (minutes
-        # instead of milliseconds on a 200k-person country).
-        await conn.execute("ANALYZE roll_row")
-        await conn.execute("ANALYZE enrollment")
-        await conn.execute("ANALYZE person")
-        source, period = batch["source"], batch["period"]
-        programs = load_programs()
-        if source in programs:
-            results = [await check_program_period(conn, source, period)]
-            for partner in _partners(programs, source, period):
-                results.append(
-                    await check_program_period(
-                        conn, partner, period, kinds=frozenset({"incompatible_programs"})
-                    )
-                )
-            return results
-        if source == "DEATHS":
-            return await _recheck_deaths(conn, batch_id, programs)
-        if source == "PGH":
-            return [await check_program_period(conn, p, q) for p, q in await loaded_periods(conn)]
-        return []
+        return await check_committed_batch(conn, batch_id)
     finally:
         await conn.close()
+
+
+async def check_committed_batch(conn: asyncpg.Connection, batch_id: int) -> list[CheckResult]:
+    """`check_batch` on the caller's connection (the load use case runs it on its own)."""
+    batch = await conn.fetchrow(
+        "SELECT source, period, status FROM load_batch WHERE id = $1", batch_id
+    )
+    if batch is None or batch["status"] != "committed":
+        return []
+    # The batch just added many rows; autovacuum has not analysed them yet, and with
+    # stale statistics the planner picks nested loops over sequential scans (minutes
+    # instead of milliseconds on a 200k-person country).
+    await conn.execute("ANALYZE roll_row")
+    await conn.execute("ANALYZE enrollment")
+    await conn.execute("ANALYZE person")
+    source, period = batch["source"], batch["period"]
+    programs = load_programs()
+    if source in programs:
+        results = [await check_program_period(conn, source, period)]
+        for partner in _partners(programs, source, period):
+            results.append(
+                await check_program_period(
+                    conn, partner, period, kinds=frozenset({"incompatible_programs"})
+                )
+            )
+        return results
+    if source == "DEATHS":
+        return await _recheck_deaths(conn, batch_id, programs)
+    if source == "PGH":
+        return [await check_program_period(conn, p, q) for p, q in await loaded_periods(conn)]
+    return []
 
 
 # $1 deaths batch, $2 programs with a household-member rule (a member's death matters too).

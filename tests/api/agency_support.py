@@ -82,10 +82,10 @@ async def run_jobs(
     """
     import asyncio
 
-    from rnu import jobs
+    from cli.worker import run_worker
 
     for _ in range(rounds):
-        await jobs.run_worker(
+        await run_worker(
             state.endpoints.database_url,
             wait=False,
             concurrency=1,

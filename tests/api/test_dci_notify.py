@@ -28,10 +28,9 @@ from api.state import AppState
 from rnu.agency.models import Subscription
 from rnu.agency.webhooks import WebhookPolicy
 from rnu.config import Settings
-from rnu.db import session_scope
+from rnu.db import connect_raw, session_scope
 from rnu.ingest.deaths import load_deaths
 from rnu.ingest.rows import DeathRow
-from rnu.ingest.service import load_file, plan_file
 from tests.api.agency_support import committed_agency, run_jobs
 from tests.api.dci_conformance_support import answer_conforms, assert_conforms, component
 from tests.api.dci_support import OWN_PROGRAMME, envelope, subscribe_envelope
@@ -42,6 +41,7 @@ from tests.factories import (
     create_household,
     create_person,
 )
+from usecases.loads import load_file, plan_file
 
 OWN = OWN_PROGRAMME
 
@@ -331,7 +331,11 @@ async def test_notices_commit_with_the_deaths_batch(app_state: AppState, tmp_pat
     deaths = tmp_path / "reniec_defunciones_202611.csv"
     deaths.write_text(f"NU_DNI,FE_DEFUNCION\n{dead},2026-11-03\n")
     rows = [DeathRow(row_number="2", dni=dead, death_date=date(2026, 11, 3))]
-    result = await load_deaths(app_state.endpoints.database_url, deaths, rows, period="2026-11")
+    conn = await connect_raw(app_state.endpoints.database_url)
+    try:
+        result = await load_deaths(conn, deaths, rows, period="2026-11")
+    finally:
+        await conn.close()
     assert result.status == "committed"
     async with session_scope(app_state.sessionmaker) as session:
         queued = await session.scalar(

@@ -91,7 +91,7 @@ async def test_a_trusted_proxy_still_names_the_client(app_state, session):
 
 
 def test_rnu_serve_turns_uvicorn_proxy_headers_off(monkeypatch):
-    from rnu import cli
+    from cli import main as cli
 
     seen: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: seen.update(kw))

@@ -148,7 +148,6 @@ async def seed(database_url: str, country: Path) -> Seeded:
     from sqlmodel import col
 
     from rnu.db import make_engine, make_sessionmaker, session_scope
-    from rnu.ingest.service import load_file, plan_directory
     from rnu.review.models import MatchReviewItem
     from rnu.sqlexec import execute
     from rnu.synth.build import generate
@@ -159,6 +158,7 @@ async def seed(database_url: str, country: Path) -> Seeded:
         create_person,
         create_staff_user,
     )
+    from usecases.loads import load_file, plan_directory
 
     generate(country, people=600, seed=20261127, period=PERIOD)
     for planned in plan_directory(country):

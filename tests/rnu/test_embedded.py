@@ -100,7 +100,7 @@ class TestConfiguredUrls:
     def test_cli_reports_unreachable_server_without_traceback(self) -> None:
         env = {**os.environ, "RNU_DATABASE_URL": "postgresql://postgres@127.0.0.1:9/rnu"}
         result = subprocess.run(
-            [sys.executable, "-m", "rnu", "db", "upgrade"],
+            [sys.executable, "-m", "cli", "db", "upgrade"],
             capture_output=True,
             text=True,
             env=env,

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[3]
 def start_load(url: str, path: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "RNU_DATABASE_URL": url}
     return subprocess.Popen(
-        [sys.executable, "-m", "rnu", "load", "sis", str(path), "--period", "2026-10"],
+        [sys.executable, "-m", "cli", "load", "sis", str(path), "--period", "2026-10"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -10,10 +10,9 @@ from pathlib import Path
 import asyncpg
 
 from rnu.embedded import plain_url
-from rnu.ingest.commands import export_links
-from rnu.ingest.quarantine import write_quarantine_csv
-from rnu.ingest.service import load_file, plan_directory, plan_file
+from rnu.ingest.links import export_links
 from tests.rnu.ingest.builders import Member, population, valid_dni, write_pgh, write_sis
+from usecases.loads import load_file, plan_directory, plan_file, write_quarantine
 
 
 def run(coro):  # the pipeline opens its own connections: run it outside the test loop
@@ -108,7 +107,7 @@ class TestProgramBatch:
                      "sis", "2026-10")  # fmt: skip
         second = load(
             ingest_db,
-            write_sis(tmp_path / "b.csv.gz", [p.sis_line() for p in people[:4]]),
+            write_sis(tmp_path / "b.csv.gz", [p.sis_line() for p in people[:5]]),
             "sis",
             "2026-10",
         )
@@ -120,7 +119,7 @@ class TestProgramBatch:
         ]
         enrolled = fetch(ingest_db, "SELECT count(*), min(batch_id) FROM enrollment "
                          "WHERE program_code = 'SIS' AND period = '2026-10'")  # fmt: skip
-        assert tuple(enrolled[0]) == (4, second.batch_id)
+        assert tuple(enrolled[0]) == (5, second.batch_id)
         # the earlier batch's rows stay in the history
         history = fetch(ingest_db, "SELECT count(*) FROM roll_row WHERE batch_id = $1",
                         first.batch_id)  # fmt: skip
@@ -137,7 +136,7 @@ class TestProgramBatch:
         result = load(ingest_db, write_sis(tmp_path / "sis_202610.csv.gz", [evil]))
         assert result.rows_quarantined == 1
         out = tmp_path / "q.csv"
-        assert run(write_quarantine_csv(ingest_db, result.batch_id, out)) == 1
+        assert run(write_quarantine(ingest_db, result.batch_id, out)) == 1
         with out.open(encoding="utf-8-sig") as fh:
             rows = list(csv.DictReader(fh))
         assert rows[0]["NOMBRES"].startswith("'=")

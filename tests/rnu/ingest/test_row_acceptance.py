@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import csv
 
-from rnu.ingest.quarantine import write_quarantine_csv
 from tests.rnu.ingest.builders import population, write_pgh, write_sis
 from tests.rnu.ingest.test_pipeline import fetch, load, run
+from usecases.loads import write_quarantine
 
 
 def test_rows_with_gaps_are_matched_and_only_unidentifiable_ones_quarantined(
@@ -45,7 +45,7 @@ def test_rows_with_gaps_are_matched_and_only_unidentifiable_ones_quarantined(
     assert (rows["2"]["outcome"] in ("linked", "review"), rows["2"]["pgh_key"]) == (True, b.key)
     assert (rows["2"]["birth_on"], list(rows["2"]["doc_notes"])) == (None, ["impossible_date"])
     out = tmp_path / "cuarentena.csv"
-    assert run(write_quarantine_csv(ingest_db, result.batch_id, out)) == 2
+    assert run(write_quarantine(ingest_db, result.batch_id, out)) == 2
     with out.open(encoding="utf-8-sig") as fh:
         quarantined = {r["fila"]: r for r in csv.DictReader(fh)}
     assert quarantined["4"]["motivos"] == "duplicate_row"

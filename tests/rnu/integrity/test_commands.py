@@ -11,8 +11,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from cli.integrity import register
 from rnu.embedded import plain_url
-from rnu.integrity.commands import register
 from tests.rnu.integrity.conftest import DATA_TABLES
 
 SETUP = """

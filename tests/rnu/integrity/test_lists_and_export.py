@@ -9,9 +9,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from rnu.errors import InvalidInput
 from rnu.integrity.export import HEADER, export_flags
-from rnu.integrity.lists import check_kind, crosscheck, link_to_csv, read_list, records_of
+from rnu.integrity.lists import check_kind, crosscheck, link_to_csv, records_of
 from rnu.integrity.service import check_batch
 from tests.factories import create_batch, create_enrollment, create_household, create_person
+from usecases.lists import read_list
 
 ROOT = Path(__file__).resolve().parents[3]
 INPE_MAP = ROOT / "loaders" / "mappings" / "example_inpe.toml"

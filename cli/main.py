@@ -1,4 +1,8 @@
-"""The `rnu` command line: build a synthetic country, manage the database, load, serve."""
+"""The `rnu` command line, the composition root: every command is registered here.
+
+Commands live in the modules of this package (`cli.load`, `cli.integrity`, …); each is a
+thin wrapper that parses options, calls a use case or a core function, and prints.
+"""
 
 from __future__ import annotations
 
@@ -184,7 +188,7 @@ def demo(
     if not (out / "truth" / "config.json").exists():
         synth(out=out, people=people, seed=seed, period="2026-10")
     db_upgrade()
-    from rnu.ingest.commands import load_directory
+    from cli.load import load_directory
 
     load_directory(database_url(), out)
     if serve_after:
@@ -194,15 +198,10 @@ def demo(
 
 
 def _register_subcommands() -> None:
-    from rnu.agency.commands import register as register_agencies
-    from rnu.ingest.commands import register
-    from rnu.integrity.commands import register as register_integrity
-    from rnu.staff.commands import register as register_staff
+    from cli import agencies, integrity, load, staff, worker
 
-    register(app, database_url)
-    register_agencies(app, database_url)
-    register_staff(app, database_url)
-    register_integrity(app, database_url)
+    for module in (load, agencies, staff, integrity, worker):
+        module.register(app, database_url)
 
 
 _register_subcommands()

@@ -155,7 +155,8 @@ def register(app: typer.Typer, database_url: Any) -> None:
         Which programs a kind excludes is data: `forbidden_lists` in rules.toml.
         Example: `rnu crosscheck inpe.csv --map loaders/mappings/example_inpe.toml --kind prisoner`
         """
-        from rnu.integrity.lists import check_kind, crosscheck, read_list
+        from rnu.integrity.lists import check_kind, crosscheck
+        from usecases.lists import read_list
 
         check_kind(kind)
         rows, rejected = read_list(list_file, map_file)

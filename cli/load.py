@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import csv
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -22,12 +21,14 @@ from rich.table import Table
 
 from rnu.db import connect_raw
 from rnu.ingest.batch import BatchResult
-from rnu.ingest.service import (
+from rnu.ingest.links import export_links
+from usecases.loads import (
     PlannedFile,
     count_lines_estimate,
     load_file,
     plan_directory,
     plan_file,
+    write_quarantine,
 )
 
 console = Console(stderr=True)
@@ -53,14 +54,20 @@ def _advance(bar: Progress, task: TaskID) -> Callable[[int], None]:
     return progress
 
 
-def load_planned(database_url: str, planned: list[PlannedFile]) -> list[BatchResult]:
+def load_planned(
+    database_url: str, planned: list[PlannedFile], *, confirm_drop: bool = False
+) -> list[BatchResult]:
     """Load files in order with one progress bar each, then print the outcome table."""
     results: list[BatchResult] = []
     with _bar() as bar:
         for item in planned:
             total = count_lines_estimate(item.path)
             task = bar.add_task(item.path.name, total=total, rate="")
-            result = asyncio.run(load_file(database_url, item, progress=_advance(bar, task)))
+            result = asyncio.run(
+                load_file(
+                    database_url, item, progress=_advance(bar, task), confirm_drop=confirm_drop
+                )
+            )
             bar.update(task, total=result.rows_read or 1, completed=result.rows_read or 1)
             results.append(result)
     print_results(results)
@@ -87,12 +94,14 @@ def print_results(results: list[BatchResult]) -> None:
     out.print(table)
 
 
-def load_directory(database_url: str, folder: Path) -> list[BatchResult]:
+def load_directory(
+    database_url: str, folder: Path, *, confirm_drop: bool = False
+) -> list[BatchResult]:
     planned = plan_directory(folder)
     if not planned:
         console.print(f"No recognised files in {folder}.")
         return []
-    return load_planned(database_url, planned)
+    return load_planned(database_url, planned, confirm_drop=confirm_drop)
 
 
 def register(app: typer.Typer, database_url: Callable[[], str]) -> None:
@@ -100,22 +109,34 @@ def register(app: typer.Typer, database_url: Callable[[], str]) -> None:
 
     @app.command()
     def load(
-        target: Annotated[str, typer.Argument(help="A sector (pgh, deaths, juntos, …) or 'all'.")],
+        target: Annotated[
+            str,
+            typer.Argument(
+                help="A sector or program (pgh, deaths, juntos, PENSION65, …) or 'all'."
+            ),
+        ],
         path: Annotated[Path, typer.Argument(help="The file, or the folder for 'all'.")],
         period: Annotated[
             str | None, typer.Option(help="YYYY-MM when the file name does not say it.")
         ] = None,
+        confirm_drop: Annotated[
+            bool,
+            typer.Option(
+                "--confirm-drop",
+                help="Replace the period's roll even when the new one is less than half of it.",
+            ),
+        ] = False,
     ) -> None:
         """Load a sector's file (or every recognised file of a folder) as atomic batches.
 
         Examples: `rnu load all ./pais`, `rnu load juntos juntos_202610.txt`,
-        `rnu load sis roll.csv.gz --period 2026-10`.
+        `rnu load SIS roll.csv.gz --period 2026-10`.
         """
         url = database_url()
-        if target == "all":
-            load_directory(url, path)
+        if target.lower() == "all":
+            load_directory(url, path, confirm_drop=confirm_drop)
         else:
-            load_planned(url, [plan_file(path, target, period)])
+            load_planned(url, [plan_file(path, target, period)], confirm_drop=confirm_drop)
 
     @app.command()
     def batches(
@@ -163,9 +184,7 @@ def register(app: typer.Typer, database_url: Callable[[], str]) -> None:
 
         Example: `rnu quarantine 12 --out cuarentena.csv`
         """
-        from rnu.ingest.quarantine import write_quarantine_csv
-
-        n = asyncio.run(write_quarantine_csv(database_url(), batch, out_file))
+        n = asyncio.run(write_quarantine(database_url(), batch, out_file))
         console.print(f"{n:,} quarantined rows written to {out_file}.")
 
     links_app = typer.Typer(help="Matching decisions. Example: `rnu links export --out l.csv`.")
@@ -181,34 +200,3 @@ def register(app: typer.Typer, database_url: Callable[[], str]) -> None:
         """
         n = asyncio.run(export_links(database_url(), out_file))
         console.print(f"{n:,} rows written to {out_file}.")
-
-
-async def export_links(database_url: str, path: Path) -> int:
-    """`file,row_number,outcome,person_key,method,weight` for the committed program batches."""
-    conn = await connect_raw(database_url)
-    count = 0
-    try:
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["file", "row_number", "outcome", "person_key", "method", "weight"])
-            async with conn.transaction():
-                cursor = conn.cursor(
-                    """
-                    SELECT b.file_name, r.row_number, r.outcome, p.pgh_key, r.method, r.weight
-                    FROM roll_row r JOIN load_batch b ON b.id = r.batch_id
-                    LEFT JOIN person p ON p.id = r.person_id AND r.outcome = 'linked'
-                    WHERE b.status = 'committed' AND b.source NOT IN ('PGH', 'DEATHS')
-                    UNION ALL
-                    SELECT b.file_name, q.row_number, 'quarantined', NULL, NULL, NULL
-                    FROM quarantined_row q JOIN load_batch b ON b.id = q.batch_id
-                    WHERE b.status = 'committed' AND b.source NOT IN ('PGH', 'DEATHS')
-                    """,
-                    prefetch=10_000,
-                )
-                async for r in cursor:
-                    weight = "" if r[5] is None else f"{r[5]:.2f}"
-                    writer.writerow([r[0], r[1], r[2], r[3] or "", r[4] or "", weight])
-                    count += 1
-    finally:
-        await conn.close()
-    return count

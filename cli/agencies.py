@@ -1,4 +1,4 @@
-"""`rnu agencies add|rotate|revoke|scopes|list` and `rnu worker`: agencies, operator side."""
+"""`rnu agencies add|rotate|revoke|scopes|list`: agency API clients, operator side."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def _scopes(raw: str) -> list[str]:
 
 
 def register(app: typer.Typer, database_url: Any) -> None:
-    """Add `rnu agencies …` and `rnu worker` to the main CLI."""
+    """Add `rnu agencies …` to the main CLI."""
     agencies = typer.Typer(
         help="Agency API clients. Example: `rnu agencies add MIDIS --scopes person:read`.",
         no_args_is_help=True,
@@ -111,18 +111,3 @@ def register(app: typer.Typer, database_url: Any) -> None:
                 state,
             )
         out.print(table)
-
-    @app.command()
-    def worker(
-        once: Annotated[
-            bool, typer.Option("--once", help="Run the jobs waiting now, then exit.")
-        ] = False,
-        concurrency: Annotated[int, typer.Option(help="Jobs run at the same time.")] = 2,
-    ) -> None:
-        """Run background jobs (sector uploads, death notifications). One per machine or many.
-
-        Example: `rnu worker`
-        """
-        from rnu import jobs
-
-        asyncio.run(jobs.run_worker(database_url(), wait=not once, concurrency=concurrency))

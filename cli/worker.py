@@ -1,0 +1,111 @@
+"""`rnu worker` and the job queue's task registration: which function runs for which task.
+
+This is the composition root of the background side: `rnu.jobs` holds the queue's
+machinery (defer in the caller's transaction, backoff) and knows no task's code; the tasks
+here call the use cases with the worker's configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Annotated
+
+import procrastinate
+import typer
+
+from api.dci import worker as dci_worker
+from rnu import jobs
+from rnu.agency.webhooks import WebhookPolicy
+from usecases import notifications
+from usecases.loads import run_upload
+
+
+async def load_upload(
+    context: procrastinate.JobContext, upload_id: int, confirm_drop: bool = False
+) -> None:
+    """Run an agency's uploaded roll through the same flow as `rnu load`."""
+    await run_upload(jobs.config.database_url, upload_id, confirm_drop=confirm_drop)
+
+
+async def deliver_notification(context: procrastinate.JobContext, delivery_id: int) -> None:
+    """POST one event to a subscriber; raising makes procrastinate retry with backoff."""
+    attempt = (context.job.attempts if context.job else 0) + 1
+    await notifications.deliver(
+        jobs.config.database_url,
+        delivery_id,
+        secret=jobs.config.secret,
+        policy=jobs.config.webhook_policy,
+        is_last_attempt=attempt >= jobs.DELIVERY_ATTEMPTS,
+    )
+
+
+async def dci_search(context: procrastinate.JobContext, transaction_row_id: int) -> None:
+    """Answer an asynchronous DCI search and POST it to the agency's on-search endpoint."""
+    attempt = (context.job.attempts if context.job else 0) + 1
+    await dci_worker.run(
+        jobs.config.database_url,
+        transaction_row_id,
+        secret=jobs.config.secret,
+        policy=jobs.config.webhook_policy,
+        is_last_attempt=attempt >= jobs.DELIVERY_ATTEMPTS,
+    )
+
+
+def tasks() -> procrastinate.Blueprint:
+    """Every task the worker runs, on a fresh blueprint (see `rnu.jobs.make_app`)."""
+    blueprint = procrastinate.Blueprint()
+    blueprint.task(name="load_upload", queue=jobs.QUEUE, pass_context=True)(load_upload)
+    blueprint.task(
+        name="deliver_notification",
+        queue=jobs.QUEUE,
+        pass_context=True,
+        retry=jobs.Backoff(jobs.DELIVERY_ATTEMPTS),
+    )(deliver_notification)
+    blueprint.task(
+        name="dci_search",
+        queue=jobs.QUEUE,
+        pass_context=True,
+        retry=jobs.Backoff(jobs.DELIVERY_ATTEMPTS),
+    )(dci_search)
+    return blueprint
+
+
+async def run_worker(
+    database_url: str,
+    *,
+    wait: bool = True,
+    concurrency: int = 2,
+    secret: bytes | None = None,
+    retry_base_s: float | None = None,
+    allow_plain_http: bool | None = None,
+    webhook_policy: WebhookPolicy | None = None,
+) -> None:
+    """Run jobs until stopped (``wait=False``: only the jobs due now, then return)."""
+    await jobs.run_worker(
+        database_url,
+        tasks,
+        wait=wait,
+        concurrency=concurrency,
+        secret=secret,
+        retry_base_s=retry_base_s,
+        allow_plain_http=allow_plain_http,
+        webhook_policy=webhook_policy,
+    )
+
+
+def register(app: typer.Typer, database_url: Callable[[], str]) -> None:
+    """Add `rnu worker` to the main CLI."""
+
+    @app.command()
+    def worker(
+        once: Annotated[
+            bool, typer.Option("--once", help="Run the jobs waiting now, then exit.")
+        ] = False,
+        concurrency: Annotated[int, typer.Option(help="Jobs run at the same time.")] = 2,
+    ) -> None:
+        """Run background jobs (sector uploads, death notifications). One per machine or many.
+
+        Example: `rnu worker`
+        """
+        asyncio.run(run_worker(database_url(), wait=not once, concurrency=concurrency))

@@ -1,5 +1,0 @@
-"""`python -m rnu` runs the CLI."""
-
-from rnu.cli import main
-
-main()
