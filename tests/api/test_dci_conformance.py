@@ -10,7 +10,10 @@ answer needs filled in.
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.state import AppState
 from rnu.agency import events
+from rnu.agency.models import AgencyUpload
 from tests.api.agency_support import agency_headers
 from tests.api.dci_conformance_support import (
     answer_conforms,
@@ -372,6 +376,21 @@ class TestEnrollmentUpdates:
         [answer] = reply["message"]["enrolled_response"]
         assert answer["status"] == "pdng", answer
         assert answer["reference_id"] == "txn-updates:JUNTOS:2024-05"
+        upload = await session.get(AgencyUpload, answer["data"]["upload_id"])
+        assert upload is not None
+        text = await asyncio.to_thread(Path(upload.stored_path).read_text, encoding="utf-8")
+        stored = json.loads(text)
+        assert stored == {
+            "identifier_type": "DNI",
+            "identifier_value": "40000001",
+            "given_name": "Test Test2",
+            "surname": "Test3",
+            "second_surname": None,
+            "birth_date": "1980-04-12",
+            "sex": "F",
+            "ubigeo": None,
+            "assistance_unit": "1",
+        }
 
         status = envelope(
             "txn-status",
