@@ -182,7 +182,7 @@ class GraphQLRoute(APIRoute):
         async def handle(request: Request) -> Response:
             media = choose_media_type(request.headers.get("accept"))
             try:
-                if media is None:
+                if media is None and request.method == "POST":  # GET may ask for GraphiQL
                     raise Refusal(
                         Code.NOT_ACCEPTABLE,
                         f"accept {RESPONSE_MEDIA} or {JSON_MEDIA}",

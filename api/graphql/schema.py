@@ -57,6 +57,23 @@ def _masked(error: GraphQLError) -> bool:
     return not (original is None or isinstance(original, RnuError | PermissionError | GraphQLError))
 
 
+class MaskUnexpected(MaskErrors):
+    """Strawberry's masking, keeping the path and saying what happened by code only."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=_masked, error_message="internal error")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        return GraphQLError(
+            message=self.error_message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR"},
+        )
+
+
 class RnuSchema(strawberry.Schema):
     """Strawberry's schema with RNU's error log: codes and paths, never texts."""
 
@@ -240,6 +257,6 @@ class Query:
 
 schema = RnuSchema(
     query=Query,
-    extensions=[lambda: MaskErrors(should_mask_error=_masked)],
+    extensions=[MaskUnexpected],
     execution_context_class=SettlingExecutionContext,
 )
