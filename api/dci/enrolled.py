@@ -124,7 +124,11 @@ async def _enrolled(
         txn = env.transaction_id(envelope.message)
         items = enrolled_items(envelope.message, txn)
         env.check_header(envelope.header, ("enrolled", "search"), len(items))
-    async with agency_reads(state, agency, session, secret, action=AUDIT_ACTION) as reads:
+    # one person per item: that is all the call reserves of the agency's record quota
+    wanted = len(items)
+    async with agency_reads(
+        state, agency, session, secret, action=AUDIT_ACTION, wanted=wanted
+    ) as reads:
 
         async def handle(item: JSON) -> JSON:
             return await enrolled_item(session, reads, item)

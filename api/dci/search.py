@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.auth.agency import Agency, agency_reads, require_scope
 from api.dci import envelope as env
+from api.dci import query as q
 from api.dci import transactions
 from api.dci.records import search_item
 from api.deps import SecretDep, SessionDep, StateDep
@@ -45,6 +46,22 @@ async def answer(session: AsyncSession, reads: AgencyReads, items: list[JSON]) -
     return answers
 
 
+def wanted_records(items: list[JSON]) -> int:
+    """The most people these items can return: one per identifier, a page per expression."""
+    total = 0
+    for item in items:
+        criteria = item.get("search_criteria")
+        criteria = criteria if isinstance(criteria, dict) else {}
+        if str(criteria.get("query_type", "")).lower() == "idtype-value":
+            total += 1
+            continue
+        try:
+            total += q.page(criteria).size
+        except env.ItemRejected:
+            continue  # refused before anyone is read
+    return total
+
+
 @router.post("/sync/search", response_model=None, openapi_extra=env.body_doc("SearchRequest"))
 async def sync_search(
     request: Request,
@@ -61,7 +78,10 @@ async def sync_search(
         env.check_header(envelope.header, ("search",), len(items))
     # The agency's record quota is charged by the people returned, bounded per call across
     # items (api.auth.agency); an item past the bound is refused with too_many_records_found.
-    async with agency_reads(state, agency, session, secret, action=AUDIT_ACTION) as reads:
+    wanted = wanted_records(items)
+    async with agency_reads(
+        state, agency, session, secret, action=AUDIT_ACTION, wanted=wanted
+    ) as reads:
         answers = await answer(session, reads, items)
     return await transactions.answered(
         session,

@@ -292,3 +292,22 @@ async def test_records_per_call_are_bounded_across_items(
     one, two = reply["message"]["search_response"]
     assert one["status"] == "succ"
     assert two["status_reason_code"] == "rjct.search.too_many_records_found"
+
+
+async def test_a_call_reserves_only_what_its_items_can_return(api, session) -> None:
+    """A one-DNI search by a key with a small record quota is answered (it reserves 1, not
+    the per-call maximum), and a call that cannot fit the quota is a spec-shaped 429."""
+    [person] = await seed(session)
+    headers = await agency_headers(session, "person:read", daily_quota=3)
+    query = {"query_type": "idtype-value", "query": {"type": "DNI", "value": person.doc_number}}
+    reply = await api.post("/registry/sync/search", json=search(query), headers=headers)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["message"]["search_response"][0]["status"] == "succ"
+    wide = {
+        "query_type": "expression",
+        "query": [{"attribute_name": "location", "operator": "eq", "attribute_value": "08"}],
+        "pagination": {"page_size": 50},
+    }
+    reply = await api.post("/registry/sync/search", json=search(wide), headers=headers)
+    assert reply.status_code == 429
+    assert reply.json()["errors"][0]["code"] == "err.request.too_many_requests"
