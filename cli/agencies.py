@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -49,6 +50,9 @@ def register(app: typer.Typer, database_url: Any) -> None:
         scopes: Annotated[str, typer.Option(help="Comma-separated scopes.")] = "",
         rate_per_minute: Annotated[int, typer.Option(help="Requests per minute.")] = 600,
         daily_quota: Annotated[int, typer.Option(help="Person records read per day.")] = 200_000,
+        records_per_minute: Annotated[
+            int, typer.Option(help="Person records read per minute.")
+        ] = 10_000,
     ) -> None:
         """Create a client and print its key ONCE (only a hash is kept).
 
@@ -62,6 +66,7 @@ def register(app: typer.Typer, database_url: Any) -> None:
                 scopes=_scopes(scopes),
                 rate_per_minute=rate_per_minute,
                 daily_quota=daily_quota,
+                records_per_minute=records_per_minute,
             ),
         )
         console.print(f"Client {issued.client.id} for {name}: {', '.join(issued.client.scopes)}")
@@ -111,3 +116,66 @@ def register(app: typer.Typer, database_url: Any) -> None:
                 state,
             )
         out.print(table)
+
+    @agencies.command("query-add")
+    def query_add(
+        ref: Annotated[str, typer.Argument(help="Client id, key prefix or name.")],
+        path: Annotated[Path, typer.Argument(help="A file holding one GraphQL query.")],
+        name: Annotated[str | None, typer.Option(help="A label; default: the file name.")] = None,
+    ) -> None:
+        """Register a GraphQL query for a client (the production allow-list, docs/graphql.md).
+
+        The query is checked as a request would be (schema, depth, aliases, cost). The hash
+        printed is what the client may send as extensions.persistedQuery.sha256Hash.
+        Example: `rnu agencies query-add PENSION65 cobertura.graphql`
+        """
+        from api.graphql import persisted
+
+        text = path.read_text(encoding="utf-8")
+
+        async def work(session: AsyncSession) -> str:
+            client = await service.get_client(session, ref=ref)
+            row = await persisted.register(
+                session, client=client, query=text, name=name or path.stem
+            )
+            return row.sha256
+
+        digest = _run(database_url(), work)
+        console.print(f"Registered for {ref}; sha256:")
+        out.print(digest)
+
+    @agencies.command("query-list")
+    def query_list(
+        ref: Annotated[str, typer.Argument(help="Client id, key prefix or name.")],
+    ) -> None:
+        """List a client's registered queries. Example: `rnu agencies query-list PENSION65`."""
+        from rnu.agency import persisted as store
+
+        async def work(session: AsyncSession) -> list[tuple[str, str, str]]:
+            client = await service.get_client(session, ref=ref)
+            assert client.id is not None
+            rows = await store.list_for(session, client_id=client.id)
+            return [(r.sha256, r.name or "", "revoked" if r.revoked_at else "active") for r in rows]
+
+        table = Table(title=f"Registered GraphQL queries of {ref}")
+        for column in ("sha256", "name", "state"):
+            table.add_column(column)
+        for row in _run(database_url(), work):
+            table.add_row(*row)
+        out.print(table)
+
+    @agencies.command("query-revoke")
+    def query_revoke(
+        ref: Annotated[str, typer.Argument(help="Client id, key prefix or name.")],
+        sha256: Annotated[str, typer.Argument(help="The query's hash.")],
+    ) -> None:
+        """Stop a registered query from running. Example: `rnu agencies query-revoke 3 <hash>`."""
+        from rnu.agency import persisted as store
+
+        async def work(session: AsyncSession) -> None:
+            client = await service.get_client(session, ref=ref)
+            assert client.id is not None
+            await store.revoke(session, client_id=client.id, sha256=sha256)
+
+        _run(database_url(), work)
+        console.print("Revoked.")

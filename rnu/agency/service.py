@@ -131,6 +131,11 @@ async def _get(session: AsyncSession, ref: str) -> ApiClient:
     return client
 
 
+async def get_client(session: AsyncSession, *, ref: str) -> ApiClient:
+    """A client by id, key prefix or agency name (NotFound otherwise)."""
+    return await _get(session, ref)
+
+
 async def rotate(session: AsyncSession, *, ref: str) -> IssuedKey:
     """Replace the client's key: the old one stops working at once."""
     client = await _get(session, ref)
