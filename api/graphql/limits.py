@@ -33,6 +33,7 @@ from graphql import (
     SelectionSetNode,
     get_named_type,
     get_nullable_type,
+    value_from_ast,
 )
 from graphql.execution.values import VariableValues, get_argument_values
 
@@ -66,11 +67,19 @@ def _is_connection(named: GraphQLNamedType) -> bool:
 
 def _page_size(field: GraphQLField, node: FieldNode, variables: VariableValues | None) -> int:
     """How many items a connection field returns at most, read from its arguments by name."""
+    maximum = PAGE_MAXIMUM.get(node.name.value, MAX_PAGE)
     try:
         args = get_argument_values(field, node, variables)
-    except Exception:  # invalid arguments: execution refuses them; count the worst case
-        return PAGE_MAXIMUM.get(node.name.value, MAX_PAGE)
-    maximum = PAGE_MAXIMUM.get(node.name.value, MAX_PAGE)
+    except Exception:  # variables unknown or invalid: the worst case, or a literal first
+        args = {}
+        for arg in node.arguments or ():
+            definition = field.args.get(arg.name.value)
+            if arg.name.value == "first" and definition is not None:
+                value = value_from_ast(arg.value, definition.type)
+                if isinstance(value, int):
+                    args["first"] = value
+        if "first" not in args:
+            return maximum
     first = args.get("first")
     documents = args.get("documents")
     if isinstance(documents, list):

@@ -115,3 +115,43 @@ class TestProduction:
             headers = await agency_headers(session, "person:read")
             body = (await gql(client, headers, INTROSPECTION)).json()
             assert body == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+
+
+class TestGuide:
+    """docs/graphql.md: its example queries run as written, at the costs it states."""
+
+    GUIDE = Path(__file__).resolve().parents[3] / "docs" / "graphql.md"
+
+    def examples(self) -> list[str]:
+        import re
+
+        return re.findall(r"```graphql\n(.*?)```", self.GUIDE.read_text(), flags=re.S)
+
+    def test_examples_pass_every_check_at_the_stated_costs(self) -> None:
+        from api.graphql.http import check_operation
+
+        examples = self.examples()
+        assert len(examples) == 3
+        costs = [check_operation(q, None, None, introspection=False).measure.cost for q in examples]
+        assert costs == [1_101, 406, 130]  # as the guide's "Limits" section states
+        text = " ".join(self.GUIDE.read_text().split())
+        assert "examples below cost 1,101 (whatever the number of documents" in text
+        assert "406 and 130" in text
+
+    async def test_examples_answer(self, api, session) -> None:
+        from tests.api.graphql.test_graphql import seed
+
+        [doc] = await seed(session)
+        headers = await agency_headers(session, "person:read", "person:read:sensitive")
+        batch, one, household = self.examples()
+        body = (await gql(api, headers, batch, dnis=[doc, "123"])).json()
+        assert "errors" not in body, body
+        edges = body["data"]["persons"]["edges"]
+        assert [e["node"]["valid"] for e in edges] == [True, False]
+        assert edges[0]["node"]["person"]["programs"] == ["JUNTOS"]
+        body = (await gql(api, headers, one, dni=doc)).json()
+        assert "errors" not in body, body
+        assert body["data"]["person"]["enrollments"]["totalCount"] == 1
+        body = (await gql(api, headers, household, dni=doc)).json()
+        assert "errors" not in body, body
+        assert body["data"]["person"]["household"]["cse"] == "PE"
