@@ -33,9 +33,9 @@ def id_field() -> Any:
     )
 
 
-def bigint_ref(*, nullable: bool = True) -> Any:
-    """A bigint reference checked per batch, not per row (see rnu/ingest/references.py)."""
-    return Field(default=None, sa_column=Column(BigInteger, nullable=nullable))
+def bigint_ref(*, nullable: bool = True, index: bool = False) -> Any:
+    """A bigint reference checked per batch or run, not per row (rnu/ingest/references.py)."""
+    return Field(default=None, sa_column=Column(BigInteger, nullable=nullable, index=index))
 
 
 def bigint_fk(target: str, *, nullable: bool = True, index: bool = False) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from rnu.base import bigint_fk, created_at_field, id_field, jsonb_field, timestamptz_field
+from rnu.base import bigint_ref, created_at_field, id_field, jsonb_field, timestamptz_field
 
 
 class Flag(SQLModel, table=True):
@@ -32,10 +32,11 @@ class Flag(SQLModel, table=True):
         default="medium", max_length=6, sa_column_kwargs={"server_default": "medium"}
     )
     subject_key: str  # e.g. "person:123" or "household:45"
-    person_id: int | None = bigint_fk("person.id", index=True)
-    household_id: int | None = bigint_fk("household.id")
-    roll_row_id: int | None = bigint_fk("roll_row.id", index=True)  # the row that shows it
-    program_code: str | None = Field(default=None, foreign_key="program.code", max_length=20)
+    # References checked once per check run, not per row (migration 0009_flag_refs).
+    person_id: int | None = bigint_ref(index=True)
+    household_id: int | None = bigint_ref()
+    roll_row_id: int | None = bigint_ref(index=True)  # the row that shows it
+    program_code: str | None = Field(default=None, max_length=20)
     period: str | None = Field(default=None, max_length=7)
     ubigeo: str | None = Field(default=None, max_length=6)
     evidence: dict[str, Any] = jsonb_field()

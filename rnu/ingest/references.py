@@ -57,6 +57,19 @@ async def check_batch_references(conn: asyncpg.Connection, batch_id: int, progra
     dangling = {name: n for name, n in found.items() if name != "batch_known" and n}
     if found["batch_known"] != 1:
         dangling["batch_or_program"] = 1
+    raise_dangling(f"batch {batch_id}", dangling)
+
+
+def missing_count(source: str, column: str, table: str, name: str) -> str:
+    """SQL counting `source` rows whose `column` names no row of `table` (one probe each)."""
+    return (
+        f"count(*) FILTER (WHERE {source}.{column} IS NOT NULL AND NOT EXISTS "
+        f"(SELECT 1 FROM {table} x WHERE x.id = {source}.{column})) AS {name}"
+    )
+
+
+def raise_dangling(what: str, dangling: dict[str, int]) -> None:
+    """Raise DanglingReference naming each kind of dangling reference, if there is any."""
     if dangling:
         detail = ", ".join(f"{name} {n:,}" for name, n in sorted(dangling.items()))
-        raise DanglingReference(f"batch {batch_id} has dangling references: {detail}")
+        raise DanglingReference(f"{what} has dangling references: {detail}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from rnu.ingest.references import missing_count, raise_dangling
 from rnu.registry_state import bump_data_version
 
 # A fuzzy link (no equal document, no reviewer's decision) whose weight is less than this
@@ -65,12 +66,35 @@ SELECT count(*) FILTER (WHERE inserted) AS inserted,
 FROM written
 """
 
-# $1 program, $2 period, $3 kinds the run judged. Open flags the run no longer finds are
-# resolved; an analyst's confirmed or dismissed decision is left as it is.
-RESOLVE_STALE = """
+# The run's findings, made plannable before they are joined to `flag`. chk_flag was filled
+# in this transaction, so it has no statistics: the planner took it for a handful of rows
+# and, with `flag` just as unknown after a first load, anti-joined the two by a nested loop
+# that read chk_flag once per open flag (quadratic: a 250k-row check ran for more than five
+# minutes). With statistics the joins are hashed; with the index even a nested loop probes
+# instead of scanning. A temporary table is the session's own: ANALYZE locks nobody out.
+PREPARE_STAGED = [
+    "CREATE INDEX ON chk_flag (kind, subject_key)",
+    "ANALYZE chk_flag",
+]
+
+
+def resolve_stale_sql(*, program: bool, period: bool) -> str:
+    """$1 program, $2 period, $3 kinds the run judged; `program`/`period`: whether given.
+
+    Open flags the run no longer finds are resolved; an analyst's confirmed or dismissed
+    decision is left as it is. Program and period are compared with `=` (IS NULL for the
+    registry-wide kinds, which have neither) so the flag table's unique index finds the
+    run's own flags: with IS NOT DISTINCT FROM no index applies, and every check read every
+    open flag of its kinds, of every program and period, a cost growing with the history.
+    """
+    scope = " AND ".join(
+        f"f.{column} = ${n}" if given else f"f.{column} IS NULL AND ${n}::text IS NULL"
+        for n, column, given in ((1, "program_code", program), (2, "period", period))
+    )
+    return f"""
 WITH gone AS (
   UPDATE flag f SET status = 'resolved', updated_at = now()
-  WHERE f.program_code IS NOT DISTINCT FROM $1 AND f.period IS NOT DISTINCT FROM $2
+  WHERE {scope}
     AND f.kind = ANY($3::text[]) AND f.status = 'open'
     AND NOT EXISTS (SELECT 1 FROM chk_flag c WHERE c.kind = f.kind
                     AND c.subject_key = f.subject_key)
@@ -79,12 +103,37 @@ SELECT count(*) FROM gone
 """
 
 
+# $1 program (NULL for registry-wide kinds). What the foreign keys on flag checked once per
+# row and reference (migration 0009_flag_refs), checked once per run: each reference is a
+# probe of a primary key per staged flag, a plan that stays linear whatever the statistics.
+_DANGLING = f"""
+SELECT {missing_count("c", "person_id", "person", "flag_person")},
+  {missing_count("c", "household_id", "household", "flag_household")},
+  {missing_count("c", "roll_row_id", "roll_row", "flag_row")},
+  (SELECT count(*) FROM (SELECT $1::text AS code) q
+   WHERE q.code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM program WHERE code = q.code))
+    AS flag_program
+FROM chk_flag c
+"""
+
+
+async def check_staged_references(conn: asyncpg.Connection, program: str | None) -> None:
+    """Raise DanglingReference when a staged flag names no person, household, row..."""
+    found = await conn.fetchrow(_DANGLING, program)
+    assert found is not None
+    raise_dangling("the check's flags", {name: n for name, n in found.items() if n})
+
+
 async def write_flags(
     conn: asyncpg.Connection, *, program: str | None, period: str | None, kinds: list[str]
 ) -> tuple[int, int, int]:
     """Upsert `chk_flag` into `flag`, resolve what it no longer holds: (new, changed, resolved)."""
+    for statement in PREPARE_STAGED:
+        await conn.execute(statement)
+    await check_staged_references(conn, program)
     row = await conn.fetchrow(UPSERT_FLAGS, program, period)
-    resolved: int = await conn.fetchval(RESOLVE_STALE, program, period, kinds)
+    resolve = resolve_stale_sql(program=program is not None, period=period is not None)
+    resolved: int = await conn.fetchval(resolve, program, period, kinds)
     assert row is not None
     inserted, updated = int(row["inserted"]), int(row["updated"])
     if inserted or updated or resolved:

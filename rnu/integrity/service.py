@@ -78,6 +78,8 @@ async def check_program_period(
             if batch_id is not None:
                 await conn.execute(checks.SAME_PERSON_ROWS, batch_id)
                 await _unmatched_twins(conn, batch_id)
+                # not_in_pgh anti-joins these rows: the planner must know how many they are
+                await conn.execute("ANALYZE chk_flag")
         for statement in statements:
             await conn.execute(statement.sql, *statement.args)
         # Kinds this run judged: open flags of those kinds it no longer finds are resolved
