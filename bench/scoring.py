@@ -1,4 +1,11 @@
-"""Score RNU's exported decisions against a synthetic country's truth/ (FORMATS.md)."""
+"""Score RNU's exported decisions against a synthetic country's truth/ (rnu.synth.truth).
+
+Row links: precision and recall overall, per file and per defect kind (every code of
+truth/codes.csv), and for rows whose person is not in the PGH the false-link rate (any
+link is false: a namesake trap linked to its namesake accuses someone else). PGH
+duplicates: pair precision and recall against truth/pgh_duplicates.csv, and how many of
+the look-alike pairs of truth/pgh_kin.csv (twins, father/son) were paired.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +25,12 @@ class Tally:
     quarantined: int = 0
     true_in_pgh: int = 0
     found: int = 0  # linked to the right person
+    outside: int = 0  # rows whose person is not in the PGH (expected unmatched)
+    outside_linked: int = 0  # ... linked to someone anyway: a false link
+
+    @property
+    def false_link_rate(self) -> float:
+        return self.outside_linked / self.outside if self.outside else 0.0
 
     @property
     def precision(self) -> float:
@@ -88,23 +101,91 @@ def score(truth_dir: Path, links_csv: Path) -> MatchScore:
                 if true_key and not expected_quarantine:
                     t.true_in_pgh += 1
                     t.found += outcome == "linked" and right
+                elif not true_key and not expected_quarantine:
+                    t.outside += 1
+                    t.outside_linked += outcome == "linked"
     return result
 
 
 def print_score(s: MatchScore) -> None:
     def line(name: str, t: Tally) -> str:
+        false = f"{t.false_link_rate:>8.4f}" if t.outside else f"{'—':>8}"
         return (
             f"{name:<22} {t.rows:>9,} {t.precision:>9.4f} {t.recall:>8.4f} "
             f"{t.review / t.rows if t.rows else 0:>8.4f} {t.unmatched:>9,} {t.quarantined:>6,}"
+            f" {false}"
         )
 
     print(f"{'':<22} {'rows':>9} {'precision':>9} {'recall':>8} {'review':>8} "
-          f"{'unmatched':>9} {'quar.':>6}")  # fmt: skip
+          f"{'unmatched':>9} {'quar.':>6} {'false ln':>8}")  # fmt: skip
     print(line("overall", s.overall))
-    print("-- by defect (recall = linked to the right person among rows whose person is in PGH)")
+    print("-- by defect (recall = linked to the right person among rows whose person is in PGH;")
+    print("   false ln = linked to anyone among rows whose person is not in the PGH)")
     for name in sorted(s.by_defect):
         print(line(name, s.by_defect[name]))
     print("-- by file")
     for name in sorted(s.by_file):
         print(line(name, s.by_file[name]))
     print(f"truth rows missing from RNU's export: {s.missing_rows}")
+
+
+@dataclass
+class PairScore:
+    """PGH-duplicate pairs found against the truth."""
+
+    truth: int
+    found: int
+    right: int  # found pairs joining two records of one person
+    recalled: int  # truth pairs found
+    kin_paired: dict[str, int]
+    kin_total: dict[str, int]
+
+    @property
+    def precision(self) -> float:
+        return self.right / self.found if self.found else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.recalled / self.truth if self.truth else 1.0
+
+
+def read_pairs(path: Path) -> dict[frozenset[str], str]:
+    """Pairs of PGH keys in a truth file (`key_a,key_b[,relation]`) -> relation."""
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8") as fh:
+        return {
+            frozenset((r["key_a"], r["key_b"])): r.get("relation") or "duplicate"
+            for r in csv.DictReader(fh)
+        }
+
+
+def score_pairs(truth_dir: Path, found: set[frozenset[str]]) -> PairScore:
+    """Pair precision/recall; a pair counts right when it joins two records of one person
+    (the truth pairs' transitive closure: a person registered three times)."""
+    canon = same_person_sets(truth_dir)
+    true = read_pairs(truth_dir / "pgh_duplicates.csv")
+    kin = read_pairs(truth_dir / "pgh_kin.csv")
+
+    def same(pair: frozenset[str]) -> bool:
+        a, b = sorted(pair)
+        return canon.get(a, a) == canon.get(b, b)
+
+    kin_paired: Counter[str] = Counter(kin[p] for p in found if p in kin)
+    return PairScore(
+        truth=len(true),
+        found=len(found),
+        right=sum(1 for pair in found if same(pair)),
+        recalled=sum(1 for pair in true if pair in found),
+        kin_paired=dict(kin_paired),
+        kin_total=dict(Counter(kin.values())),
+    )
+
+
+def print_pairs(label: str, p: PairScore) -> None:
+    kin = ", ".join(f"{k} {p.kin_paired.get(k, 0)}/{n}" for k, n in sorted(p.kin_total.items()))
+    print(
+        f"PGH duplicates ({label}): truth {p.truth:,} pairs, found {p.found:,}, right "
+        f"{p.right:,}: precision {p.precision:.4f}, recall {p.recall:.4f}; "
+        f"look-alikes paired (false): {kin or 'none in truth'}"
+    )

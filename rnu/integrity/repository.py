@@ -21,7 +21,9 @@ _WEAK = f"""(r.outcome = 'review' OR (r.method = 'fuzzy'
 # An unchanged finding changes nothing; a dismissed one reopens only when its evidence
 # changed; one the registry had stopped showing (resolved) reopens when it shows again.
 # `verification` is 'pending' when the flag's row has a weak link or, for a duplicate, when
-# one of the person's linked rows in that file has; a reviewer's decision re-runs the check.
+# one of the person's linked rows in that file has, or when the finding itself is a match
+# the engine sent to review (a PGH-duplicate pair in the grey zone); a reviewer's decision
+# re-runs the check.
 UPSERT_FLAGS = f"""
 WITH staged AS (
   SELECT DISTINCT ON (kind, subject_key) kind, severity, subject_key, person_id, household_id,
@@ -34,6 +36,7 @@ WITH staged AS (
                 JOIN roll_row r ON r.batch_id = r0.batch_id AND r.person_id = c.person_id
                 JOIN load_batch b ON b.id = r.batch_id
                 WHERE r0.id = c.roll_row_id AND r.outcome = 'linked' AND {_WEAK}))
+              OR c.evidence->'facts'->>'outcome' = 'review'
            THEN 'pending' ELSE 'verified' END AS verification
   FROM chk_flag c ORDER BY kind, subject_key, roll_row_id
 ), written AS (

@@ -337,6 +337,60 @@ async def decide(
     )
 
 
+@dataclass(frozen=True)
+class ConfirmResult:
+    roll_row_id: int
+    person_id: int
+    program_code: str
+    period: str
+    checks_rerun: bool
+
+
+async def confirm_link(
+    session: AsyncSession, *, actor: audit.Actor, secret: bytes, roll_row_id: int
+) -> ConfirmResult:
+    """A reviewer confirms a link the engine made on its own (fuzzy, near the threshold).
+
+    Flags resting on such a link are held "por verificar" (``rnu.integrity``); once a person
+    has confirmed it the link is a reviewed one (method ``manual_review``) and the checks of
+    that program and period re-run, so its flags become normal ones. A row waiting in the
+    review queue is decided there (``decide``), not here.
+    """
+    row = await repository.get_row(session, row_id=roll_row_id)
+    if row is None:
+        raise NotFound("no such roll row")
+    if row.outcome != "linked" or row.person_id is None:
+        raise Conflict("only a linked row's link can be confirmed; rows in review are decided")
+    batch = await repository.get_batch(session, batch_id=row.batch_id)
+    person = await session.get(Person, row.person_id)
+    if batch is None or person is None:
+        raise NotFound("roll row without its batch or person")
+    assert row.id is not None
+    agreements = dict(row.agreements or {})
+    agreements["confirmed_by"] = actor.id
+    agreements["method_before"] = row.method
+    row.method = METHOD
+    row.agreements = agreements
+    session.add(row)
+    enrollment = await repository.get_enrollment(
+        session, person_id=row.person_id, program_code=batch.source, period=batch.period
+    )
+    if enrollment is not None and enrollment.roll_row_id == row.id:
+        enrollment.match_method = METHOD
+        session.add(enrollment)
+    await session.flush()
+    await repository.bump_data_version(session)
+    await audit.record(
+        session,
+        actor=actor,
+        action="review.confirm_link",
+        subject_hmac=_subject(secret, person.doc_type, person.doc_number),
+        details={"roll_row_id": row.id, "person_id": row.person_id},
+    )
+    rerun = await _rerun_checks(session, program_code=batch.source, period=batch.period)
+    return ConfirmResult(row.id, row.person_id, batch.source, batch.period, rerun)
+
+
 async def _rerun_checks(session: AsyncSession, *, program_code: str, period: str) -> bool:
     """Re-run the integrity checks of one program and period inside this transaction.
 

@@ -13,10 +13,12 @@ from datetime import date
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from rnu.audit.service import Actor
-from rnu.integrity.repository import NEAR_THRESHOLD_BITS
+from rnu.db import connect_raw
+from rnu.integrity import checks
+from rnu.integrity.repository import NEAR_THRESHOLD_BITS, write_flags
 from rnu.integrity.service import check_batch
 from rnu.review.models import MatchReviewItem
-from rnu.review.service import decide
+from rnu.review.service import confirm_link, decide
 from rnu.stats.repository import count_flags, flag_programs
 from tests.factories import create_batch, create_enrollment, create_roll_row
 from tests.rnu.integrity.test_checks import PERIOD, fetch, person_in
@@ -137,3 +139,46 @@ class TestFuzzyLinks:
         await check_batch(integrity_url, batch.id)
         assert await count_flags(db, digits=2, prefix="") == {}
         assert await flag_programs(db) == set()
+
+    async def test_reviewer_confirming_the_link_makes_the_flag_public(
+        self, db: AsyncSession, integrity_url: str
+    ) -> None:
+        batch = await create_batch(db, source="PENSION65", period=PERIOD, link_threshold=THRESHOLD)
+        person, _ = await person_in(
+            db, hh={"cse": "PE"}, birth_on=date(1950, 3, 3), death_on=date(2026, 9, 1)
+        )
+        row = await create_roll_row(db, batch=batch, person=person, method="fuzzy",
+                                    weight=THRESHOLD + 1.0)  # fmt: skip
+        await create_enrollment(db, person=person, batch=batch, roll_row=row)
+        await db.commit()
+        await check_batch(integrity_url, batch.id)
+        assert await verification(integrity_url) == {("deceased", row.id): "pending"}
+        actor = Actor("analyst", "analyst:ana", "revision")
+        result = await confirm_link(db, actor=actor, secret=b"s" * 32, roll_row_id=row.id or 0)
+        await db.commit()
+        assert result.checks_rerun
+        assert await verification(integrity_url) == {("deceased", row.id): "verified"}
+        assert await count_flags(db, digits=2, prefix="") == {("15", "deceased"): 1}
+
+
+async def test_pgh_duplicate_pair_in_review_is_pending(integrity_url: str) -> None:
+    """A grey-zone PGH-duplicate pair (include_review) is not a finding yet."""
+    conn = await connect_raw(integrity_url)
+    try:
+        async with conn.transaction():
+            await conn.execute(checks.DROP_STAGING)
+            await conn.execute(checks.CREATE_FLAG_STAGING)
+            for outcome in ("linked", "review"):
+                evidence = f'{{"facts": {{"keys": ["a-{outcome}", "b"], "outcome": "{outcome}"}}}}'
+                await conn.execute(
+                    "INSERT INTO chk_flag VALUES ('pgh_duplicate', 'low', $1, NULL, NULL, NULL, "
+                    "'150101', $2::jsonb)",
+                    f"pgh:{outcome}",
+                    evidence,
+                )
+            await write_flags(conn, program=None, period=None, kinds=["pgh_duplicate"])
+        rows = await conn.fetch("SELECT subject_key, verification FROM flag ORDER BY 1")
+        await conn.execute("DELETE FROM flag WHERE kind = 'pgh_duplicate'")
+    finally:
+        await conn.close()
+    assert [tuple(r) for r in rows] == [("pgh:linked", "verified"), ("pgh:review", "pending")]
