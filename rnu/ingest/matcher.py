@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -117,12 +118,16 @@ async def build_index(conn: asyncpg.Connection, *, chunk: int = 50_000) -> PghIn
     what makes a 30M-person PGH fit on one machine.
     """
     builder = IndexBuilder()
+    person_ids, household_ids = array("q"), array("q")
     async with conn.transaction():
+        # the ids ride along, so a load writes person and household ids without probes
         cursor = await conn.cursor(
             """
-            SELECT pgh_key, doc_type, doc_number, nombres, apellido_paterno, apellido_materno,
-                   birth_on, sex, ubigeo
-            FROM person WHERE in_pgh ORDER BY id
+            SELECT p.pgh_key, p.doc_type, p.doc_number, p.nombres, p.apellido_paterno,
+                   p.apellido_materno, p.birth_on, p.sex, p.ubigeo, p.id,
+                   coalesce(m.household_id, -1)
+            FROM person p LEFT JOIN household_member m ON m.person_id = p.id
+            WHERE p.in_pgh ORDER BY p.id
             """
         )
         while rows := await cursor.fetch(chunk):
@@ -130,7 +135,12 @@ async def build_index(conn: asyncpg.Connection, *, chunk: int = 50_000) -> PghIn
                 PersonRecord(r[0], r[1], r[2], True, r[3], r[4], r[5], r[6], r[7], r[8])
                 for r in rows
             )
-    return builder.finish()
+            person_ids.extend(r[9] for r in rows)
+            household_ids.extend(r[10] for r in rows)
+    index = builder.finish()
+    index.person_ids = np.frombuffer(person_ids, dtype=np.int64).copy()
+    index.household_ids = np.frombuffer(household_ids, dtype=np.int64).copy()
+    return index
 
 
 async def context_for(database_url: str, conn: asyncpg.Connection) -> MatchContext:

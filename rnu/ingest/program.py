@@ -34,7 +34,8 @@ from rnu.ingest.batch import (
     open_batch,
     quarantine_record,
 )
-from rnu.ingest.matcher import MatchContext, context_for, to_record
+from rnu.ingest.matcher import MatchContext, context_for, pgh_version, to_record
+from rnu.ingest.person_ids import PersonIds, person_ids
 from rnu.ingest.references import check_batch_references
 from rnu.ingest.replacement import check_replacement
 from rnu.ingest.rows import CanonicalRow, Reject
@@ -67,7 +68,7 @@ _COLUMNS = (
     "row_order", "row_number", "outcome", "method", "weight", "agreements", "person_key",
     "candidates", "doc_type", "doc_number", "doc_notes", "nombres", "apellido_paterno",
     "apellido_materno", "full_name", "birth_on", "sex", "ubigeo", "household_code", "extra",
-    "raw", "row_hash",
+    "raw", "row_hash", "person_id", "household_id",
 )  # fmt: skip
 _CONTENT = (
     "doc_type, doc_number, full_name, nombres, apellido_paterno, apellido_materno, birth_on, "
@@ -129,10 +130,11 @@ _MERGE = [
     WHERE outcome = 'unmatched' AND NOT EXISTS (SELECT 1 FROM person p WHERE p.id = s.person_id)
     """,
     # The rows, their review items and their enrollments in one statement. A linked row's
-    # person and any row's household are looked up here, as correlated subqueries: one
-    # index probe per row, a plan that cannot go wrong (as joins, the planner works from
-    # person's statistics, which do not count the people this transaction added, and once
-    # chose nested loops over a million rows), and no UPDATE pass over the staged chunk.
+    # person and household come staged, read from the matching index (rnu.ingest.person_ids);
+    # only what it could not give (an index without ids, the unmatched rows' households) is
+    # looked up here, as correlated subqueries: one index probe per row, a plan that cannot
+    # go wrong (as joins, the planner works from person's statistics, which do not count
+    # the people this transaction added, and once chose nested loops over a million rows).
     # One enrollment per person: a second row for the same person stays in roll_row, where
     # the integrity checks find it (duplicate_in_program); the first row in file order
     # keeps it.
@@ -146,7 +148,9 @@ _MERGE = [
         weight, agreements, doc_type, doc_number, doc_notes, nombres, apellido_paterno,
         apellido_materno, full_name, birth_on, sex, ubigeo, household_code, extra)
       SELECT $1, row_number, pid,
-        (SELECT m.household_id FROM household_member m WHERE m.person_id = src.pid),
+        CASE WHEN src.outcome <> 'unmatched' AND src.person_id IS NOT NULL THEN src.household_id
+             ELSE (SELECT m.household_id FROM household_member m WHERE m.person_id = src.pid)
+        END,
         outcome, method, weight, agreements, doc_type, doc_number, doc_notes, nombres,
         apellido_paterno, apellido_materno, full_name, birth_on, sex, ubigeo, household_code,
         extra
@@ -167,6 +171,21 @@ _MERGE = [
     WHERE ins.outcome IN ('linked', 'unmatched') AND ins.person_id IS NOT NULL
     ORDER BY ins.person_id, ins.id
     ON CONFLICT (person_id, program_code, period) DO NOTHING
+    """,
+]
+# $1 batch id. A PGH committed while this file loaded may have moved people between
+# households: the ids the index gave are brought up to date (the rare path; persons'
+# ids never change, a PGH load upserts them).
+_REFRESH_HOUSEHOLDS = [
+    """
+    UPDATE roll_row r SET household_id = m.household_id FROM household_member m
+    WHERE r.batch_id = $1 AND m.person_id = r.person_id
+      AND r.household_id IS DISTINCT FROM m.household_id
+    """,
+    """
+    UPDATE enrollment e SET household_id = m.household_id FROM household_member m
+    WHERE e.batch_id = $1 AND m.person_id = e.person_id
+      AND e.household_id IS DISTINCT FROM m.household_id
     """,
 ]
 # After the last chunk: the held rows equal, column by column, to an earlier row of the
@@ -247,8 +266,20 @@ class _Stager:
         self.extras: dict[tuple[tuple[str, str], ...], str] = {}
 
     def records(
-        self, rows: Sequence[CanonicalRow], results: Sequence[MatchResult]
+        self,
+        rows: Sequence[CanonicalRow],
+        results: Sequence[MatchResult],
+        ids: PersonIds | None = None,
     ) -> list[tuple[Any, ...]]:
+        """Staging records; with `ids`, linked and review rows carry their PGH person's ids."""
+        person_ids: list[int | None] = [None] * len(results)
+        household_ids: list[int | None] = [None] * len(results)
+        if ids is not None and ids.available:
+            found = ids.lookup(
+                [r.person_key if r.outcome != "unmatched" else None for r in results]
+            )
+            person_ids = [p if p >= 0 else None for p in found[0].tolist()]
+            household_ids = [h if h >= 0 else None for h in found[1].tolist()]
         if len(self.agreements) > self._LIMIT:
             self.agreements.clear()
         if len(self.extras) > self._LIMIT:
@@ -258,7 +289,9 @@ class _Stager:
         dumps = json.dumps
         out = []
         order = self.order
-        for row, result in zip(rows, results, strict=True):
+        for row, result, person_id, household_id in zip(
+            rows, results, person_ids, household_ids, strict=True
+        ):
             order += 1
             agreements = result.agreements
             cached = agreements_json.get(id(agreements))
@@ -289,7 +322,7 @@ class _Stager:
                     row.doc_type, row.doc_number, list(row.doc_notes), row.nombres,
                     row.apellido_paterno, row.apellido_materno, row.full_name,
                     row.birth_date, row.sex, row.ubigeo, row.household_code, extra_json,
-                    raw, row_hash,
+                    raw, row_hash, person_id, household_id,
                 )
             )  # fmt: skip
         self.order = order
@@ -393,7 +426,7 @@ class _Preparer:
         )
         matched = time.perf_counter()
         timings["match"] += matched - parsed
-        staged = self.stager.records(canonical, results)
+        staged = self.stager.records(canonical, results, person_ids(context.index))
         timings["stage"] += time.perf_counter() - matched
         return _Prepared(len(chunk), staged, rejects)
 
@@ -427,6 +460,9 @@ async def _load(
             params = (batch_id, spec.program, spec.period)
             # each chunk's sorts (row order, one enrollment per person) fit in memory
             await conn.execute("SET LOCAL work_mem = '64MB'")
+            # Each chunk's statements are short: JIT compiled 53 functions per chunk and
+            # won nothing back (EXPLAIN ANALYZE of the merge, issue 15).
+            await conn.execute("SET LOCAL jit = off")
             await conn.execute(_STAGING)
             await _run(conn, _BEGIN, params)
             chunk_merge = [statement.format(t="stg_chunk") for statement in _MERGE]
@@ -464,6 +500,8 @@ async def _load(
             held = await conn.fetchval("SELECT count(*) FROM stg_held")
             if held:
                 await _run(conn, [statement.format(t="stg_held") for statement in _MERGE], params)
+            if await pgh_version(conn) != context.pgh_version:
+                await _run(conn, _REFRESH_HOUSEHOLDS, params)
             outcome_rows = await conn.fetch(
                 "SELECT outcome, count(*) AS n FROM roll_row WHERE batch_id = $1 GROUP BY outcome",
                 batch_id,

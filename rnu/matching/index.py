@@ -212,6 +212,10 @@ class PghIndex:
     folders: Folders = field(default_factory=Folders)
     raw_codes: dict[str, dict[str, int]] = field(default_factory=dict)
     ubigeo_codes: dict[str, int] = field(default_factory=dict)
+    # PostgreSQL ids of each row's person and household (-1: none), filled by the loader
+    # (rnu.ingest.matcher.build_index) so a load writes its rows without looking them up.
+    person_ids: I64 = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    household_ids: I64 = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
     @classmethod
     def build(cls, records: Iterable[PersonRecord], *, max_block: int = 500) -> PghIndex:
