@@ -27,6 +27,41 @@ def peak_rss_mb() -> float:
     return max(own, children) / 1024
 
 
+def postgres_cpu_seconds() -> float | None:
+    """CPU (user + system) the embedded PostgreSQL server has used so far, all processes.
+
+    The postmaster's own time, its exited children's (backends that closed: cutime/cstime)
+    and its live children's; None when the server is not the embedded one of this machine.
+    Each engineer's benches use their own embedded server, so this is the bench's work.
+    """
+    data = Path(os.environ.get("RNU_DATA_DIR", ROOT / ".rnu")) / "pg" / "postmaster.pid"
+    try:
+        master = int(data.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def fields(pid: int) -> list[str]:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat[stat.rindex(")") + 2 :].split()
+
+    try:
+        own = fields(master)
+    except OSError:
+        return None
+    total = sum(int(f) for f in own[11:15])  # utime stime cutime cstime
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == master:
+            continue
+        try:
+            f = fields(int(entry.name))
+        except OSError:
+            continue
+        if int(f[1]) == master:  # a live child: its own time (not yet in cutime)
+            total += int(f[11]) + int(f[12])
+    return total / ticks
+
+
 def server_url() -> str:
     """RNU_DATABASE_URL's server when set, else the embedded one in ./.rnu."""
     configured = os.environ.get("RNU_DATABASE_URL")

@@ -40,8 +40,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg
 
-from bench.harness import drop_database, fresh_database, peak_rss_mb, server_url
+from bench.harness import (
+    drop_database,
+    fresh_database,
+    peak_rss_mb,
+    postgres_cpu_seconds,
+    server_url,
+)
 from rnu.embedded import plain_url
+from rnu.migrate import upgrade
 from rnu.synth import generate
 from usecases.loads import load_file, plan_file
 
@@ -205,16 +212,18 @@ def run_pipeline(db: str, files: list[tuple[str, str]]) -> dict[str, Any]:
         loads = []
         for path, period in files:
             planned = plan_file(Path(path), "sis", period)
-            cpu = time.process_time()
+            cpu, pg_cpu = time.process_time(), postgres_cpu_seconds()
             started = time.perf_counter()
             result = await load_file(db, planned)
             wall = time.perf_counter() - started
             cpu = time.process_time() - cpu
+            pg_after = postgres_cpu_seconds()
             loads.append(
                 {
                     "file": Path(path).name,
                     "wall": wall,
                     "cpu": cpu,
+                    "pg_cpu": pg_after - pg_cpu if pg_after is not None and pg_cpu else None,
                     "rows_read": result.rows_read,
                     "rows_loaded": result.rows_loaded,
                     "rows_quarantined": result.rows_quarantined,
@@ -244,6 +253,9 @@ def _print_load(load: dict[str, Any]) -> None:
     print(f"    {'end to end (wall)':<22} {load['wall']:8.2f} s {_rate(rows, load['wall'])}")
     # CPU of the Python process alone (both threads): a figure contention hardly changes
     print(f"    {'Python CPU':<22} {load['cpu']:8.2f} s {_rate(rows, load['cpu'])}")
+    if load.get("pg_cpu") is not None:
+        # every backend of the bench's own server: the load's and the checks' after it
+        print(f"    {'PostgreSQL CPU (all)':<22} {load['pg_cpu']:8.2f} s")
 
 
 def main() -> None:
@@ -275,6 +287,7 @@ def main() -> None:
     pgh_note = ""
     if template and asyncio.run(_exists(template)):
         db = asyncio.run(_clone(template, "rnu_bench_load"))
+        upgrade(db)  # the template may predate the newest migrations
         pgh_note = f"PGH: cloned from the template database {template}"
     else:
         db = fresh_database("rnu_bench_load")
@@ -291,7 +304,10 @@ def main() -> None:
             if template:
                 asyncio.run(_clone(db, template, exact=True))
         plain = asyncio.run(plain_copy(db, sis, indexed=False))
+        pg_before = postgres_cpu_seconds()
         indexed = asyncio.run(plain_copy(db, sis, indexed=True))
+        pg_after = postgres_cpu_seconds()
+        indexed_pg_cpu = pg_after - pg_before if pg_after is not None and pg_before else None
         files = [(str(sis), PERIOD)]
         if args.fuzzy_rows:
             files.append((str(fuzzy), FUZZY_PERIOD))
@@ -306,6 +322,8 @@ def main() -> None:
     print(f"plain COPY of the {args.rows:,} SIS rows (10 text fields + row number):")
     print(f"  unindexed table            {plain:8.2f} s {_rate(args.rows, plain)}")
     print(f"  primary key + two indexes  {indexed:8.2f} s {_rate(args.rows, indexed)}")
+    if indexed_pg_cpu is not None:
+        print(f"    PostgreSQL CPU of the indexed COPY {indexed_pg_cpu:8.2f} s")
     index_rate = _rate(res["index_people"], res["index_seconds"]).strip()
     print(f"PGH index built from PostgreSQL: {res['index_people']:,} people in "
           f"{res['index_seconds']:.1f} s ({index_rate}); "

@@ -34,6 +34,7 @@ from rnu.ingest.batch import (
     open_batch,
     quarantine_record,
 )
+from rnu.ingest.cpu import BackendClock
 from rnu.ingest.matcher import MatchContext, context_for, pgh_version, to_record
 from rnu.ingest.person_ids import PersonIds, person_ids
 from rnu.ingest.references import check_batch_references
@@ -405,7 +406,7 @@ class _Preparer:
 
     def __call__(self) -> _Prepared | None:
         timings = self.timings
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         chunk = next(self.chunks, None)
         if chunk is None:
             return None
@@ -415,7 +416,7 @@ class _Preparer:
             for r in chunk
             if isinstance(r, Reject)
         ]
-        parsed = time.perf_counter()
+        parsed, cpu = time.perf_counter(), self._cpu("parse", cpu)
         timings["parse"] += parsed - started
         records = [to_record(r, r.row_number) for r in canonical]
         context = self.context
@@ -424,11 +425,19 @@ class _Preparer:
             if records and len(context.index)
             else [unmatched() for _ in records]
         )
-        matched = time.perf_counter()
+        matched, cpu = time.perf_counter(), self._cpu("match", cpu)
         timings["match"] += matched - parsed
         staged = self.stager.records(canonical, results, person_ids(context.index))
         timings["stage"] += time.perf_counter() - matched
+        self._cpu("stage", cpu)
         return _Prepared(len(chunk), staged, rejects)
+
+    def _cpu(self, stage: str, since: float) -> float:
+        """Add this thread's CPU since `since` to the stage; the new mark."""
+        now = time.thread_time()
+        key = f"Python CPU {stage}"
+        self.timings[key] = self.timings.get(key, 0.0) + now - since
+        return now
 
 
 async def _run(
@@ -467,8 +476,11 @@ async def _load(
             await _run(conn, _BEGIN, params)
             chunk_merge = [statement.format(t="stg_chunk") for statement in _MERGE]
 
+            backend = BackendClock(conn, timings)
+
             async def push(ready: _Prepared) -> None:
                 started = time.perf_counter()
+                backend.start()
                 await conn.execute("TRUNCATE stg_chunk")
                 await conn.copy_records_to_table(
                     "stg_chunk", records=ready.staged, columns=_COLUMNS
@@ -476,9 +488,11 @@ async def _load(
                 await copy_quarantine(conn, ready.rejects)
                 copied = time.perf_counter()
                 timings["copy"] += copied - started
+                backend.stop("copy")
                 await _run(conn, _SET_ASIDE, params)
                 await _run(conn, chunk_merge, params)
                 timings["merge"] += time.perf_counter() - copied
+                backend.stop("merge")
                 result.rows_read += ready.rows_read
                 if progress:
                     progress(result.rows_read)
@@ -496,6 +510,7 @@ async def _load(
                 ready = done[0]  # type: ignore[assignment]  # checked above
 
             started = time.perf_counter()
+            backend.start()
             await _run(conn, _FINISH, params)
             held = await conn.fetchval("SELECT count(*) FROM stg_held")
             if held:
@@ -528,6 +543,7 @@ async def _load(
             )
             await check_batch_references(conn, batch_id, spec.program)
             timings["finish"] = time.perf_counter() - started
+            backend.stop("finish")
             result.timings = timings
             if context.fit_seconds and not fitted_before:
                 result.timings["fit"] = context.fit_seconds
