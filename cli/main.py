@@ -132,13 +132,31 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. base
 
 @services_app.command("status")
 def services_status() -> None:
-    """Say which PostgreSQL and Redis RNU uses. Example: `rnu services status`."""
-    from rnu.embedded import redact, resolve_endpoints
+    """Say which PostgreSQL and Redis RNU uses, and whether they run; starts nothing.
 
-    ep = resolve_endpoints(get_settings())
-    kind = {True: "embedded", False: "configured"}
-    console.print(f"PostgreSQL ({kind[ep.embedded_postgres]}): {redact(ep.database_url)}")
-    console.print(f"Redis ({kind[ep.embedded_redis]}): {redact(ep.redis_url)}")
+    Example: `rnu services status`
+    """
+    from rnu.embedded import embedded_postgres_pid, is_reachable, redact
+
+    settings = get_settings()
+    if settings.database_url:
+        up = is_reachable(settings.database_url, default_port=5432)
+        state = "answers" if up else "does not answer"
+        console.print(f"PostgreSQL (configured): {redact(settings.database_url)} — {state}")
+    else:
+        pid = embedded_postgres_pid(settings.data_dir)
+        where = settings.data_dir / "pg"
+        state = f"running (pid {pid})" if pid else "stopped (the next command starts it)"
+        console.print(f"PostgreSQL (embedded, {where}): {state}")
+    if settings.redis_url:
+        up = is_reachable(settings.redis_url, default_port=6379)
+        state = "answers" if up else "does not answer"
+        console.print(f"Redis (configured): {redact(settings.redis_url)} — {state}")
+    else:
+        console.print(
+            f"Redis (embedded, {settings.data_dir / 'redis'}): started by each command "
+            "that needs it, stopped when it ends"
+        )
 
 
 @services_app.command("stop")

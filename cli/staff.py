@@ -16,16 +16,28 @@ import typer
 from rich.console import Console
 
 from rnu.db import make_engine, make_sessionmaker, session_scope
+from rnu.errors import InvalidInput
 from rnu.staff import service as staff_service
 from rnu.staff.models import STAFF_ROLES, StaffUser
+from rnu.staff.service import MIN_PASSWORD_LENGTH
 
 console = Console(stderr=True)
 
 
 def read_password(password_stdin: bool) -> str:
-    """The new password from stdin (first line) or a hidden, confirmed prompt."""
+    """The new password from stdin (first line) or a hidden, confirmed prompt.
+
+    Without a terminal there is nobody to prompt: say how to pipe it instead of failing on
+    an empty read. Passwords need at least 12 characters (`rnu.staff.service`).
+    """
     if password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise InvalidInput(
+            "no terminal to ask for the password: pipe it in with --password-stdin, e.g. "
+            "`printf '%s\\n' 'at-least-12-characters' | rnu users add ana --password-stdin`"
+        )
+    console.print(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
     return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
@@ -73,7 +85,11 @@ def register(app: typer.Typer, database_url: Callable[[], str]) -> None:
             bool, typer.Option("--password-stdin", help="Read the password from stdin.")
         ] = False,
     ) -> None:
-        """Create a staff account. Example: `rnu users add ana --role supervisor`."""
+        """Create a staff account (password: 12 characters or more, asked twice).
+
+        Examples: `rnu users add ana --role supervisor`;
+        in a script: `printf '%s\\n' "$PASSWORD" | rnu users add ana --password-stdin`.
+        """
         if role not in STAFF_ROLES:
             raise typer.BadParameter(f"role must be one of {', '.join(STAFF_ROLES)}")
         password = read_password(password_stdin)

