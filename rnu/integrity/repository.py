@@ -13,9 +13,11 @@ from rnu.registry_state import bump_data_version
 NEAR_THRESHOLD_BITS = 5.0
 
 # A roll row whose link is unconfirmed: in the review queue, or fuzzy and near the threshold
-# (batches loaded before thresholds were kept have none: their links count as they were).
+# (batches loaded before thresholds were kept have none: their links count as they were),
+# or fuzzy on a row without a birth date: with no document and no date the evidence is the
+# name and place alone, which a namesake in the same district shares.
 _WEAK = f"""(r.outcome = 'review' OR (r.method = 'fuzzy'
-            AND r.weight < b.link_threshold + {NEAR_THRESHOLD_BITS}))"""
+            AND (r.weight < b.link_threshold + {NEAR_THRESHOLD_BITS} OR r.birth_on IS NULL)))"""
 
 # $1 program (NULL for registry-wide kinds), $2 period (NULL likewise).
 # An unchanged finding changes nothing; a dismissed one reopens only when its evidence

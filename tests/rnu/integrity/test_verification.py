@@ -108,10 +108,14 @@ class TestFuzzyLinks:
             ("near", "fuzzy", THRESHOLD + NEAR_THRESHOLD_BITS - 0.5),
             ("far", "fuzzy", THRESHOLD + NEAR_THRESHOLD_BITS + 3.0),
             ("document", "exact_document", THRESHOLD + 0.5),
+            ("dateless", "fuzzy", THRESHOLD + NEAR_THRESHOLD_BITS + 3.0),
         ):
             person, _ = await person_in(db, hh={"cse": "PE"}, **dead)
             row = await create_roll_row(db, batch=batch, person=person, method=method,
                                         weight=weight)  # fmt: skip
+            if name == "dateless":  # the row had no birth date: names and place alone
+                row.birth_on = None
+                db.add(row)
             await create_enrollment(db, person=person, batch=batch, roll_row=row)
             rows[name] = row.id
         await db.commit()
@@ -120,6 +124,7 @@ class TestFuzzyLinks:
             ("deceased", rows["near"]): "pending",
             ("deceased", rows["far"]): "verified",
             ("deceased", rows["document"]): "verified",
+            ("deceased", rows["dateless"]): "pending",
         }
         # Public figures: the pending flag is not a filtración yet.
         counts = await count_flags(db, digits=2, prefix="")
