@@ -171,11 +171,20 @@ class RecordQuota:
 
 @asynccontextmanager
 async def reserve_records(
-    state: AppState, agency: Agency, wanted: int
+    state: AppState,
+    agency: Agency,
+    wanted: int,
+    *,
+    cap: int = MAX_RECORDS_PER_CALL,
+    per_minute: bool = True,
 ) -> AsyncIterator[RecordQuota]:
-    """Reserve up to ``wanted`` records (capped per call) on the client's day and minute
-    quotas; QuotaExceeded when they do not fit. Unused records go back when the block ends."""
-    reserved = max(0, min(wanted, MAX_RECORDS_PER_CALL))
+    """Reserve up to ``wanted`` records (at most ``cap``) on the client's day and minute
+    quotas; QuotaExceeded when they do not fit. Unused records go back when the block ends.
+
+    A bulk check (a file of up to 50,000 documents) passes its own ``cap`` and
+    ``per_minute=False``: it is bounded by the day's quota, not by a burst rate it exceeds
+    by design."""
+    reserved = max(0, min(wanted, cap))
     quota = RecordQuota(reserved=reserved)
     if reserved == 0:
         yield quota
@@ -185,10 +194,12 @@ async def reserve_records(
     client = agency.client
     taken = []
     try:
-        for scope, limit, window_s, name in (
-            ("agency-records-day", client.daily_quota, DAY_S, "per day"),
-            ("agency-records-minute", client.records_per_minute, MINUTE_S, "per minute"),
-        ):
+        windows = [("agency-records-day", client.daily_quota, DAY_S, "per day")]
+        if per_minute:
+            windows.append(
+                ("agency-records-minute", client.records_per_minute, MINUTE_S, "per minute")
+            )
+        for scope, limit, window_s, name in windows:
             try:
                 taken.append(
                     await limiter.take(
@@ -216,6 +227,8 @@ async def agency_reads(
     *,
     action: str,
     wanted: int = MAX_RECORDS_PER_CALL,
+    cap: int = MAX_RECORDS_PER_CALL,
+    per_minute: bool = True,
 ) -> AsyncIterator[AgencyReads]:
     """The reader of one agency call with its records reserved: at most ``wanted`` people
     (capped per call), charged by the people it returned when the block ends.
@@ -223,7 +236,7 @@ async def agency_reads(
     For DCI sync endpoints, GraphQL and the like: ``async with agency_reads(...) as reads``
     around answering every item, then ``await reads.audit()`` inside the block.
     """
-    async with reserve_records(state, agency, wanted) as quota:
+    async with reserve_records(state, agency, wanted, cap=cap, per_minute=per_minute) as quota:
         reads = AgencyReads(
             session,
             secret,

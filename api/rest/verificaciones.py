@@ -16,14 +16,13 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from api.auth.agency import Agency, require_scope
-from api.deps import SecretDep, SessionDep
+from api.auth.agency import Agency, agency_reads, require_scope
+from api.deps import SecretDep, SessionDep, StateDep
 from privacy.roles import SCOPE_PERSON_READ
 from rnu.agency import service as agency_service
 from rnu.errors import InvalidInput
 from rnu.ingest.quarantine import defuse
 from rnu.person import service as person_service
-from usecases.agency import AgencyActor, AgencyReads
 
 router = APIRouter(prefix="/api/v1/verificaciones", tags=["agencias"])
 
@@ -67,6 +66,7 @@ async def create_verificacion(
     agency: CanReadPeople,
     session: SessionDep,
     secret: SecretDep,
+    state: StateDep,
     archivo: Annotated[UploadFile, File(description="CSV with one document per row.")],
     periodo: Annotated[str | None, Form(description="Only this period (YYYY-MM).")] = None,
 ) -> VerificacionOut:
@@ -77,40 +77,49 @@ async def create_verificacion(
     writer = csv.writer(out)
     writer.writerow(["documento", "valido", "encontrado", "programas", "periodo"])
     found = invalid = 0
-    reads = AgencyReads(
-        session, secret, AgencyActor.of_client(agency.client, agency.purpose), action=AUDIT_ACTION
-    )
-    size = person_service.MAX_DOCUMENTS
-    for start in range(0, len(documents), size):
-        chunk = documents[start : start + size]
-        numbers: list[str | None] = []
-        for raw in chunk:
-            try:
-                numbers.append(person_service.normalize_document(raw))
-            except InvalidInput:
-                numbers.append(None)
-        people = iter(
-            await reads.by_documents(
-                [n for n in numbers if n is not None], period=periodo, with_household=False
+    # Charged to the key's daily record quota by the people found (a file reserves one
+    # record per document; what was not found goes back).
+    async with agency_reads(
+        state,
+        agency,
+        session,
+        secret,
+        action=AUDIT_ACTION,
+        wanted=len(documents),
+        cap=MAX_ROWS,
+        per_minute=False,
+    ) as reads:
+        size = person_service.MAX_DOCUMENTS
+        for start in range(0, len(documents), size):
+            chunk = documents[start : start + size]
+            numbers: list[str | None] = []
+            for raw in chunk:
+                try:
+                    numbers.append(person_service.normalize_document(raw))
+                except InvalidInput:
+                    numbers.append(None)
+            people = iter(
+                await reads.by_documents(
+                    [n for n in numbers if n is not None], period=periodo, with_household=False
+                )
             )
-        )
-        for raw, number in zip(chunk, numbers, strict=True):
-            if number is None:
-                invalid += 1
-                # echoed so the agency can find its row; control characters (a NUL cannot
-                # even be stored in PostgreSQL text) are dropped from the echo
-                shown = "".join(ch for ch in raw[:20] if ch.isprintable())
-                writer.writerow([defuse(shown), "no", "", "", periodo or ""])
-                continue
-            read = next(people)
-            if read is not None:
-                found += 1
-                reads.note(read, ("programs",))
-            programs = read.programs if read else ()
-            writer.writerow(
-                [number, "si", "si" if read else "no", ";".join(programs), periodo or ""]
-            )
-    await reads.audit()
+            for raw, number in zip(chunk, numbers, strict=True):
+                if number is None:
+                    invalid += 1
+                    # echoed so the agency can find its row; control characters (a NUL cannot
+                    # even be stored in PostgreSQL text) are dropped from the echo
+                    shown = "".join(ch for ch in raw[:20] if ch.isprintable())
+                    writer.writerow([defuse(shown), "no", "", "", periodo or ""])
+                    continue
+                read = next(people)
+                if read is not None:
+                    found += 1
+                    reads.note(read, ("programs",))
+                programs = read.programs if read else ()
+                writer.writerow(
+                    [number, "si", "si" if read else "no", ";".join(programs), periodo or ""]
+                )
+        await reads.audit()
     job = await agency_service.save_verification(
         session,
         client=agency.client,

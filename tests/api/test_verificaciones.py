@@ -66,3 +66,29 @@ class TestVerificaciones:
         assert (response.json()["total"], response.json()["invalidos"]) == (1, 1)
         result = await api.get(response.json()["resultado_url"], headers=headers)
         assert result.content.decode("utf-8-sig").splitlines()[1] == "ab,no,,,"
+
+    async def test_charged_to_the_daily_record_quota(self, api, session) -> None:
+        household = await create_household(session)
+        people = [await create_person(session, household=household) for _ in range(2)]
+        headers = await agency_headers(
+            session, "person:read", purpose="verificacion", daily_quota=4, records_per_minute=1
+        )
+
+        async def check(documents: list[str]):
+            body = ("dni\n" + "\n".join(documents) + "\n").encode()
+            return await api.post(
+                "/api/v1/verificaciones",
+                headers=headers,
+                files={"archivo": ("docs.csv", body, "text/csv")},
+            )
+
+        found = [p.doc_number for p in people]
+        # Four reserved, two found: two given back (the per-minute rate does not apply).
+        first = await check([*found, "99999990", "99999991"])
+        assert first.status_code == 201, first.text
+        # Two left: a file of three documents no longer fits, one of two does.
+        refused = await check([*found, "99999992"])
+        assert refused.status_code == 429
+        assert "per day" in refused.json()["detail"]
+        assert (await check(found)).status_code == 201
+        assert (await check(found[:1])).status_code == 429
