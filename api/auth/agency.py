@@ -175,7 +175,7 @@ async def reserve_records(
     agency: Agency,
     wanted: int,
     *,
-    cap: int = MAX_RECORDS_PER_CALL,
+    cap: int | None = None,
     per_minute: bool = True,
 ) -> AsyncIterator[RecordQuota]:
     """Reserve up to ``wanted`` records (at most ``cap``) on the client's day and minute
@@ -184,7 +184,7 @@ async def reserve_records(
     A bulk check (a file of up to 50,000 documents) passes its own ``cap`` and
     ``per_minute=False``: it is bounded by the day's quota, not by a burst rate it exceeds
     by design."""
-    reserved = max(0, min(wanted, cap))
+    reserved = max(0, min(wanted, MAX_RECORDS_PER_CALL if cap is None else cap))
     quota = RecordQuota(reserved=reserved)
     if reserved == 0:
         yield quota
@@ -227,7 +227,7 @@ async def agency_reads(
     *,
     action: str,
     wanted: int = MAX_RECORDS_PER_CALL,
-    cap: int = MAX_RECORDS_PER_CALL,
+    cap: int | None = None,
     per_minute: bool = True,
 ) -> AsyncIterator[AgencyReads]:
     """The reader of one agency call with its records reserved: at most ``wanted`` people
