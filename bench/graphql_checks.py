@@ -1,5 +1,5 @@
 """CPU cost of the GraphQL checks RNU runs before the key, against graphql-core's own parse and
-validate, in the same run (api/graphql/http.py check_operation; schema.execute no longer
+validate, in the same run (api/graphql/checks.py check_operation; schema.execute no longer
 validates a second time).
 
     .venv/bin/python -m bench.graphql_checks [--calls 300]
@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 from graphql import parse, validate
 
-from api.graphql.http import check_operation
+from api.graphql.checks import check_operation
 from api.graphql.schema import schema
 
 BATCH = """query($d: [String!]!) { persons(documents: $d) { totalCount

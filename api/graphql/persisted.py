@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.auth.agency import Agency
+from api.graphql.checks import check_operation
 from api.graphql.errors import Code, Refusal
 from rnu.agency import persisted as store
 from rnu.agency.models import ApiClient, PersistedQuery
@@ -51,8 +52,6 @@ async def allowed_query(
 
 
 def _check(query: str) -> None:
-    from api.graphql.http import check_operation
-
     try:
         check_operation(query, None, None, introspection=False)
     except Refusal as exc:

@@ -257,7 +257,7 @@ class Query:
 
 schema = RnuSchema(
     query=Query,
-    # Validation already ran, with RNU's extra rules, before the key (api.graphql.http
+    # Validation already ran, with RNU's extra rules, before the key (api.graphql.checks
     # check_operation, which every execution passes); running it again cost ~3 ms CPU.
     extensions=[MaskUnexpected, DisableValidation],
     execution_context_class=SettlingExecutionContext,

@@ -128,7 +128,7 @@ class TestGuide:
         return re.findall(r"```graphql\n(.*?)```", self.GUIDE.read_text(), flags=re.S)
 
     def test_examples_pass_every_check_at_the_stated_costs(self) -> None:
-        from api.graphql.http import check_operation
+        from api.graphql.checks import check_operation
 
         examples = self.examples()
         assert len(examples) == 3
