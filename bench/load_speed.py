@@ -217,6 +217,7 @@ def run_pipeline(db: str, files: list[tuple[str, str]]) -> dict[str, Any]:
             result = await load_file(db, planned)
             wall = time.perf_counter() - started
             cpu = time.process_time() - cpu
+            await asyncio.sleep(1.0)  # closed backends reach the postmaster's cutime
             pg_after = postgres_cpu_seconds()
             loads.append(
                 {
