@@ -8,16 +8,15 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cli.consoles import err, out
 from rnu.agency import service
 from rnu.db import make_engine, make_sessionmaker, session_scope
 
 T = TypeVar("T")
-console = Console(stderr=True)
-out = Console()
+console = err
 
 
 def _run(database_url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from cli.consoles import err, out
 from rnu.errors import InvalidInput
 from rnu.integrity.service import CheckResult
 
-console = Console(stderr=True)
-out = Console()
+console = err
 
 
 def print_results(results: list[CheckResult], *, title: str) -> None:
@@ -34,6 +34,32 @@ def print_results(results: list[CheckResult], *, title: str) -> None:
             f"{r.seconds:.2f}",
         )
     out.print(table)
+
+
+def report_progress() -> Callable[[CheckResult, int], None]:
+    """One line per program period as its check ends (a national run takes minutes)."""
+    done = [0]
+
+    def line(result: CheckResult, total: int) -> None:
+        done[0] += 1
+        what = f"{result.program} {result.period}" if result.program else "PGH duplicates"
+        found = sum(result.found.values())
+        console.print(
+            f"[{done[0]}/{total}] {what}: {found:,} findings, {result.inserted:,} new, "
+            f"{result.resolved:,} resolved ({result.seconds:.1f} s)",
+            markup=False,
+            highlight=False,
+        )
+
+    return line
+
+
+def describe_changes(results: list[CheckResult]) -> str:
+    """What a run changed, in one phrase."""
+    new = sum(r.inserted for r in results)
+    changed = sum(r.updated for r in results)
+    resolved = sum(r.resolved for r in results)
+    return f"{len(results)} runs, {new:,} new flags, {changed:,} changed, {resolved:,} resolved"
 
 
 def mask(number: str) -> str:
@@ -93,7 +119,9 @@ def register(app: typer.Typer, database_url: Any) -> None:
         url = database_url()
         started = time.perf_counter()
         if all_:
-            results = asyncio.run(service.check_all(url, pgh_duplicates=pgh_duplicates))
+            results = asyncio.run(
+                service.check_all(url, pgh_duplicates=pgh_duplicates, on_result=report_progress())
+            )
         elif batch is not None:
             results = asyncio.run(service.check_batch(url, batch))
         elif program and period:
@@ -111,7 +139,9 @@ def register(app: typer.Typer, database_url: Any) -> None:
         else:
             raise InvalidInput("say what to check: --all, --batch ID, or --program and --period")
         print_results(results, title="Integrity checks")
-        console.print(f"Done in {time.perf_counter() - started:.1f} s.")
+        console.print(
+            f"Done in {time.perf_counter() - started:.1f} s: {describe_changes(results)}."
+        )
 
     @app.command()
     def explain(

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -19,6 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from cli.consoles import err, out
 from rnu.db import connect_raw
 from rnu.ingest.batch import BatchResult
 from rnu.ingest.links import export_links
@@ -31,8 +31,7 @@ from usecases.loads import (
     write_quarantine,
 )
 
-console = Console(stderr=True)
-out = Console()
+console = err
 
 
 def _bar() -> Progress:

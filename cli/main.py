@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,10 +20,12 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from cli.consoles import err
+from cli.consoles import out as stdout
 from rnu.config import get_settings
 from rnu.errors import RnuError
 
-console = Console(stderr=True)
+console = err
 app = typer.Typer(
     help="RNU — Registro Nacional de Usuarios. Example: `rnu demo`.",
     no_args_is_help=True,
@@ -92,12 +93,13 @@ def synth(
         summary = generate(out, people=people, seed=seed, period=period, progress=advance)
     from rich.table import Table
 
-    table = Table(title=f"Written to {out}")
+    title = f"Written to {out}"
+    table = Table(title=title, min_width=len(title))
     table.add_column("file")
     table.add_column("rows", justify="right")
     for name, rows in summary.files.items():
         table.add_row(name, f"{rows:,}")
-    Console().print(table)
+    stdout.print(table)
 
 
 @db_app.command("upgrade")
@@ -201,18 +203,26 @@ def demo(
 
     Example: `rnu demo --people 50000`
     """
-    settings = get_settings()
-    out = settings.data_dir / f"pais-{people}-{seed}"
-    if not (out / "truth" / "config.json").exists():
-        synth(out=out, people=people, seed=seed, period="2026-10")
-    db_upgrade()
+    from cli import demo as steps
     from cli.load import load_directory
 
-    load_directory(database_url(), out)
+    settings = get_settings()
+    country = settings.data_dir / f"pais-{people}-{seed}"
+    if not (country / "truth" / "config.json").exists():
+        synth(out=country, people=people, seed=seed, period="2026-10")
+    db_upgrade()
+    url = database_url()
+    load_directory(url, country)
+    steps.pgh_duplicates(url)
+    steps.print_findings(url)
+    site = f"http://{settings.host}:{port or settings.port}/"
+    steps.print_next_steps(site)
     if serve_after:
-        url = f"http://{settings.host}:{port or settings.port}/"
-        console.print(f"\n[bold green]RNU is ready.[/] Open {url} in your browser (Ctrl+C stops).")
-        serve(host=None, port=port)
+        with steps.background_worker():
+            console.print(
+                f"\n[bold green]RNU is ready.[/] Open {site} in your browser (Ctrl+C stops)."
+            )
+            serve(host=None, port=port)
 
 
 def _register_subcommands() -> None:

@@ -13,15 +13,15 @@ from collections.abc import Callable
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from cli.consoles import err
 from rnu.db import make_engine, make_sessionmaker, session_scope
 from rnu.errors import InvalidInput
 from rnu.staff import service as staff_service
 from rnu.staff.models import STAFF_ROLES, StaffUser
 from rnu.staff.service import MIN_PASSWORD_LENGTH
 
-console = Console(stderr=True)
+console = err
 
 
 def read_password(password_stdin: bool) -> str:

@@ -15,22 +15,42 @@ import procrastinate
 import typer
 
 from api.dci import worker as dci_worker
+from cli.consoles import err
 from rnu import jobs
 from rnu.agency.webhooks import WebhookPolicy
 from usecases import notifications
-from usecases.loads import run_upload
+from usecases.loads import UploadOutcome, run_upload
 
 
 async def load_upload(
     context: procrastinate.JobContext, upload_id: int, confirm_drop: bool = False
 ) -> None:
     """Run an agency's uploaded roll through the same flow as `rnu load`."""
-    await run_upload(jobs.config.database_url, upload_id, confirm_drop=confirm_drop)
+    err.print(f"upload {upload_id}: loading…", markup=False, highlight=False)
+    outcome = await run_upload(jobs.config.database_url, upload_id, confirm_drop=confirm_drop)
+    err.print(describe(outcome), markup=False, highlight=False, soft_wrap=True)
+
+
+def describe(outcome: UploadOutcome) -> str:
+    """One line on what an upload's job did."""
+    head = f"upload {outcome.upload_id}: {outcome.status}"
+    if outcome.error:
+        return f"{head} — {outcome.error}"
+    r = outcome.result
+    if r is None:
+        return f"{head} (nothing to do)"
+    if r.status == "already_loaded":
+        return f"{head} — the same file was already loaded as batch {r.batch_id}"
+    return (
+        f"{head} — batch {r.batch_id} {r.source} {r.period}: {r.rows_read:,} rows read, "
+        f"{r.rows_loaded:,} loaded, {r.rows_quarantined:,} quarantined"
+    )
 
 
 async def deliver_notification(context: procrastinate.JobContext, delivery_id: int) -> None:
     """POST one event to a subscriber; raising makes procrastinate retry with backoff."""
     attempt = (context.job.attempts if context.job else 0) + 1
+    err.print(f"death notice {delivery_id}: attempt {attempt}", markup=False, highlight=False)
     await notifications.deliver(
         jobs.config.database_url,
         delivery_id,
@@ -108,4 +128,9 @@ def register(app: typer.Typer, database_url: Callable[[], str]) -> None:
 
         Example: `rnu worker`
         """
-        asyncio.run(run_worker(database_url(), wait=not once, concurrency=concurrency))
+        url = database_url()
+        what = "the jobs waiting now" if once else "jobs until Ctrl+C"
+        err.print(f"Worker: running {what} ({concurrency} at a time).")
+        asyncio.run(run_worker(url, wait=not once, concurrency=concurrency))
+        if once:
+            err.print("Worker: no more jobs due.")

@@ -242,7 +242,19 @@ async def accept_upload(
     )
 
 
-async def run_upload(database_url: str, upload_id: int, *, confirm_drop: bool = False) -> None:
+@dataclass(frozen=True)
+class UploadOutcome:
+    """What a run of an upload's job did (the worker prints it)."""
+
+    upload_id: int
+    status: str  # done | failed | skipped (already finished, or gone)
+    result: BatchResult | None = None
+    error: str | None = None
+
+
+async def run_upload(
+    database_url: str, upload_id: int, *, confirm_drop: bool = False
+) -> UploadOutcome:
     """Load an upload's file (the worker's job); progress and outcome go on its row.
 
     Two connections: the load's own, and one that writes progress while the load's
@@ -254,7 +266,7 @@ async def run_upload(database_url: str, upload_id: int, *, confirm_drop: bool = 
         async with session_scope(maker) as session:
             upload = await agency_repository.get_upload(session, upload_id=upload_id)
             if upload is None or upload.status in ("done", "failed"):
-                return
+                return UploadOutcome(upload_id, "skipped")
             await agency_repository.set_upload(session, upload_id=upload_id, status="running")
         reporter = _Reporter(maker, upload_id)
         try:
@@ -274,7 +286,7 @@ async def run_upload(database_url: str, upload_id: int, *, confirm_drop: bool = 
             log.exception("upload %s failed", upload_id)
             await reporter.stop()
             await _finish(maker, upload_id, status="failed", error=_describe(exc))
-            return
+            return UploadOutcome(upload_id, "failed", error=_describe(exc))
         await reporter.stop()
         counts = {
             "status": result.status,
@@ -291,6 +303,7 @@ async def run_upload(database_url: str, upload_id: int, *, confirm_drop: bool = 
             rows_done=result.rows_read,
             counts=counts,
         )
+        return UploadOutcome(upload_id, "done", result=result)
     finally:
         await engine.dispose()
 

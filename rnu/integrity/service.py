@@ -11,6 +11,7 @@ import json
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -265,18 +266,46 @@ async def _recheck_deaths(
     return results
 
 
-async def check_all(database_url: str, *, pgh_duplicates: bool = True) -> list[CheckResult]:
-    """Every loaded program period, then (optionally) the PGH's own duplicates."""
+async def check_all(
+    database_url: str,
+    *,
+    pgh_duplicates: bool = True,
+    on_result: Callable[[CheckResult, int], None] | None = None,
+) -> list[CheckResult]:
+    """Every loaded program period, then (optionally) the PGH's own duplicates.
+
+    `on_result(result, total)` hears of each run as it ends (the CLI shows progress).
+    """
     conn = await connect_raw(database_url)
     try:
-        results = [await check_program_period(conn, p, q) for p, q in await loaded_periods(conn)]
+        periods = await loaded_periods(conn)
+        total = len(periods) + (1 if pgh_duplicates else 0)
+        results = []
+        for program, period in periods:
+            results.append(await check_program_period(conn, program, period))
+            if on_result:
+                on_result(results[-1], total)
     finally:
         await conn.close()
     if pgh_duplicates:
         from rnu.integrity.pgh_duplicates import check_pgh_duplicates
 
         results.append(await check_pgh_duplicates(database_url))
+        if on_result:
+            on_result(results[-1], total)
     return results
+
+
+async def open_flags_by_kind(database_url: str) -> dict[str, int]:
+    """How many open flags of each kind the registry holds (what the checks found)."""
+    conn = await connect_raw(database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT kind, count(*) AS n FROM flag WHERE status = 'open' GROUP BY kind ORDER BY kind"
+        )
+    finally:
+        await conn.close()
+    return {str(r["kind"]): int(r["n"]) for r in rows}
 
 
 def summary(results: list[CheckResult]) -> Counter[str]:

@@ -76,6 +76,13 @@ class TestCommands:
             "cse_not_qualifying,PENSION65,2026-10,H1-1,pension65_202610.xlsx,7,open,verified",
         ]
 
+    def test_check_all_shows_progress_and_what_it_did(self, cli: typer.Typer) -> None:
+        """Issue 13 item 11: one line per program period as it ends, then the changes."""
+        result = CliRunner().invoke(cli, ["check", "--all", "--no-pgh-duplicates"])
+        assert result.exit_code == 0, result.output
+        assert "[1/1] PENSION65 2026-10: 1 findings" in result.output
+        assert "new flags" in result.output and "resolved" in result.output
+
     def test_check_needs_a_target(self, cli: typer.Typer) -> None:
         result = CliRunner().invoke(cli, ["check"])
         assert result.exit_code != 0

@@ -1,0 +1,25 @@
+"""The two consoles every command prints to: tables on stdout, messages and bars on stderr.
+
+When a stream is not a terminal (a pipe, a CI log, `rnu demo > demo.log`), rich would wrap
+tables to 80 columns and cut file names in the middle; such output gets a width wide enough
+for the widest table instead (COLUMNS still wins when set).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TextIO
+
+from rich.console import Console
+
+WIDE = 200
+
+
+def _console(stream: TextIO, *, stderr: bool) -> Console:
+    width = None if stream.isatty() or os.environ.get("COLUMNS") else WIDE
+    return Console(stderr=stderr, width=width)
+
+
+out = _console(sys.stdout, stderr=False)
+err = _console(sys.stderr, stderr=True)
