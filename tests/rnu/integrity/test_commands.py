@@ -81,7 +81,8 @@ class TestCommands:
         result = CliRunner().invoke(cli, ["check", "--all", "--no-pgh-duplicates"])
         assert result.exit_code == 0, result.output
         assert "[1/1] PENSION65 2026-10: 1 findings" in result.output
-        assert "new flags" in result.output and "resolved" in result.output
+        assert "new flags" in result.output
+        assert "resolved" in result.output
 
     def test_check_needs_a_target(self, cli: typer.Typer) -> None:
         result = CliRunner().invoke(cli, ["check"])
