@@ -52,6 +52,7 @@ async def make_key(db_url: str) -> str:
                 scopes=["person:read"],
                 rate_per_minute=1_000_000_000,
                 daily_quota=1_000_000_000,
+                records_per_minute=1_000_000_000,
             )
     finally:
         await engine.dispose()

@@ -101,7 +101,9 @@ def register(app: typer.Typer, database_url: Any) -> None:
         """List clients (never their keys). Example: `rnu agencies list`."""
         clients = _run(database_url(), service.list_clients)
         table = Table(title="Agency clients")
-        for column in ("id", "agency", "prefix", "scopes", "per min", "per day", "state"):
+        for column in (
+            "id", "agency", "prefix", "scopes", "req/min", "records/day", "records/min", "state"
+        ):  # fmt: skip
             table.add_column(column)
         for c in clients:
             state = "revoked" if c.revoked_at else ("rotated" if c.rotated_at else "active")
@@ -112,6 +114,7 @@ def register(app: typer.Typer, database_url: Any) -> None:
                 ", ".join(c.scopes),
                 str(c.rate_per_minute),
                 str(c.daily_quota),
+                str(c.records_per_minute),
                 state,
             )
         out.print(table)

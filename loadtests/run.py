@@ -152,6 +152,8 @@ def agency_key(env: dict[str, str]) -> str | None:
         "1000000",
         "--daily-quota",
         "1000000000",
+        "--records-per-minute",
+        "1000000000",
         capture=True,
     )
     lines = [ln.strip() for ln in out.stdout.splitlines() if ln.strip()]

@@ -24,10 +24,6 @@ class CanReadPeople(_HasScope):
     scope = "person:read"
 
 
-class CanReadSensitive(_HasScope):
-    scope = "person:read:sensitive"
-
-
 class CanReadCoverage(_HasScope):
     scope = "coverage:read"
 
