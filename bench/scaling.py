@@ -45,8 +45,9 @@ LOAD_STAGES = ("parse", "match", "stage", "copy", "merge", "finish", "checks aft
 def _template(country: Path, people: int, seed: int) -> str:
     """A database holding the country's PGH, loaded once and cloned for every run."""
     name = f"rnu_bench_scaling_pgh_{people}_{seed}"
-    if asyncio.run(_exists(name)):
-        return name
+    for known in (name, f"rnu_bench_load_pgh_{people}_{seed}"):  # load_speed's is the same
+        if asyncio.run(_exists(known)):
+            return known
     db = fresh_database("rnu_bench_scaling")
     started = time.perf_counter()
     asyncio.run(load_file(db, plan_file(next(country.glob("pgh_*.csv")))))
@@ -190,10 +191,15 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/rnu-scaling"))
     parser.add_argument("--plot", type=Path, help="write the curves to this PNG")
     parser.add_argument("--json", type=Path, help="also write the measurements here")
+    parser.add_argument(
+        "--from-json", type=Path, nargs="+", help="report and plot earlier runs' measurements"
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    results = []
-    for people in args.people:
+    results: list[dict[str, Any]] = []
+    for earlier in args.from_json or ():
+        results.extend(json.loads(earlier.read_text()))
+    for people in args.people if not args.from_json else ():
         for rows in args.rows:
             print(f"PGH {people:,} people, SIS {rows:,} rows ...", flush=True)
             results.append(measure(args.work, people, rows, args.seed))
