@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
@@ -16,6 +17,7 @@ from starlette.background import BackgroundTask
 
 from api.auth.agency import Agency, AgencyDep
 from api.deps import SessionDep, StateDep
+from api.rest.upload_body import check_declared_length, receive
 from rnu.agency import uploads
 from rnu.agency.models import AgencyUpload
 from rnu.errors import InvalidInput
@@ -24,9 +26,9 @@ from usecases import loads
 
 router = APIRouter(prefix="/api/v1/cargas", tags=["agencias"])
 
-# Files over this are refused while streaming, before the whole body is stored.
+# Files over this are refused from Content-Length, or while streaming, never stored whole.
 MAX_UPLOAD_BYTES = 2 * 1024**3
-CHUNK = 1 << 20
+TRUE = frozenset({"1", "true", "si", "sí", "yes", "on"})
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 # Ids are bigints: anything outside is refused as invalid input, never sent to PostgreSQL.
 CargaId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
@@ -76,50 +78,82 @@ def upload_dir(data_dir: Path) -> Path:
     return folder
 
 
-async def store(upload: UploadFile, folder: Path, limit: int) -> tuple[Path, int]:
-    """Copy the upload to disk in 1 MiB chunks, refusing it as soon as it passes ``limit``."""
-    name = _SAFE_NAME.sub("_", Path(upload.filename or "archivo").name)[:120] or "archivo"
-    path = folder / name
-    size = 0
-    with path.open("wb") as out:
-        while chunk := await upload.read(CHUNK):
-            size += len(chunk)
-            if size > limit:
-                out.close()
-                path.unlink(missing_ok=True)
-                raise InvalidInput(
-                    f"the file is larger than the limit of {limit // (1024 * 1024)} MiB; "
-                    "split it by period or compress it (.csv.gz)"
-                )
-            out.write(chunk)
-    if size == 0:
-        path.unlink(missing_ok=True)
-        raise InvalidInput("the file is empty")
-    return path, size
+_FORM_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["archivo", "programa", "periodo"],
+                    "properties": {
+                        "archivo": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "The roll file, in the sector's format.",
+                        },
+                        "programa": {
+                            "type": "string",
+                            "description": "Program code, e.g. PENSION65.",
+                        },
+                        "periodo": {"type": "string", "description": "YYYY-MM (YYYY for Beca 18)."},
+                        "confirmar_reemplazo": {
+                            "type": "boolean",
+                            "description": "Replace the period's roll even when this one has "
+                            "less than half of its enrolments (refused otherwise).",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
 
 
-@router.post("", status_code=202, response_model=CargaOut)
+@router.post("", status_code=202, response_model=CargaOut, openapi_extra=_FORM_SCHEMA)
 async def create_carga(
-    agency: AgencyDep,
-    session: SessionDep,
-    state: StateDep,
-    archivo: Annotated[UploadFile, File(description="The roll file, in the sector's format.")],
-    programa: Annotated[str, Form(description="Program code, e.g. PENSION65.")],
-    periodo: Annotated[str, Form(description="YYYY-MM (YYYY for Beca 18).")],
+    request: Request, agency: AgencyDep, session: SessionDep, state: StateDep
 ) -> CargaOut:
-    """Send a program roll (scope `enrollment:write:<PROGRAMA>`); it loads in the background."""
-    code = programa.strip().upper()
-    check_period(periodo)
-    uploads.check_can_upload(agency.client, code)
-    path, size = await store(archivo, upload_dir(state.settings.data_dir), MAX_UPLOAD_BYTES)
+    """Send a program roll (scope `enrollment:write:<PROGRAMA>`); it loads in the background.
+
+    The body is read only after the key is checked, and never past `MAX_UPLOAD_BYTES`
+    (`api.rest.upload_body`).
+    """
+    check_declared_length(request.headers.get("content-length"), MAX_UPLOAD_BYTES)
+    folder = upload_dir(state.settings.data_dir)
+    target = folder / "archivo"
+    try:
+        received = await receive(
+            request.stream(),
+            request.headers.get("content-type"),
+            file_field="archivo",
+            target=target,
+            limit=MAX_UPLOAD_BYTES,
+        )
+        code = received.fields.get("programa", "").strip().upper()
+        period = received.fields.get("periodo", "").strip()
+        if received.path is None or not code or not period:
+            raise InvalidInput("send the fields archivo, programa and periodo")
+        if received.size == 0:
+            raise InvalidInput("the file is empty")
+        check_period(period)
+        uploads.check_can_upload(agency.client, code)
+        name = Path(received.file_name or "archivo").name
+        stored = target.rename(folder / (_SAFE_NAME.sub("_", name)[:120] or "archivo"))
+    except BaseException:
+        target.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+        raise
     upload = await loads.accept_upload(
         session,
         client=agency.client,
         program_code=code,
-        period=periodo,
-        file_name=Path(archivo.filename or path.name).name[:200],
-        stored_path=path.resolve(),
-        size_bytes=size,
+        period=period,
+        file_name=name[:200],
+        stored_path=stored.resolve(),
+        size_bytes=received.size,
+        confirm_drop=received.fields.get("confirmar_reemplazo", "").lower() in TRUE,
     )
     return CargaOut.from_domain(upload)
 
