@@ -5,51 +5,41 @@ peer address; ``X-Forwarded-For`` is read only when the peer is a configured tru
 and then the right-most address that is not itself a trusted proxy is the client, so a header
 a client forges cannot change its key. Client addresses enter Redis only as keyed digests.
 
-When Redis is unavailable the limits fail *closed*: each process falls back to in-memory
-counters with a low cap (per client and, for lookups, per process), so an outage can slow
-honest users but never opens the door to enumeration.
+When Redis is unavailable the limits fail *closed*, per client: each process falls back to
+in-memory windows with a quarter of the budget, and the DNI lanes of ``api.lookup_guard`` are
+counted locally, so an outage can slow honest users but never opens the door to enumeration —
+and no single actor can spend a shared budget for everyone.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import time
-from collections import OrderedDict
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any
 from weakref import WeakKeyDictionary
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from redis.asyncio import Redis
 
 from api.deps import StateDep
-from api.state import AppState
-from rnu.cache import (
-    Cache,
-    CacheUnavailable,
-    cache_for,
-    client_limit_key,
-    digest,
-    subject_limit_key,
+from api.lookup_guard import (
+    GuardPolicy,
+    LocalWindows,
+    LookupGuard,
+    RateLimited,
+    StepUpRequired,
+    Tier,
+    parse_tiers,
 )
+from api.state import AppState
+from rnu.cache import Cache, CacheUnavailable, cache_for, client_limit_key, digest, key
 from rnu.config import Settings
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-_LOCAL_KEYS = 10_000  # bound on in-memory counters, so a flood cannot grow memory
-
-
-class RateLimited(HTTPException):
-    """Too many requests; ``Retry-After`` says when to try again."""
-
-    def __init__(self, retry_after_s: int) -> None:
-        super().__init__(
-            status_code=429,
-            detail="too many requests",
-            headers={"Retry-After": str(max(1, retry_after_s))},
-        )
-        self.retry_after_s = max(1, retry_after_s)
+__all__ = ["RateLimited", "RateLimiter", "StepUpRequired", "client_address", "forwarded_proto"]
 
 
 @lru_cache(maxsize=16)
@@ -104,37 +94,6 @@ def forwarded_proto(scope: MutableMapping[str, Any], trusted_proxies: str) -> st
     return scheme
 
 
-@dataclass
-class _Window:
-    started: float
-    count: int
-
-
-class LocalCounters:
-    """In-memory fixed windows, used only while Redis is unavailable."""
-
-    def __init__(self) -> None:
-        self._windows: OrderedDict[str, _Window] = OrderedDict()
-
-    def incr(self, key: str, window_s: int, now: float, amount: int = 1) -> tuple[int, int]:
-        """Count ``amount`` events; return (count in window, seconds until the window ends)."""
-        window = self._windows.get(key)
-        if window is None or now - window.started >= window_s:
-            window = _Window(now, 0)
-        window.count += amount
-        self._windows[key] = window
-        self._windows.move_to_end(key)
-        while len(self._windows) > _LOCAL_KEYS:
-            self._windows.popitem(last=False)
-        return window.count, int(window.started + window_s - now) + 1
-
-    def get(self, key: str, window_s: int, now: float) -> int:
-        window = self._windows.get(key)
-        if window is None or now - window.started >= window_s:
-            return 0
-        return window.count
-
-
 @dataclass(frozen=True)
 class Taken:
     """Where ``RateLimiter.take`` counted, so unused units go back to the same window."""
@@ -145,12 +104,20 @@ class Taken:
 
 
 class RateLimiter:
-    """Per-client windows and per-subject failure locks, on Redis or failing closed."""
+    """Per-client request windows and the self-lookup's failure budgets, on Redis or local."""
 
     def __init__(self, cache: Cache, settings: Settings) -> None:
         self.cache = cache
         self.settings = settings
-        self.local = LocalCounters()
+        self.local = LocalWindows()
+        self.guard = LookupGuard(
+            GuardPolicy(
+                plain=Tier(settings.lookup_failures_per_dni, settings.lookup_plain_window_s),
+                stepup=parse_tiers(settings.lookup_stepup_tiers),
+                client=parse_tiers(settings.lookup_client_failure_tiers),
+            ),
+            self.local,
+        )
         self._secret = settings.secret_key.get_secret_value().encode()
 
     def client_digest(self, address: str) -> str:
@@ -207,61 +174,51 @@ class RateLimiter:
     def _fallback_hit(
         self, scope: str, client: str, limit: int, window_s: int, now: float
     ) -> tuple[int, int]:
-        # Fail closed: a low per-client cap, and for lookups a cap on the whole process.
-        if scope == "consulta":
-            total, retry = self.local.incr("process:consulta", 60, now)
-            if total > self.settings.fallback_lookups_per_minute:
-                return limit + 1, retry
-        count, retry = self.local.incr(f"{scope}:{client}", window_s, now)
+        # Fail closed, per client: a quarter of the normal budget in this process. There is no
+        # process-wide cap any more: one actor could spend it for everyone during an outage.
+        count, retry = self.local.incr(key("rl", scope, "local", client), window_s, now)
         return (count if count <= max(1, limit // 4) else limit + 1), retry
 
     async def hit_and_check_subject(
-        self, scope: str, address: str, subject_hmac: str, *, limit: int, window_s: int
+        self,
+        scope: str,
+        address: str,
+        subject_hmac: str,
+        *,
+        limit: int,
+        window_s: int,
+        stepped_up: bool = False,
     ) -> None:
-        """``hit`` and ``check_subject`` in one Redis round trip: the self-lookup's hot path."""
+        """A self-lookup's admission in one Redis round trip: the client's request window, its
+        failure budget, and the DNI's lane (``api.lookup_guard``). Raises RateLimited or
+        StepUpRequired; the same for a DNI that exists and one that does not."""
         now = time.time()
         window = int(now // window_s)
         client = self.client_digest(address)
-        key = subject_limit_key(scope, subject_hmac)
+        checks = self.guard.checks(client, subject_hmac, stepped_up=stepped_up)
         try:
-            count, failures = await self.cache.incr_and_read(
-                client_limit_key(scope, client, window), window_s, key
+            count, values = await self.cache.incr_and_read_counters(
+                client_limit_key(scope, client, window), window_s, [name for name, _ in checks]
             )
+            retry = int((window + 1) * window_s - now) + 1
         except CacheUnavailable:
             count, retry = self._fallback_hit(scope, client, limit, window_s, now)
-            if count > limit:
-                raise RateLimited(retry) from None
-            await self.check_subject(scope, subject_hmac)  # the breaker is open: local counts
-            return
+            values = self.guard.read_local(checks)
         if count > limit:
-            raise RateLimited(int((window + 1) * window_s - now) + 1)
-        if failures >= self.settings.lookup_failures_per_dni:
-            try:
-                retry = await self.cache.ttl(key)
-            except CacheUnavailable:
-                retry = 0
-            raise RateLimited(retry or self.settings.lookup_lock_s)
+            raise RateLimited(retry)
+        self.guard.judge(checks, values, stepped_up=stepped_up)
 
-    async def check_subject(self, scope: str, subject_hmac: str) -> None:
-        """Raise RateLimited while this subject (a DNI's HMAC) is locked, whoever asks."""
-        key = subject_limit_key(scope, subject_hmac)
-        limit = self.settings.lookup_failures_per_dni
+    async def record_failure(
+        self, scope: str, subject_hmac: str, *, address: str, stepped_up: bool = False
+    ) -> None:
+        """Count a wrong birth date (or unknown DNI) against the client and the DNI's lane."""
+        items = self.guard.failures(
+            self.client_digest(address), subject_hmac, stepped_up=stepped_up
+        )
         try:
-            failures = await self.cache.get_int(key)
-            retry = await self.cache.ttl(key) if failures >= limit else 0
+            await self.cache.incr_many(items)
         except CacheUnavailable:
-            failures = self.local.get(key, self.settings.lookup_lock_s, time.time())
-            retry = self.settings.lookup_lock_s
-        if failures >= limit:
-            raise RateLimited(retry or self.settings.lookup_lock_s)
-
-    async def record_failure(self, scope: str, subject_hmac: str) -> None:
-        """Count a failed attempt on this subject; the lock starts at the first failure."""
-        key = subject_limit_key(scope, subject_hmac)
-        try:
-            await self.cache.incr(key, self.settings.lookup_lock_s)
-        except CacheUnavailable:
-            self.local.incr(key, self.settings.lookup_lock_s, time.time())
+            self.guard.count_local(items)
 
 
 _limiters: WeakKeyDictionary[Redis, RateLimiter] = WeakKeyDictionary()

@@ -20,13 +20,14 @@ import logging
 import os
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -56,15 +57,53 @@ class CacheUnavailable(Exception):
     """Redis could not be used; counters must fall back to their fail-closed limits."""
 
 
+# Where each client made by make_redis connects, so its Cache can ask Redis directly (from a
+# thread) whether a timeout was Redis's fault or this process's event loop's.
+_origins: weakref.WeakKeyDictionary[Redis, tuple[str, float]] = weakref.WeakKeyDictionary()
+
+
 def make_redis(redis_url: str, *, timeout_s: float = 0.15) -> Redis:
-    """A client that gives up fast: Redis is a cache, so waiting on it is worse than a miss."""
-    return Redis.from_url(
+    """A client that gives up fast: Redis is a cache, so waiting on it is worse than a miss.
+
+    It needs Redis neither to exist nor to answer when made: connections are opened per call,
+    so a process started during an outage uses Redis as soon as it is back.
+    """
+    client = Redis.from_url(
         redis_url,
         socket_timeout=timeout_s,
         socket_connect_timeout=timeout_s,
         retry_on_timeout=False,
         health_check_interval=30,
     )
+    _origins[client] = (redis_url, timeout_s)
+    return client
+
+
+class ThreadProbe:
+    """PING Redis from a worker thread, timed by the thread's own socket timeout.
+
+    An asyncio call "times out" when its reply is not *read* in time, and under load the reply
+    can sit in the socket while the event loop works through its backlog: at 50 concurrent
+    clients on one worker that lag exceeded the 150 ms timeout and opened the breaker a dozen
+    times in five minutes, sending lookups to PostgreSQL exactly at the peak. A blocking PING in
+    a thread waits in the kernel, not behind the loop, so it judges Redis alone.
+    """
+
+    def __init__(self, redis_url: str, timeout_s: float) -> None:
+        import redis as sync_redis
+
+        self._client = sync_redis.Redis.from_url(
+            redis_url,
+            socket_timeout=timeout_s,
+            socket_connect_timeout=timeout_s,
+            retry_on_timeout=False,
+        )
+
+    def __call__(self) -> bool:
+        try:
+            return bool(self._client.ping())
+        except (RedisError, OSError):
+            return False
 
 
 class CircuitBreaker:
@@ -87,6 +126,7 @@ class CircuitBreaker:
         self._failures = 0
         self._opened_at: float | None = None
         self._probing = False
+        self.times_opened = 0  # since start: a breaker that flaps is visible in tests and ops
 
     @property
     def is_open(self) -> bool:
@@ -108,34 +148,62 @@ class CircuitBreaker:
         self._opened_at = None
         self._probing = False
 
-    def record_failure(self) -> None:
+    def record_failure(self, *, conclusive: bool = False) -> None:
+        """One failed call; ``conclusive`` (Redis itself did not answer a PING) opens at once."""
         self._failures += 1
         self._probing = False
         if self._opened_at is not None:
             self._opened_at = self._clock()  # the probe failed: wait another pause
-        elif self._failures >= self.failure_threshold:
+        elif conclusive or self._failures >= self.failure_threshold:
             self._opened_at = self._clock()
+            self.times_opened += 1
             log.warning("redis failing; answering from PostgreSQL without cache")
 
 
 class Cache:
     """Redis behind a circuit breaker: reads miss and writes drop when Redis is unwell."""
 
-    def __init__(self, redis: Redis, breaker: CircuitBreaker | None = None) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        breaker: CircuitBreaker | None = None,
+        probe: Callable[[], bool] | None = None,
+    ) -> None:
         self.redis = redis
         self.breaker = breaker or CircuitBreaker()
+        self.probe = probe  # judges timeouts; None: a timeout counts as a failure
+        self._judging: asyncio.Task[None] | None = None
 
     async def _call(self, make: Callable[[], Awaitable[T]]) -> T:
         if not self.breaker.allow():
             raise CacheUnavailable("circuit open")
         try:
             result = await asyncio.wait_for(make(), timeout=_GUARD_S)
-        except _FAILURES as exc:
+        except (TimeoutError, RedisTimeoutError) as exc:
+            # This call is a miss either way; whether Redis is to blame is the probe's to say.
+            self._judge_timeout()
+            raise CacheUnavailable(type(exc).__name__) from exc
+        except _FAILURES as exc:  # refused, reset, unknown host: Redis is not there
             self.breaker.record_failure()
             log.debug("redis call failed: %s", type(exc).__name__)
             raise CacheUnavailable(type(exc).__name__) from exc
         self.breaker.record_success()
         return result
+
+    def _judge_timeout(self) -> None:
+        if self.probe is None:
+            self.breaker.record_failure()
+            return
+        if self._judging is not None and not self._judging.done():
+            return  # one verdict at a time; this timeout waits for it
+
+        async def judge(probe: Callable[[], bool]) -> None:
+            if await asyncio.to_thread(probe):
+                self.breaker.record_success()  # Redis answers: the delay was ours
+            else:
+                self.breaker.record_failure(conclusive=True)
+
+        self._judging = asyncio.get_running_loop().create_task(judge(self.probe))
 
     async def get_json(self, key: str) -> Any | None:
         """The cached value, or None on a miss or when Redis is unavailable."""
@@ -197,16 +265,36 @@ class Cache:
 
         return await self._call(run)
 
-    async def incr_and_read(self, key: str, ttl_s: int, read: str) -> tuple[int, int]:
-        """``incr(key)`` and the counter ``read`` in one round trip (a public lookup's limits)."""
+    async def incr_many(self, items: Sequence[tuple[str, int]]) -> None:
+        """Count one event in each (key, window) at once; CacheUnavailable when Redis is unwell."""
 
-        async def run() -> tuple[int, int]:
+        async def run() -> None:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                for name, ttl_s in items:
+                    pipe.set(name, 0, ex=ttl_s, nx=True)
+                    pipe.incr(name)
+                await pipe.execute()
+
+        await self._call(run)
+
+    async def incr_and_read_counters(
+        self, key: str, ttl_s: int, reads: Sequence[str]
+    ) -> tuple[int, list[tuple[int, int]]]:
+        """``incr(key)`` and ``read_counters(reads)`` in one round trip (a lookup's admission)."""
+
+        async def run() -> tuple[int, list[tuple[int, int]]]:
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.set(key, 0, ex=ttl_s, nx=True)
                 pipe.incr(key)
-                pipe.get(read)
-                _, count, other = await pipe.execute()
-            return int(count), int(other) if other is not None else 0
+                for name in reads:
+                    pipe.get(name)
+                    pipe.ttl(name)
+                raw = await pipe.execute()
+            values = [
+                (int(raw[i]) if raw[i] is not None else 0, max(int(raw[i + 1]), 0))
+                for i in range(2, len(raw), 2)
+            ]
+            return int(raw[1]), values
 
         return await self._call(run)
 
@@ -228,7 +316,9 @@ def cache_for(redis: Redis) -> Cache:
     """The one Cache (and breaker) for this client, so every request shares its health."""
     cache = _caches.get(redis)
     if cache is None:
-        cache = _caches[redis] = Cache(redis)
+        origin = _origins.get(redis)
+        probe = ThreadProbe(*origin) if origin is not None else None
+        cache = _caches[redis] = Cache(redis, probe=probe)
     return cache
 
 
@@ -276,10 +366,6 @@ def stats_key(data_version: int, role: str, *parts: object) -> str:
 def client_limit_key(scope: str, client_digest: str, window: int) -> str:
     """Rate-limit counters are not versioned: a data load must not reset them."""
     return key("rl", scope, "client", client_digest, window)
-
-
-def subject_limit_key(scope: str, subject_hmac: str) -> str:
-    return key("rl", scope, "subject", subject_hmac)
 
 
 _last_data_version: int | None = None

@@ -45,11 +45,16 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     lookup_per_client: int = 20  # self-lookups per client per window
     lookup_window_s: int = 600
-    lookup_failures_per_dni: int = 5  # failed lookups before a DNI is locked, whoever tries
-    lookup_lock_s: int = 900
+    # Birth-date guesses per DNI (api/lookup_guard.py; arithmetic in docs/security.md): the
+    # plain lane (DNI + date) closes after this many failures in its window, whoever sent
+    # them; the holder then adds the check character printed on the card (the step-up lane,
+    # with budgets of its own, "limit/seconds" tiers). Each client has a failure budget too.
+    lookup_failures_per_dni: int = 5
+    lookup_plain_window_s: int = 30 * 86_400
+    lookup_stepup_tiers: str = "3/3600,10/86400,30/2592000"
+    lookup_client_failure_tiers: str = "10/3600,50/86400"
     reports_per_client: int = 10  # reports per client per hour
     public_per_client: int = 600  # roll/statistics/tracking calls per client per minute
-    fallback_lookups_per_minute: int = 60  # per process while Redis is down: fail closed
     # /metrics in production answers only a scraper presenting this bearer token (404 without
     # one configured); outside production it is open, for a developer's Prometheus.
     metrics_token: SecretStr | None = None

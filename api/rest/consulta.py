@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.deps import SessionDep, StateDep
-from api.errors import error_response
+from api.errors import error_body, error_response
+from api.lookup_guard import STEP_UP_MESSAGE, StepUpRequired, has_check_character
 from api.ratelimit import ClientAddressDep, LimiterDep, RateLimited, RateLimiter
 from api.state import AppState
 from privacy import masking
@@ -246,7 +247,8 @@ async def self_lookup(
         raise
     secret = secret_of(state)
     subject = masking.dni_hmac(secret, dni)
-    await limiter.hit_and_check_subject(SCOPE, address, subject, **limits)
+    stepped_up = has_check_character(dni_raw)  # the holder's way in once strangers guessed
+    await limiter.hit_and_check_subject(SCOPE, address, subject, stepped_up=stepped_up, **limits)
     cache = cache_for(state.redis)
     version = await state.data_version.current(session)
     key = lookup_key(
@@ -261,7 +263,7 @@ async def self_lookup(
             session, dni=dni, second_factor=fecha_nacimiento, subject_hmac=subject
         )
     except NotFound:
-        await limiter.record_failure(SCOPE, subject)
+        await limiter.record_failure(SCOPE, subject, address=address, stepped_up=stepped_up)
         raise
     body = build_out(coverage, secret, subject).model_dump(mode="json")
     await cache.set_sealed(key, body, LOOKUP_TTL_S, seal)
@@ -273,7 +275,8 @@ async def self_lookup(
     response_model=ConsultaOut,
     responses={
         404: {"description": "Unknown DNI or wrong second factor (the same answer for both)"},
-        429: {"description": "Too many lookups from this client, or this DNI is locked"},
+        428: {"description": "This DNI saw wrong birth dates: send it with its check character"},
+        429: {"description": "Too many lookups from this client, or this DNI's budget is spent"},
     },
 )
 async def consulta(
@@ -298,6 +301,10 @@ async def consulta(
         return error_response(
             "RateLimited", "too many requests", 429, headers={**NO_STORE, **(exc.headers or {})}
         )
+    except StepUpRequired as exc:
+        body = error_body("StepUpRequired", str(exc.detail))
+        body["mensaje"] = STEP_UP_MESSAGE
+        return JSONResponse(body, status_code=exc.status_code, headers=NO_STORE)
     except (NotFound, InvalidInput) as exc:
         name = type(exc).__name__
         return error_response(name, str(exc), 404 if name == "NotFound" else 400, NO_STORE)

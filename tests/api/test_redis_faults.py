@@ -80,7 +80,7 @@ async def _timed_lookups(client, n: int) -> tuple[list[float], list[int]]:
 async def test_lookups_and_pages_survive_a_broken_redis(request, broken, session, app_state):
     await _person(session)
     await _roll(session, "PENSION65", ADULTS)
-    limits = {"lookup_per_client": 1000, "fallback_lookups_per_minute": 1000}
+    limits = {"lookup_per_client": 1000}
     healthy = bind(app_state, session, **limits)
     async with await make_client(healthy) as client:
         base_times, base_statuses = await _timed_lookups(client, 30)
@@ -125,7 +125,8 @@ async def test_lookup_limit_fails_closed_without_redis(session, app_state, stopp
             ]
     finally:
         await redis.aclose()
-    # With Redis, 20 would pass; without it, the per-process cap (20 // 4 = 5) holds.
+    # With Redis, 10 would pass (the failure budget); without it, the per-client local cap
+    # (20 // 4 = 5) holds.
     assert statuses == [404] * 5 + [429] * 7
 
 

@@ -35,7 +35,7 @@ SETTINGS = {
     "environment": "test",
     "lookup_per_client": 1_000_000,
     "public_per_client": 1_000_000,
-    "fallback_lookups_per_minute": 1_000_000,
+    "lookup_client_failure_tiers": "1000000/3600",
     "lookup_failures_per_dni": 1_000,
 }
 

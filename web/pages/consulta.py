@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import SessionDep, StateDep
+from api.lookup_guard import STEP_UP_MESSAGE, StepUpRequired
 from api.ratelimit import ClientAddressDep, LimiterDep, RateLimited
 from api.rest.consulta import self_lookup
 from rnu.errors import InvalidInput, NotFound
@@ -82,6 +83,8 @@ async def consultar(
         )
     except RateLimited:
         return _page(request, {"aviso": ERR_LIMIT}, status_code=429)
+    except StepUpRequired:
+        return _page(request, {"errores": {"dni": STEP_UP_MESSAGE}}, status_code=428)
     except InvalidInput as exc:
         field = "fecha_nacimiento" if "fecha" in str(exc) else "dni"
         msg = (
