@@ -193,7 +193,7 @@ def register(app: typer.Typer, database_url: Callable[[], str]) -> None:
     def links_export(
         out_file: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
     ) -> None:
-        """Every loaded or quarantined program row with its matching decision (FORMATS.md).
+        """Every loaded or quarantined program row with its matching decision (docs/formats.md).
 
         Example: `rnu links export --out links.csv`
         """

@@ -11,7 +11,7 @@ from loaders.sector import ProgramLoader
 from loaders.text import LineReader, shape_problem
 from rnu.normalize.names import LAYOUT_NAMES_FIRST
 
-# (name, start, end) as Python slices of the 1-based inclusive positions in FORMATS.md.
+# (name, start, end) as Python slices of the 1-based inclusive positions in docs/formats.md.
 FIELDS: tuple[tuple[str, int, int], ...] = (
     ("CODIGO_MODULAR", 0, 7),
     ("UBIGEO", 7, 13),

@@ -59,7 +59,7 @@ def sector_of_program(program_code: str) -> str | None:
 
 
 _MONTH = r"(?P<year>\d{4})(?P<month>0[1-9]|1[0-2])"
-# File names from FORMATS.md, matched case-insensitively (some sectors upper-case them).
+# File names from docs/formats.md, matched case-insensitively (some sectors upper-case them).
 _NAMES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), sector)
     for pattern, sector in (

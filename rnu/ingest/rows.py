@@ -17,7 +17,7 @@ class CanonicalRow:
     """One program row (a user, or a household's titular) in RNU's canonical shape.
 
     Names are kept as the sector wrote them (stripped, for display); comparison forms are
-    computed by `rnu.normalize` where they are needed. `row_number` follows FORMATS.md: data
+    computed by `rnu.normalize` where they are needed. `row_number` follows docs/formats.md: data
     rows counted from 1 in the file's own order, or `sheet!n` for Excel workbooks.
     """
 

@@ -1,4 +1,4 @@
-"""Each sector's sample file, with every quirk FORMATS.md promises, parsed to exact values."""
+"""Each sector's sample file, with every quirk docs/formats.md promises, parsed to exact values."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Small sector files written on the fly, in the exact formats of FORMATS.md."""
+"""Small sector files written on the fly, in the exact formats of docs/formats.md."""
 
 from __future__ import annotations
 
