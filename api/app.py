@@ -34,6 +34,11 @@ def build_state(settings: Settings) -> AppState:
         engine=engine,
         sessionmaker=make_sessionmaker(engine),
         redis=make_redis(endpoints.redis_url, timeout_s=settings.redis_timeout_s),
+        counters=(
+            make_redis(settings.redis_counters_url, timeout_s=settings.redis_timeout_s)
+            if settings.redis_counters_url
+            else None
+        ),
         read_engine=read_engine,
         read_sessionmaker=make_sessionmaker(read_engine) if read_engine is not None else None,
     )
@@ -78,6 +83,8 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
                 warmer.cancel()
             if owned:
                 await app.state.rnu.redis.aclose()
+                if app.state.rnu.counters is not None:
+                    await app.state.rnu.counters.aclose()
                 await app.state.rnu.engine.dispose()
                 if app.state.rnu.read_engine is not None:
                     await app.state.rnu.read_engine.dispose()

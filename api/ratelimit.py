@@ -225,10 +225,11 @@ _limiters: WeakKeyDictionary[Redis, RateLimiter] = WeakKeyDictionary()
 
 
 def limiter_for(state: AppState) -> RateLimiter:
-    """One limiter per app state (its Redis), sharing that client's circuit breaker."""
-    limiter = _limiters.get(state.redis)
+    """One limiter per app state (its counters' Redis), sharing that client's breaker."""
+    redis = state.counters if state.counters is not None else state.redis
+    limiter = _limiters.get(redis)
     if limiter is None or limiter.settings is not state.settings:
-        limiter = _limiters[state.redis] = RateLimiter(cache_for(state.redis), state.settings)
+        limiter = _limiters[redis] = RateLimiter(cache_for(redis), state.settings)
     return limiter
 
 

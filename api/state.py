@@ -49,6 +49,9 @@ class AppState:
     read_engine: AsyncEngine | None = None
     read_sessionmaker: async_sessionmaker[AsyncSession] | None = None
     replica_health: ReplicaHealth = field(default_factory=ReplicaHealth)
+    # Rate-limit and failure counters (RNU_REDIS_COUNTERS_URL): a Redis that never evicts, so
+    # memory pressure from cached answers cannot reset a budget. None: the cache's Redis.
+    counters: Redis | None = None
     data_version: DataVersionMemo = field(init=False)
 
     def __post_init__(self) -> None:

