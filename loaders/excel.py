@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 
 from loaders.base import Reject
 from loaders.errors import FileRejected
+from loaders.limits import check_workbook
 from loaders.text import MAX_FIELD_CHARS, RAW_PREVIEW_CHARS
 
 _KEY = re.compile(r"[^0-9A-Z]")
@@ -68,6 +69,12 @@ def read_sheets(
     typed value. A row with values beyond the header's last column is `wrong_field_count`.
     """
     source = _seekable(stream)
+    try:
+        check_workbook(source)  # before openpyxl holds every shared string in memory
+    except FileRejected:
+        if source is not stream:
+            source.close()
+        raise
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # openpyxl's style/extension notices

@@ -35,6 +35,7 @@ from typing import Any, BinaryIO, cast
 
 from loaders.base import Reject
 from loaders.errors import EncodingMismatch, FileRejected
+from loaders.limits import capped_gunzip
 
 SAMPLE_BYTES = 64 * 1024
 MAX_LINE_BYTES = 1 << 20
@@ -341,7 +342,8 @@ def peek(stream: BinaryIO, size: int) -> tuple[bytes, BinaryIO]:
 
 def maybe_gunzip(stream: BinaryIO) -> BinaryIO:
     """The decompressed stream of a gzip file, or the stream itself when it is not gzipped."""
-    head, stream = peek(stream, 2)
+    head, peeked = peek(stream, 2)
     if head == b"\x1f\x8b":
-        return cast(BinaryIO, gzip.GzipFile(fileobj=stream, mode="rb"))
-    return stream
+        # capped: a few hundred KB may not expand to gigabytes (loaders.limits)
+        return capped_gunzip(cast(BinaryIO, gzip.GzipFile(fileobj=peeked, mode="rb")), stream)
+    return peeked
