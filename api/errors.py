@@ -14,7 +14,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rnu.errors import Conflict, Forbidden, InvalidInput, NotFound, RnuError, ServiceUnavailable
+from rnu.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    RnuError,
+    ServiceUnavailable,
+    StepUpRequired,
+)
+from usecases.wording import STEP_UP_MESSAGE
 
 log = logging.getLogger("rnu.api")
 
@@ -23,6 +33,8 @@ STATUS: dict[type[RnuError], int] = {
     Conflict: 409,
     InvalidInput: 400,
     Forbidden: 403,
+    RateLimited: 429,
+    StepUpRequired: 428,
     ServiceUnavailable: 503,
 }
 
@@ -35,6 +47,7 @@ MENSAJES: dict[str, str] = {
     "Intente de nuevo en unos minutos.",
     "ValidationError": "Algunos datos enviados no son válidos. Revise los campos indicados.",
     "RateLimited": "Realizó demasiadas consultas. Espere unos minutos e intente de nuevo.",
+    "StepUpRequired": STEP_UP_MESSAGE,
     "Unauthorized": "Debe identificarse para realizar esta acción.",
     "InternalError": "Ocurrió un error inesperado. Ya lo estamos revisando.",
     "HTTPError": "No se pudo atender su solicitud.",
@@ -58,7 +71,8 @@ def install(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: RnuError) -> JSONResponse:
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
         name = next((cls.__name__ for cls in STATUS if isinstance(exc, cls)), "InvalidInput")
-        return error_response(name, str(exc), status)
+        headers = exc.headers if isinstance(exc, RateLimited | StepUpRequired) else None
+        return error_response(name, str(exc), status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

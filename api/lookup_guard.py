@@ -33,9 +33,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from fastapi import HTTPException
-
 from rnu.cache import key
+from rnu.coverage.service import has_check_character as has_check_character
+from rnu.errors import RateLimited as RateLimited  # the domain errors, re-exported
+from rnu.errors import StepUpRequired as StepUpRequired
+from usecases.wording import STEP_UP_MESSAGE as STEP_UP_MESSAGE
 
 
 @dataclass(frozen=True)
@@ -59,46 +61,6 @@ def parse_tiers(spec: str) -> tuple[Tier, ...]:
             raise ValueError(f"a limit tier must be positive: {part!r}")
         tiers.append(tier)
     return tuple(tiers)
-
-
-class RateLimited(HTTPException):
-    """Too many requests; ``Retry-After`` says when to try again."""
-
-    def __init__(self, retry_after_s: int) -> None:
-        super().__init__(
-            status_code=429,
-            detail="too many requests",
-            headers={"Retry-After": str(max(1, retry_after_s))},
-        )
-        self.retry_after_s = max(1, retry_after_s)
-
-
-class StepUpRequired(HTTPException):
-    """The plain lane of this DNI is closed: ask for the DNI with its check character (428)."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            status_code=428,
-            detail="send the DNI with its check character",
-            headers={"Cache-Control": "no-store"},
-        )
-
-
-# What the citizen reads (es-PE). The same for every DNI, known or not.
-STEP_UP_MESSAGE = (
-    "Por su seguridad, hubo varios intentos fallidos con este DNI. Escriba su DNI con el "
-    "dígito de verificación, el número o letra que aparece después del guion en su DNI "
-    "(por ejemplo 12345678-9), y su fecha de nacimiento."
-)
-
-
-def has_check_character(dni_raw: str) -> bool:
-    """True when the citizen typed the check character after the 8 digits.
-
-    Called after ``parse_dni`` accepted the value, so a present character is the right one.
-    """
-    cleaned = dni_raw.strip().replace("-", "").replace(" ", "")
-    return len(cleaned) == 9
 
 
 @dataclass(frozen=True)

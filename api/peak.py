@@ -1,10 +1,11 @@
 """Peak mode at the edge: warm the self-lookup cache after each batch, and the waiting room.
 
-Warming writes the *exact* entries ``api.rest.consulta.self_lookup`` reads (same key builder,
-same body built through the same policy), so under a flood a lookup is one Redis GET after the
-rate-limit counters. One API process warms per data version (a Redis lock), cohorts served today
-first. The waiting room (``RNU_PEAK_COHORTS``) answers DNIs whose turn has not come with a
-Spanish page or JSON and ``Retry-After``, before any database work.
+Warming calls ``usecases.citizen.warm``, which caches the *exact* entries
+``usecases.citizen.lookup`` reads (one recipe for key, seal and body), so under a flood a
+lookup is one Redis GET after the rate-limit counters. One API process warms per data
+version (a Redis lock), cohorts served today first. The waiting room (``RNU_PEAK_COHORTS``)
+answers DNIs whose turn has not come with a Spanish page or JSON and ``Retry-After``, before
+any database work.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import os
 from datetime import date
 from typing import Any
@@ -22,23 +24,18 @@ from sqlalchemy.exc import DBAPIError
 from api.errors import error_body
 from api.observability import PEAK_WAITING, PEAK_WARMED, Message, Receive, Scope, Send
 from api.state import AppState
-from privacy import masking
-from privacy.roles import Role
-from rnu.cache import cache_for, digest, lookup_key, read_data_version, seal_key
-from rnu.errors import InvalidInput, NotFound
+from rnu.cache import DataVersionMemo, cache_for, read_data_version
+from rnu.errors import InvalidInput
 from rnu.ops import repository as ops_repository
 from rnu.peak import CohortSchedule, parse_schedule, seconds_until, today_in_lima
+from usecases import citizen
+from usecases.context import Context
+from usecases.wording import dia_y_fecha
 
 log = logging.getLogger("rnu.peak")
 
 # The self-lookup endpoints the waiting room guards (REST and the web form).
 GATED_PATHS = frozenset({"/api/v1/consulta", "/consulta"})
-_MONTHS = "enero febrero marzo abril mayo junio julio agosto setiembre octubre noviembre diciembre"
-_DAYS = "lunes martes miércoles jueves viernes sábado domingo"
-
-
-def fecha_larga(day: date) -> str:
-    return f"{_DAYS.split()[day.weekday()]} {day.day} de {_MONTHS.split()[day.month - 1]}"
 
 
 def _digits_text(digits: frozenset[str]) -> str:
@@ -54,29 +51,23 @@ async def warm_lookups(
     state: AppState, *, digits: tuple[str, ...] | None = None, limit: int | None = None
 ) -> int:
     """Precompute self-lookup answers for living people with a DNI; return how many."""
-    from api.rest.consulta import build_out  # the route's own policy and wording
-    from rnu.coverage import service as coverage_service
-
-    secret = state.settings.secret_key.get_secret_value().encode()
     cache = cache_for(state.redis)
     ttl = state.settings.peak_warm_ttl_s
     done = 0
     async with state.sessionmaker() as session:
-        version = await read_data_version(session)
+        ctx = Context(
+            session=session,
+            cache=cache,
+            settings=state.settings,
+            data_version=DataVersionMemo(math.inf),  # one version for the whole warming run
+        )
         async for subjects in ops_repository.stream_lookup_subjects(session, digits=digits):
             for subject in subjects:
-                fecha = subject.birth_on.isoformat()
-                subject_hmac = masking.dni_hmac(secret, subject.dni)
-                try:
-                    coverage = await coverage_service.lookup(
-                        session, dni=subject.dni, second_factor=fecha, subject_hmac=subject_hmac
-                    )
-                except NotFound:  # two people on one DNI, or data changed under us
+                warmed = await citizen.warm(
+                    ctx, dni=subject.dni, birth_on=subject.birth_on, ttl_s=ttl
+                )
+                if not warmed:  # two people on one DNI, or data changed under us
                     continue
-                body = build_out(coverage, secret, subject_hmac).model_dump(mode="json")
-                factor = digest(secret, "factor", f"{subject.dni}:{fecha}")
-                key = lookup_key(version, Role.CITIZEN.value, subject_hmac, factor)
-                await cache.set_sealed(key, body, ttl, seal_key(secret, subject.dni, fecha))
                 if cache.breaker.is_open:
                     log.warning("redis unavailable; warming stopped after %d answers", done)
                     return done
@@ -274,8 +265,8 @@ class CohortGate:
         turn = self.schedule.turn_for(dni, today)
         served = self.schedule.digits_on(today) or frozenset()
         mensaje = (
-            f"Para atenderle mejor, hoy ({fecha_larga(today)}) atendemos los DNI que terminan "
-            f"en {_digits_text(served)}. Su turno es el {fecha_larga(turn)}. Sus datos no "
+            f"Para atenderle mejor, hoy ({dia_y_fecha(today)}) atendemos los DNI que terminan "
+            f"en {_digits_text(served)}. Su turno es el {dia_y_fecha(turn)}. Sus datos no "
             "cambian por consultar otro día."
         )
         retry = str(seconds_until(turn))

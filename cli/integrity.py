@@ -71,7 +71,7 @@ async def _explain(database_url: str, dni: str, program: str, period: str) -> No
     from rnu.db import make_engine, make_sessionmaker
     from rnu.eligibility import repository
     from rnu.eligibility import service as eligibility_service
-    from rnu.eligibility.wording import explain_lines, program_name, verdict
+    from usecases.wording import explain_lines, program_name, verdict
 
     engine = make_engine(database_url, pool_size=1, role="cli-explain")
     try:

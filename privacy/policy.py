@@ -43,15 +43,10 @@ from privacy import masking
 from privacy.programs import is_child_program, is_disability_program
 from privacy.roles import SCOPE_PERSON_READ, SCOPE_PERSON_READ_SENSITIVE, Caller, Role
 from privacy.suppression import SENSITIVE_K
+from rnu.errors import NotVisible as NotVisible  # re-exported: render it as NotFound
+from rnu.period import Period
 
 ADULT_AGE = 18
-
-
-class NotVisible(LookupError):
-    """The caller may not see this record at all.
-
-    Render it exactly like "not found": saying "forbidden" would confirm the person exists.
-    """
 
 
 class Audience(StrEnum):
@@ -167,8 +162,7 @@ def is_minor_at(birth_date: date | None, period: str) -> bool:
     """
     if birth_date is None:
         return False
-    digits = period.replace("-", "")
-    start = date(int(digits[:4]), int(digits[4:6]), 1)
+    start = Period.parse(period, compact=True).first_day
     had_birthday = (start.month, start.day) >= (birth_date.month, birth_date.day)
     return start.year - birth_date.year - (not had_birthday) < ADULT_AGE
 

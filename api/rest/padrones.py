@@ -19,6 +19,8 @@ from privacy.programs import is_child_program, is_disability_program
 from privacy.roles import Caller, Role
 from privacy.suppression import SENSITIVE_K
 from rnu.cache import ROLL_TTL_S, cache_for, digest, roll_key
+from rnu.period import PATTERN as PERIOD_PATTERN
+from rnu.period import Period
 from rnu.roll import service as roll_service
 from rnu.roll.models import RollSlice
 from rnu.ubigeo.reference import by_inei
@@ -34,7 +36,7 @@ class PadronQuery(BaseModel):
 
     programa: str = Field(min_length=2, max_length=20, pattern=r"^[A-Za-z0-9_]+$")
     ubigeo: str = Field(pattern=r"^\d{6}$")
-    periodo: str | None = Field(default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    periodo: str | None = Field(default=None, pattern=PERIOD_PATTERN)
     q: str | None = Field(default=None, max_length=60)
     page: int = Field(default=1, ge=1, le=roll_service.MAX_PAGE)
 
@@ -56,7 +58,8 @@ class PadronOut(BaseModel):
 
 def adult_on(period: str) -> date:
     """The latest birth date of someone already 18 on the first day of ``period``."""
-    return date(int(period[:4]) - ADULT_AGE, int(period[5:7]), 1)
+    first = Period.parse(period).first_day
+    return first.replace(year=first.year - ADULT_AGE)
 
 
 def _views(slice_: RollSlice, secret: bytes) -> list[RollEntryView]:

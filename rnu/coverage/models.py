@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+
+from rnu.eligibility.evaluate import Trace
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,32 +63,6 @@ class ProgramStatus:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TraceCheck:
-    """One rule of a program checked against the registry; ``passed`` None: cannot be known.
-
-    ``code`` is stable (``cse_required``, ``cse_in_force``, ``min_age``, ``max_age``,
-    ``max_age_months``, ``incompatible``, ``alive``, ``severe_disability``); ``values`` holds
-    what the sentence needs (required classes, the age, the conflicting programs…).
-    """
-
-    code: str
-    passed: bool | None
-    values: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, kw_only=True)
-class EligibilityTrace:
-    """Why a person does or does not meet a program's rule in one period."""
-
-    program_code: str
-    period: str
-    eligible: bool | None
-    checks: tuple[TraceCheck, ...] = ()
-    # Ready-made sentences, when the integrity engine supplies its own wording.
-    sentences: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True)
 class AccessEntry:
     """One read of the person's record by staff or an agency, from the audit trail."""
 
@@ -105,5 +80,5 @@ class PersonCoverage:
     person: PersonRecord
     household: HouseholdRecord | None
     programs: tuple[ProgramStatus, ...]
-    traces: tuple[EligibilityTrace, ...]
+    traces: tuple[Trace, ...]  # the rules engine's, one per program it could judge
     access_log: tuple[AccessEntry, ...]

@@ -9,27 +9,18 @@ its timing tells a guesser that a DNI exists.
 from __future__ import annotations
 
 import hmac
-import importlib
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from rnu.coverage import repository
-from rnu.coverage.models import (
-    EligibilityTrace,
-    HouseholdRecord,
-    PersonCoverage,
-    PersonRecord,
-    ProgramStatus,
-    TraceCheck,
-)
-from rnu.eligibility.rules import load_programs, rule_for
+from rnu.coverage.models import HouseholdRecord, PersonCoverage, PersonRecord, ProgramStatus
+from rnu.eligibility import service as eligibility_service
+from rnu.eligibility.evaluate import Trace
 from rnu.errors import InvalidInput, NotFound
-from rnu.normalize.dates import age_in_months, age_on
 from rnu.normalize.documents import dni_check_chars, is_valid_dni
 
 _DNI_INPUT = re.compile(r"^(\d{8})([0-9A-Z]?)$")
@@ -52,6 +43,15 @@ def parse_dni(raw: str) -> str:
     if check and check not in dni_check_chars(number):
         raise InvalidInput("the check character does not match the DNI")
     return number
+
+
+def has_check_character(dni_raw: str) -> bool:
+    """True when the citizen typed the check character after the 8 digits.
+
+    Called after ``parse_dni`` accepted the value, so a present character is the right one.
+    """
+    cleaned = dni_raw.strip().replace("-", "").replace(" ", "")
+    return len(cleaned) == 9
 
 
 class SecondFactor(Protocol):
@@ -110,166 +110,20 @@ async def verify(
 
 
 # ---------------------------------------------------------------------------------------------
-# Eligibility traces: the integrity engine's explain() when installed, else the rules here.
-
-Explainer = Callable[[AsyncSession, int, str, str], Awaitable[EligibilityTrace | None]]
-
-
-def _period_start(period: str) -> date:
-    return date(int(period[:4]), int(period[5:7]), 1)
-
-
-async def rules_explainer(
-    session: AsyncSession,
-    person: PersonRecord,
-    household: HouseholdRecord | None,
-    period: str,
-    program_code: str,
-) -> EligibilityTrace | None:
-    """The program's rule for the period, checked against the registry, one line per rule."""
-    program = load_programs().get(program_code)
-    if program is None:
-        return None
-    try:
-        rule = rule_for(program, period)
-    except (LookupError, ValueError):
-        return None
-    on = _period_start(period)
-    checks: list[TraceCheck] = []
-    if person.death_on is not None:
-        checks.append(
-            TraceCheck(
-                code="alive",
-                passed=person.death_on >= on,
-                values={"death_on": person.death_on.isoformat()},
-            )
-        )
-    cse = household.cse if household else None
-    if rule.cse_required:
-        checks.append(
-            TraceCheck(
-                code="cse_required",
-                passed=cse in rule.cse_required,
-                values={"required": list(rule.cse_required), "cse": cse},
-            )
-        )
-    if rule.cse_must_be_valid:
-        in_force = household.cse_in_force(on) if household else False
-        valid_to = (
-            household.cse_valid_to.isoformat() if household and household.cse_valid_to else None
-        )
-        checks.append(
-            TraceCheck(code="cse_in_force", passed=in_force, values={"valid_to": valid_to})
-        )
-    age = age_on(person.birth_on, on) if person.birth_on and person.birth_on <= on else None
-    if rule.min_age_years is not None:
-        checks.append(
-            TraceCheck(
-                code="min_age",
-                passed=None if age is None else age >= rule.min_age_years,
-                values={"min": rule.min_age_years, "age": age},
-            )
-        )
-    if rule.max_age_years is not None:
-        checks.append(
-            TraceCheck(
-                code="max_age",
-                passed=None if age is None else age < rule.max_age_years,
-                values={"max": rule.max_age_years, "age": age},
-            )
-        )
-    if rule.max_age_months is not None:
-        months = (
-            age_in_months(person.birth_on, on)
-            if person.birth_on and person.birth_on <= on
-            else None
-        )
-        checks.append(
-            TraceCheck(
-                code="max_age_months",
-                passed=None if months is None else months < rule.max_age_months,
-                values={"max": rule.max_age_months, "months": months},
-            )
-        )
-    if rule.incompatible_with:
-        current = await repository.list_programs_in_period(
-            session, person_id=person.id, period=period
-        )
-        clash = sorted(set(current) & set(rule.incompatible_with))
-        checks.append(TraceCheck(code="incompatible", passed=not clash, values={"programs": clash}))
-    if rule.requires_severe_disability:
-        checks.append(TraceCheck(code="severe_disability", passed=None, values={}))
-    known = [c.passed for c in checks if c.passed is not None]
-    eligible: bool | None = (
-        False if False in known else (None if any(c.passed is None for c in checks) else True)
-    )
-    return EligibilityTrace(
-        program_code=program_code, period=period, eligible=eligible, checks=tuple(checks)
-    )
-
-
-def _integrity_explain() -> Callable[..., Awaitable[Any]] | None:
-    """The integrity engine's ``explain(session, *, person_id, program_code, period)``.
-
-    Looked up at call time so this module works with or without the engine installed.
-    """
-    for name in ("rnu.eligibility.service", "rnu.eligibility.evaluate"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        explain = getattr(module, "explain", None)
-        if callable(explain):
-            return explain  # type: ignore[no-any-return]
-    return None
-
-
-def _from_integrity(trace: Any, program_code: str, period: str) -> EligibilityTrace:
-    """Adapt the engine's Trace (checks with rule/passed/facts/code) and its Spanish wording."""
-    sentences: tuple[str, ...] = ()
-    try:
-        wording = importlib.import_module("rnu.eligibility.wording")
-    except ImportError:
-        wording = None
-    if wording is not None and hasattr(wording, "explain_lines"):
-        lines = [str(line[1]) for line in wording.explain_lines(trace)]
-        head = [str(wording.verdict(trace))] if hasattr(wording, "verdict") else []
-        sentences = tuple(head + lines)
-    checks = tuple(
-        TraceCheck(
-            code=str(getattr(c, "code", getattr(c, "rule", "rule"))),
-            passed=getattr(c, "passed", None),
-            values=dict(getattr(c, "facts", {}) or {}),
-        )
-        for c in getattr(trace, "checks", ()) or ()
-    )
-    return EligibilityTrace(
-        program_code=program_code,
-        period=period,
-        eligible=getattr(trace, "eligible", None),
-        checks=checks,
-        sentences=sentences,
-    )
+# Eligibility traces: the rules engine's own explain(), worded by the use case that shows it.
 
 
 async def _trace(
-    session: AsyncSession,
-    person: PersonRecord,
-    household: HouseholdRecord | None,
-    program_code: str,
-    period: str,
-) -> EligibilityTrace | None:
-    explain = _integrity_explain()
-    if explain is not None:
-        try:
-            trace = await explain(
-                session, person_id=person.id, program_code=program_code, period=period
-            )
-        except (LookupError, ValueError, NotFound, InvalidInput):
-            trace = None
-        if trace is not None:
-            return _from_integrity(trace, program_code, period)
-    return await rules_explainer(session, person, household, period, program_code)
+    session: AsyncSession, person: PersonRecord, program_code: str, period: str
+) -> Trace | None:
+    """The program's rules for the period against this person; None when they cannot be judged
+    (a program the rules file does not know, or a period before its first rule)."""
+    try:
+        return await eligibility_service.explain(
+            session, person_id=person.id, program_code=program_code, period=period
+        )
+    except (NotFound, InvalidInput):
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -322,9 +176,7 @@ async def lookup(
     )
     traces = []
     for program in programs:
-        trace = await _trace(
-            session, person, loaded.household, program.program_code, program.period
-        )
+        trace = await _trace(session, person, program.program_code, program.period)
         if trace is not None:
             traces.append(trace)
     reads = await repository.list_reads(session, subject_hmac=subject_hmac)

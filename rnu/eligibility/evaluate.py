@@ -19,17 +19,13 @@ test keeps both in agreement.
 
 from __future__ import annotations
 
-import calendar
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from rnu.eligibility.rules import Program, Rule, rule_for
 from rnu.normalize.dates import age_in_months, age_on
-
-_MONTHLY = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_YEARLY = re.compile(r"^(\d{4})$")
+from rnu.period import Period
 
 # Kinds a failed check raises (the names of truth/rows.csv `cases`).
 RULE_KINDS = (
@@ -45,22 +41,14 @@ RULE_KINDS = (
 
 
 def period_bounds(period: str) -> tuple[date, date]:
-    """First and last day of a period `YYYY-MM` (or a yearly `YYYY`); ValueError otherwise."""
-    monthly = _MONTHLY.match(period)
-    if monthly:
-        year, month = int(monthly.group(1)), int(monthly.group(2))
-        return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
-    yearly = _YEARLY.match(period)
-    if yearly:
-        year = int(yearly.group(1))
-        return date(year, 1, 1), date(year, 12, 31)
-    raise ValueError(f"{period!r} is not a period YYYY-MM or YYYY")
+    """First and last day of a period `YYYY-MM` (or a yearly `YYYY`); InvalidPeriod otherwise."""
+    parsed = Period.parse(period)
+    return parsed.first_day, parsed.last_day
 
 
 def rule_in_force(program: Program, period: str) -> Rule:
     """The rule version judging `period` (a yearly period by the rule of its January)."""
-    period_bounds(period)
-    return rule_for(program, f"{period}-01" if _YEARLY.match(period) else period)
+    return rule_for(program, str(Period.parse(period).first_month))
 
 
 @dataclass(frozen=True, slots=True)

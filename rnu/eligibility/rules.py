@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+from rnu.errors import InvalidPeriod, NoRuleInForce
+from rnu.period import Period
+
 UNITS = ("person", "household")
 
 
@@ -50,13 +51,18 @@ class Program:
 
     def file_name(self, period: str) -> str:
         """The roll's file name for a period (Beca 18 is yearly, the others monthly)."""
-        return self.file.format(yyyymm=period.replace("-", ""), yyyy=period[:4])
+        parsed = Period.parse(period)
+        return self.file.format(yyyymm=str(parsed).replace("-", ""), yyyy=f"{parsed.year:04d}")
 
 
 def _check_period(value: str, where: str) -> str:
-    if not _PERIOD.match(value):
-        raise ValueError(f"{where}: {value!r} is not a period YYYY-MM")
-    return value
+    """A monthly period (rule versions start and end on months); InvalidPeriod otherwise."""
+    try:
+        if not Period.parse(value).is_yearly:
+            return value
+    except InvalidPeriod:
+        pass
+    raise InvalidPeriod(f"{where}: {value!r} is not a period YYYY-MM")
 
 
 def _rule(code: str, raw: dict[str, Any]) -> Rule:
@@ -116,9 +122,10 @@ def load_programs() -> dict[str, Program]:
 
 
 def rule_for(program: Program, period: str) -> Rule:
-    """The rule version in force in `period`; LookupError when the program did not exist yet."""
+    """The rule version in force in the month `period`; NoRuleInForce when the program did not
+    exist yet (InvalidPeriod when `period` is not a month)."""
     _check_period(period, "period")
     for rule in program.rules:
         if rule.in_force(period):
             return rule
-    raise LookupError(f"{program.code} has no rule in force in {period}")
+    raise NoRuleInForce(f"{program.code} has no rule in force in {period}")

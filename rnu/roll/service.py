@@ -16,13 +16,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from rnu.errors import InvalidInput, NotFound
 from rnu.normalize.names import fold
+from rnu.period import Period
 from rnu.roll import repository
 from rnu.roll.models import DistrictProgram, RollEntryRecord, RollSlice, roll_entry_key
 from rnu.ubigeo.reference import by_inei
 
 PAGE_SIZE = 25
 MAX_PAGE = 2000
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _PROGRAM = re.compile(r"^[A-Z0-9_]{2,20}$")
 
 
@@ -67,8 +67,8 @@ async def list_roll(
     check_place(ubigeo)
     if not _PROGRAM.match(program_code):
         raise InvalidInput("unknown program code")
-    if period is not None and not _PERIOD.match(period):
-        raise InvalidInput("periodo must be YYYY-MM")
+    if period is not None:
+        period = str(Period.parse(period))  # InvalidPeriod (an InvalidInput) when it is not one
     if not 1 <= page <= MAX_PAGE:
         raise InvalidInput(f"page must be between 1 and {MAX_PAGE}")
     if period is None:

@@ -17,8 +17,10 @@ SECRET = b"test-secret-for-public"
 URL = "/api/v1/padrones"
 
 
-async def _roll(session: AsyncSession, program: str, people: list[dict], ubigeo="080101"):
-    batch = await create_batch(session, source=program, period="2026-10")
+async def _roll(
+    session: AsyncSession, program: str, people: list[dict], ubigeo="080101", period="2026-10"
+):
+    batch = await create_batch(session, source=program, period=period)
     created = []
     for fields in people:
         household = await create_household(session, ubigeo=ubigeo)
@@ -73,6 +75,19 @@ class TestPadrones:
         for secret_value in ("11111111", "22222222", "1950-01-02", "QUISPE", "CARLOS"):
             assert secret_value not in response.text
         assert response.headers["cache-control"] == "public, max-age=60"
+
+    async def test_a_yearly_roll_is_listed(self, session, public_client):
+        # Beca 18's periods are years ("2026"): slicing them as YYYY-MM answered a 500.
+        students = [{**a, "birth_on": date(2005, 3, 1)} for a in ADULTS]
+        await _roll(session, "BECA18", students, period="2026")
+        response = await public_client.get(URL, params={"programa": "BECA18", "ubigeo": "080101"})
+        assert response.status_code == 200, response.text
+        assert response.json()["periodo"] == "2026"
+        assert response.json()["total_listados"] == 2
+        again = await public_client.get(
+            URL, params={"programa": "BECA18", "ubigeo": "080101", "periodo": "2026"}
+        )
+        assert again.status_code == 200, again.text
 
     async def test_search_by_first_name_and_initials(self, session, public_client):
         await _roll(session, "PENSION65", ADULTS)

@@ -8,11 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import SessionDep, StateDep
-from api.lookup_guard import STEP_UP_MESSAGE, StepUpRequired
-from api.ratelimit import ClientAddressDep, LimiterDep, RateLimited
-from api.rest.consulta import self_lookup
-from rnu.errors import InvalidInput, NotFound
+from api.context import ContextDep
+from rnu.errors import InvalidInput, NotFound, RateLimited, StepUpRequired
+from usecases import citizen
+from usecases.wording import STEP_UP_MESSAGE
 from web.pages import NO_STORE, render
 
 router = APIRouter(include_in_schema=False)
@@ -59,10 +58,7 @@ async def formulario(request: Request) -> HTMLResponse:
 @router.post("/consulta", response_class=HTMLResponse)
 async def consultar(
     request: Request,
-    session: SessionDep,
-    state: StateDep,
-    limiter: LimiterDep,
-    address: ClientAddressDep,
+    ctx: ContextDep,
     dni: Annotated[str, Form(max_length=20)] = "",
     fecha_nacimiento: Annotated[str, Form(max_length=20)] = "",
 ) -> HTMLResponse:
@@ -78,9 +74,7 @@ async def consultar(
         return _page(request, {"errores": errores}, status_code=400)
     assert fecha_iso is not None
     try:
-        body = await self_lookup(
-            session, state, limiter, address, dni_raw=dni_clean, fecha_nacimiento=fecha_iso
-        )
+        body = await citizen.lookup(ctx, dni_raw=dni_clean, fecha_nacimiento=fecha_iso)
     except RateLimited:
         return _page(request, {"aviso": ERR_LIMIT}, status_code=429)
     except StepUpRequired:

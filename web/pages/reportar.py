@@ -8,12 +8,13 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from api.deps import CallerDep, SessionDep, StateDep
-from api.ratelimit import ClientAddressDep, LimiterDep, RateLimited
-from api.rest.reportes import MOTIVO_TEXTO, ReporteIn, file_report
-from rnu.errors import InvalidInput, NotFound
+from api.context import ContextDep
+from rnu.errors import InvalidInput, NotFound, RateLimited
 from rnu.report.service import MAX_CONTACT, MAX_TEXT
-from web.pages import NO_STORE, PROGRAMAS, render
+from usecases import citizen
+from usecases.citizen import ReporteIn
+from usecases.wording import PROGRAM_SHORT, REPORT_REASONS
+from web.pages import NO_STORE, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,8 +31,8 @@ def _form(request: Request, context: dict[str, Any], status_code: int = 200) -> 
     base: dict[str, Any] = {
         "titulo": "Reportar un caso",
         "seccion": "reportar",
-        "motivos": MOTIVO_TEXTO,
-        "programas": PROGRAMAS,
+        "motivos": REPORT_REASONS,
+        "programas": PROGRAM_SHORT,
         "errores": {},
         "v": {},
         "max_texto": MAX_TEXT,
@@ -62,11 +63,7 @@ async def formulario(
 @router.post("/reportar", response_class=HTMLResponse)
 async def reportar(
     request: Request,
-    session: SessionDep,
-    state: StateDep,
-    caller: CallerDep,
-    limiter: LimiterDep,
-    address: ClientAddressDep,
+    ctx: ContextDep,
     motivo: Annotated[str, Form(max_length=40)] = "",
     entrada: Annotated[str, Form(max_length=40)] = "",
     programa: Annotated[str, Form(max_length=40)] = "",
@@ -106,7 +103,7 @@ async def reportar(
     if errores:
         return _form(request, {"v": v, "errores": errores}, status_code=400)
     try:
-        receipt = await file_report(session, state, caller, limiter, address, payload)
+        receipt = await citizen.report(ctx, payload)
     except RateLimited:
         return _form(
             request,

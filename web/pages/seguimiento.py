@@ -7,11 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import SessionDep, StateDep
-from api.ratelimit import ClientAddressDep, LimiterDep, RateLimited
-from api.rest.reportes import status_out
-from rnu.errors import NotFound
-from rnu.report import service as report_service
+from api.context import ContextDep
+from rnu.errors import NotFound, RateLimited
+from usecases import citizen
 from web.pages import NO_STORE, render
 
 router = APIRouter(include_in_schema=False)
@@ -20,10 +18,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/seguimiento", response_class=HTMLResponse)
 async def seguimiento(
     request: Request,
-    session: SessionDep,
-    state: StateDep,
-    limiter: LimiterDep,
-    address: ClientAddressDep,
+    ctx: ContextDep,
     codigo: Annotated[str | None, Query(max_length=40)] = None,
 ) -> HTMLResponse:
     context: dict[str, object] = {
@@ -35,11 +30,7 @@ async def seguimiento(
     status_code = 200
     if codigo:
         try:
-            await limiter.hit(
-                "seguimiento", address, limit=state.settings.public_per_client, window_s=60
-            )
-            status = await report_service.get_status(session, tracking_code=codigo)
-            context["r"] = status_out(status).model_dump()
+            context["r"] = (await citizen.track(ctx, codigo)).model_dump()
         except RateLimited:
             context["aviso"] = "Hizo demasiadas consultas seguidas. Espere un minuto."
             status_code = 429

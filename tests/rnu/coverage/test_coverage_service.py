@@ -38,7 +38,7 @@ class TestLookup:
         assert coverage.household is not None
         assert coverage.household.cse == "PE"
         assert [p.program_code for p in coverage.programs] == ["PENSION65", "SIS"]
-        assert {t.program_code for t in coverage.traces} == {"PENSION65", "SIS"}
+        assert {t.program for t in coverage.traces} == {"PENSION65", "SIS"}
         assert coverage.access_log == ()
 
     @pytest.mark.parametrize(

@@ -1,19 +1,27 @@
-"""The Spanish wording of eligibility traces and flag kinds: one place for CLI, API and web.
+"""Every Spanish word an answer carries: months, dates, CSE, flag kinds, statuses, rule checks.
 
-Sentences are plain and respectful (es-PE) because analysts read them and, masked, so do
-citizens. They never contain a DNI or a name: only the facts of the rule.
+One home per label, so a citizen page, the JSON API, the open data and the CLI never disagree
+(there were three labels for ``deceased`` and four copies of the month names). Sentences are
+plain and respectful (es-PE) because analysts read them and, masked, so do citizens. They
+never contain a DNI or a name: only the facts of the rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from rnu.eligibility.evaluate import RuleCheck, Trace
 from rnu.eligibility.rules import load_programs
+from rnu.period import MONTHS_ES
+from rnu.period import label as period_label
+
+MONTHS = MONTHS_ES  # the month names live with the Period type, which labels itself
+WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
 
 CSE_NAMES = {"PE": "pobre extremo", "P": "pobre", "NP": "no pobre"}
+NO_CSE = "sin clasificación socioeconómica"
 
 STATUS = {True: "Cumple", False: "No cumple", None: "No se puede verificar"}
 
@@ -28,7 +36,92 @@ KIND_LABELS = {
     "household_twice": "Hogar con más de un titular en el programa",
     "duplicate_in_program": "Persona registrada dos veces en el mismo padrón",
     "pgh_duplicate": "Posible persona duplicada en el PGH",
+    "citizen_report": "Reporte ciudadano",
 }
+
+# A program's roll status, as the citizen's lookup words it.
+ENROLLMENT_STATUS = {
+    "active": "Figura en el último padrón del programa.",
+    "not_in_latest": "No figura en el último padrón del programa.",
+}
+# Who read a citizen's record (the audit's actor kinds).
+ACTOR_KINDS = {
+    "analyst": "Analista del RNU",
+    "agency": "Entidad del Estado",
+    "volunteer": "Voluntario de vigilancia",
+}
+# A citizen's report: why it was filed, and where it stands.
+REPORT_REASONS = {
+    "fallecido": "La persona falleció",
+    "no_vive_en_el_distrito": "No vive en el distrito",
+    "no_es_pobre": "No es pobre / tiene bienes",
+    "pensionista": "Recibe una pensión",
+    "duplicado": "Figura dos veces",
+    "otro": "Otro motivo",
+}
+REPORT_STATUS = {
+    "recibido": "Recibido",
+    "en_revision": "En revisión por un analista",
+    "verificado": "Verificado: se tomaron medidas",
+    "descartado": "Revisado: no se encontró un problema",
+    "cerrado": "Cerrado",
+}
+# The short names people use for each program (rules.toml holds the official ones).
+PROGRAM_SHORT = {
+    "JUNTOS": "Juntos",
+    "PENSION65": "Pensión 65",
+    "QALIWARMA": "Qali Warma",
+    "CUNAMAS": "Cuna Más",
+    "CONTIGO": "Contigo",
+    "FISE": "FISE",
+    "BECA18": "Beca 18",
+    "SIS": "SIS",
+}
+# The self-lookup's step-up (api.lookup_guard): the same for every DNI, known or not.
+STEP_UP_MESSAGE = (
+    "Por su seguridad, hubo varios intentos fallidos con este DNI. Escriba su DNI con el "
+    "dígito de verificación, el número o letra que aparece después del guion en su DNI "
+    "(por ejemplo 12345678-9), y su fecha de nacimiento."
+)
+ALERT_CATEGORIES = {"filtracion": "Filtración", "subcobertura": "Subcobertura"}
+
+
+def cse_label(code: object) -> str:
+    """'PE' -> 'pobre extremo'; anything else (None included) -> 'sin clasificación'."""
+    return CSE_NAMES.get(str(code), "sin clasificación")
+
+
+def program_short(code: str | None) -> str:
+    return PROGRAM_SHORT.get(code or "", code or "")
+
+
+def _as_date(value: date | datetime | str) -> date:
+    if isinstance(value, str):
+        return datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value[:10])
+    return value
+
+
+def fecha_larga(value: date | datetime | str | None) -> str:
+    """'2026-03-09' -> '9 de marzo de 2026' (what citizens read)."""
+    if value is None or value == "":
+        return ""
+    day = _as_date(value)
+    return f"{day.day} de {MONTHS[day.month - 1]} de {day.year}"
+
+
+def dia_y_fecha(day: date) -> str:
+    """A day as a waiting room announces it: 'lunes 9 de marzo'."""
+    return f"{WEEKDAYS[day.weekday()]} {day.day} de {MONTHS[day.month - 1]}"
+
+
+def periodo(value: str | None) -> str:
+    """'2026-10' -> 'octubre de 2026'; a yearly '2026' stays '2026'."""
+    return period_label(value)
+
+
+def miles(value: int | None) -> str:
+    """12345 -> '12 345' (the grouping RAE recommends for Spanish, non-breaking)."""
+    return "" if value is None else f"{value:,}".replace(",", "\u00a0")
 
 
 def kind_label(kind: str) -> str:

@@ -4,7 +4,7 @@ import pytest
 
 from rnu.eligibility.evaluate import Facts, HouseholdFacts, Member, Trace, evaluate
 from rnu.eligibility.rules import load_programs
-from rnu.eligibility.wording import (
+from usecases.wording import (
     cse_required,
     explain_lines,
     fecha,
