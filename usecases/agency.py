@@ -27,8 +27,6 @@ from datetime import date
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-# Until usecases/views.py (the one PersonView mapping) lands: the agency mapping of api/.
-from api.agency_views import household_view, person_view
 from privacy.policy import HouseholdOut, NotVisible, PersonOut, household_out, person_out
 from privacy.roles import Caller, Role
 from rnu.agency import service as agency_service
@@ -38,6 +36,7 @@ from rnu.errors import InvalidInput
 from rnu.hashing import dni_hmac, keyed
 from rnu.person import service as person_service
 from rnu.person.service import EnrollmentRecord, HouseholdInfo
+from usecases import views
 
 PERSON_KEY_LABEL = b"rnu/person-key/v1\x00"
 
@@ -126,8 +125,12 @@ class AgencyReads:
         household: HouseholdInfo | None,
     ) -> PersonRead | None:
         """What this agency may see of one person, or None (not visible, or not auditable)."""
-        view = person_view(
-            self.secret, record, household=household, enrollments=enrollments, today=self.today
+        view = views.person_view(
+            self.secret,
+            record,
+            household=household.record if household else None,
+            programs=(e.program_code for e in enrollments),
+            today=self.today,
         )
         try:
             out = person_out(view, self.actor.caller)
@@ -153,7 +156,7 @@ class AgencyReads:
         """The person's household as this agency may see it (None: none, or not visible)."""
         if read.household is None:
             return None
-        view = household_view(self.secret, read.household)
+        view = views.household_view(self.secret, read.household.record, area=read.household.area)
         try:
             return household_out(view, self.actor.caller)
         except NotVisible:
