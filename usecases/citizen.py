@@ -161,8 +161,8 @@ async def lookup(ctx: Context, *, dni_raw: str, fecha_nacimiento: str) -> dict[s
     """A citizen's own record: limits, cache, lookup, policy, in that order.
 
     Returns the ``ConsultaOut`` as JSON data (as cached: the answer is served without a model
-    round trip). Raises RateLimited, StepUpRequired, InvalidInput (malformed) or NotFound (unknown DNI *or*
-    wrong birth date: same error, same work).
+    round trip). Raises RateLimited, StepUpRequired, InvalidInput (malformed) or NotFound
+    (unknown DNI *or* wrong birth date: same error, same work).
     """
     settings = ctx.settings
     limits = {"limit": settings.lookup_per_client, "window_s": settings.lookup_window_s}
