@@ -237,7 +237,9 @@ class ReporteIn(BaseModel):
 
 
 class ReporteCreado(BaseModel):
-    codigo: str
+    # None when the report was folded into an earlier one from the same connection: that
+    # report's code stays with whoever received it (issue 11.20).
+    codigo: str | None
     agrupado: bool
     mensaje: str
 
@@ -265,9 +267,12 @@ def receipt_out(receipt: ReportReceipt) -> ReporteCreado:
         codigo=receipt.tracking_code,
         agrupado=receipt.folded,
         mensaje=(
-            "Ya habíamos recibido este reporte suyo; lo sumamos al anterior."
-            if receipt.folded
-            else "Recibimos su reporte. Guarde el código para seguir su estado."
+            "Recibimos su reporte. Guarde el código para seguir su estado."
+            if not receipt.folded
+            else "Ya habíamos recibido este reporte suyo; lo sumamos al anterior."
+            if receipt.tracking_code
+            else "Ya habíamos recibido este mismo reporte hace poco; lo sumamos al anterior. "
+            "Para seguir su estado use el código que se entregó la primera vez."
         ),
     )
 

@@ -70,7 +70,12 @@ class ReportTarget:
 
 @dataclass(frozen=True)
 class ReportReceipt:
-    tracking_code: str
+    """``tracking_code`` is None for a public report folded into an earlier one: the earlier
+    code belongs to whoever filed it first, and "the same reporter" of a public report is only
+    a network address (a cybercafé, a CGNAT), so handing it back would give a stranger someone
+    else's code. A volunteer folds into their own (an account), and gets it back."""
+
+    tracking_code: str | None
     folded: bool
     created_at: datetime
 
@@ -148,7 +153,9 @@ async def create_report(
             existing.duplicate_count += 1
             session.add(existing)
             await session.flush()
-            return ReportReceipt(existing.tracking_code, True, existing.created_at)
+            own = reporter_role != "public"  # an account, not an address, is the reporter
+            code = existing.tracking_code if own else None
+            return ReportReceipt(code, True, existing.created_at)
     code = new_tracking_code()
     while await repository.code_exists(session, tracking_code=code):
         code = new_tracking_code()  # 2^55 codes: practically never loops

@@ -313,6 +313,7 @@ async def file_report(
         reporter_hmac=f"volunteer:{user.id}",
         reporter_role="volunteer",
     )
+    assert receipt.tracking_code is not None  # an account's report folds into its own
     report = await _report_by_code(session, receipt.tracking_code)
     assert report.id is not None
     assert user.id is not None
@@ -343,7 +344,10 @@ async def _report_by_code(session: AsyncSession, code: str) -> CitizenReport:
 
 @dataclass(frozen=True)
 class ReportLine:
-    tracking_code: str
+    """One report of the volunteer's districts. ``tracking_code`` only on the volunteer's own:
+    a code is a bearer credential (its status page shows the case), not a district's list."""
+
+    tracking_code: str | None
     reason_code: str
     status: str
     program_code: str | None
@@ -373,7 +377,7 @@ async def list_reports(session: AsyncSession, *, user: StaffUser) -> list[Report
     rows = (await execute(session, query)).all()
     return [
         ReportLine(
-            tracking_code=r.tracking_code,
+            tracking_code=r.tracking_code if is_mine else None,
             reason_code=r.reason_code,
             status=r.status,
             program_code=r.program_code,

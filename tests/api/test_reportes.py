@@ -77,7 +77,9 @@ class TestReportes:
         assert first.status_code == 201
         assert second.status_code == 200
         assert second.json()["agrupado"] is True
-        assert first.json()["codigo"] == second.json()["codigo"]
+        # Folded, but the earlier code is not handed back: the "same reporter" of a public
+        # report is only an address (tests/api/test_report_codes.py, issue 11.20).
+        assert second.json()["codigo"] is None
         (report,) = await report_service.list_reports(session, ubigeo="080101")
         assert report.duplicate_count == 1
 
