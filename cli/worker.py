@@ -8,6 +8,9 @@ here call the use cases with the worker's configuration.
 from __future__ import annotations
 
 import asyncio
+import os
+import resource
+import sys
 from collections.abc import Callable
 from typing import Annotated
 
@@ -18,17 +21,59 @@ from api.dci import worker as dci_worker
 from cli.consoles import err
 from rnu import jobs
 from rnu.agency.webhooks import WebhookPolicy
+from rnu.config import get_settings
 from usecases import notifications
-from usecases.loads import UploadOutcome, run_upload
+from usecases.loads import UploadOutcome, fail_abandoned_uploads, fail_unfinished_upload
 
 
 async def load_upload(
     context: procrastinate.JobContext, upload_id: int, confirm_drop: bool = False
 ) -> None:
-    """Run an agency's uploaded roll through the same flow as `rnu load`."""
+    """Run an agency's uploaded roll through the same flow as `rnu load`, in a child process.
+
+    The child (`cli.upload_job`) has the address-space and CPU limits of the settings
+    (`RNU_UPLOAD_MAX_MEMORY_MB`, `RNU_UPLOAD_MAX_SECONDS`) and is killed past the wall-time
+    limit: an upload that explodes ends its own process, not the worker, and is marked
+    failed with the reason.
+    """
+    settings = get_settings()
     err.print(f"upload {upload_id}: loading…", markup=False, highlight=False)
-    outcome = await run_upload(jobs.config.database_url, upload_id, confirm_drop=confirm_drop)
-    err.print(describe(outcome), markup=False, highlight=False, soft_wrap=True)
+    env = {**os.environ, "RNU_DATABASE_URL": jobs.config.database_url}
+    argv = [sys.executable, "-m", "cli.upload_job", str(upload_id)]
+    child = await asyncio.create_subprocess_exec(
+        *argv,
+        *(["--confirm-drop"] if confirm_drop else []),
+        env=env,
+        preexec_fn=_limits(settings.upload_max_memory_mb, settings.upload_max_seconds),
+    )
+    try:
+        code = await asyncio.wait_for(child.wait(), timeout=settings.upload_max_seconds)
+    except TimeoutError:
+        child.kill()
+        await child.wait()
+        reason = f"took longer than the limit of {settings.upload_max_seconds:,} s"
+    else:
+        if code == 0:
+            return
+        reason = (
+            f"its process was killed by signal {-code}" if code < 0 else f"it exited with {code}"
+        )
+        reason += (
+            f" (limits: {settings.upload_max_memory_mb:,} MiB of memory, "
+            f"{settings.upload_max_seconds:,} s)"
+        )
+    error = f"the load stopped: {reason}"
+    if await fail_unfinished_upload(jobs.config.database_url, upload_id, error):
+        err.print(f"upload {upload_id}: failed — {error}", markup=False, highlight=False)
+
+
+def _limits(memory_mb: int, cpu_s: int) -> Callable[[], None]:
+    def apply() -> None:  # runs in the child between fork and exec
+        memory = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 5))
+
+    return apply
 
 
 def describe(outcome: UploadOutcome) -> str:
@@ -101,7 +146,12 @@ async def run_worker(
     allow_plain_http: bool | None = None,
     webhook_policy: WebhookPolicy | None = None,
 ) -> None:
-    """Run jobs until stopped (``wait=False``: only the jobs due now, then return)."""
+    """Run jobs until stopped (``wait=False``: only the jobs due now, then return).
+
+    First, uploads a dead worker left `running` are marked failed (with their jobs).
+    """
+    for upload_id in await fail_abandoned_uploads(database_url):
+        err.print(f"upload {upload_id}: failed — its worker had stopped", highlight=False)
     await jobs.run_worker(
         database_url,
         tasks,

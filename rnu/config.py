@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     db_pool_size: int = 10
+    # Each agency upload loads in a child process of `rnu worker` with these limits (address
+    # space, and CPU and wall time); a load that passes one is killed and the upload failed.
+    upload_max_memory_mb: int = 4096
+    upload_max_seconds: int = 3600
     redis_timeout_s: float = 0.15
     # How long a process may reuse the data version it read (rnu/cache.py DataVersionMemo): an
     # answer cached before a load can be served at most this long after the load commits.

@@ -357,3 +357,26 @@ class _Reporter:
     async def stop(self) -> None:
         self._stop.set()
         await self._task
+
+
+ABANDONED = "the worker loading it stopped (killed, out of memory or lost); send the file again"
+
+
+async def fail_abandoned_uploads(database_url: str) -> list[int]:
+    """Uploads left `running` by a dead worker, marked failed (each worker does it at start)."""
+    engine = make_engine(database_url, pool_size=1, role="worker")
+    try:
+        async with session_scope(make_sessionmaker(engine)) as session:
+            return await uploads.fail_abandoned(session, error=ABANDONED)
+    finally:
+        await engine.dispose()
+
+
+async def fail_unfinished_upload(database_url: str, upload_id: int, error: str) -> bool:
+    """Mark an upload failed when the process loading it ended without finishing it."""
+    engine = make_engine(database_url, pool_size=1, role="worker")
+    try:
+        async with session_scope(make_sessionmaker(engine)) as session:
+            return await uploads.fail_if_unfinished(session, upload_id=upload_id, error=error)
+    finally:
+        await engine.dispose()
