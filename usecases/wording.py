@@ -124,6 +124,11 @@ def miles(value: int | None) -> str:
     return "" if value is None else f"{value:,}".replace(",", "\u00a0")
 
 
+def flag_label(kind: str) -> str:
+    """A flag kind as published statistics name it (a kind without a label: its words)."""
+    return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
+
+
 def kind_label(kind: str) -> str:
     """A flag kind in Spanish; kinds of outside lists read as 'Figura en la lista …'."""
     return KIND_LABELS.get(kind, f"Figura en la lista externa «{kind}»")

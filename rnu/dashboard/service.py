@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from rnu.dashboard import repository
 from rnu.errors import NotFound
+from rnu.stats.service import SUBCOBERTURA_PREFIXES
 from rnu.ubigeo.reference import department_name
 
 # Kinds that mean someone receives a benefit without qualifying (issue 4, item 2).
@@ -24,7 +25,6 @@ FILTRACION_KINDS = (
     "deceased",
     "not_in_pgh",
 )
-SUBCOBERTURA_PREFIXES = ("subcobertura", "exclusion", "undercoverage")
 EXPIRY_WINDOW = timedelta(days=90)
 
 

@@ -9,10 +9,10 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.rest.estadisticas import published
 from rnu.stats.service import CountTable
 from tests.api import public_support
 from tests.api.test_padrones import ADULTS, _roll
+from usecases.public import published
 
 bound_state = public_support.bound_state
 public_client = public_support.public_client

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from api.rest.datos_abiertos import DICCIONARIO, catalogue
+from usecases.public import DICCIONARIO, catalogue
 from web.pages import render
 
 router = APIRouter(include_in_schema=False)

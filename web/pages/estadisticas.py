@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import SessionDep, StateDep
-from api.rest.estadisticas import stats_body
+from api.context import ContextDep
 from rnu.errors import InvalidInput
 from rnu.ubigeo.reference import department_name, departments
+from usecases import public
 from web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -29,31 +29,24 @@ def _bars(table: dict[str, Any], column: str | None) -> list[dict[str, Any]]:
 
 
 def _alert_totals(alertas: dict[str, Any], tipo: str) -> dict[str, Any]:
-    """Areas × one alert category, summing its kinds; None when any part is reserved."""
+    """Areas × one alert category, as far as the published table tells (``category_totals``)."""
+    filas = [{**row, "valores": {}} for row in public.category_totals(alertas, tipo)]
     kinds = [c["codigo"] for c in alertas["columnas"] if c.get("tipo") == tipo]
-    filas = []
-    for fila in alertas["filas"]:
-        values = [fila["valores"].get(k) for k in kinds]
-        total = None if any(v is None for v in values) else sum(v or 0 for v in values)
-        filas.append(
-            {"codigo": fila["codigo"], "nombre": fila["nombre"], "valores": {}, "total": total}
-        )
     return {"filas": filas, "columnas": kinds}
 
 
 @router.get("/estadisticas", response_class=HTMLResponse)
 async def estadisticas(
     request: Request,
-    session: SessionDep,
-    state: StateDep,
+    ctx: ContextDep,
     departamento: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
     programa: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     nivel = "provincia" if departamento else "departamento"
     try:
-        body = await stats_body(session, state, nivel=nivel, padre=departamento)
+        body = await public.statistics(ctx, nivel=nivel, padre=departamento)
     except InvalidInput:
-        body = await stats_body(session, state)
+        body = await public.statistics(ctx)
         departamento = None
     usuarios = body["usuarios"]
     columnas = [c["codigo"] for c in usuarios["columnas"]]

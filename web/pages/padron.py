@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import CallerDep, SessionDep, StateDep
-from api.ratelimit import ClientAddressDep, LimiterDep, RateLimited
-from api.rest.padrones import roll_body
+from api.context import ContextDep
+from api.deps import SessionDep
 from privacy.suppression import k_for
-from rnu.errors import InvalidInput, NotFound
+from rnu.errors import InvalidInput, NotFound, RateLimited
+from rnu.period import PATTERN as PERIOD_PATTERN
 from rnu.roll import service as roll_service
 from rnu.ubigeo.reference import (
     by_inei,
@@ -21,6 +21,7 @@ from rnu.ubigeo.reference import (
     province_name,
     provinces,
 )
+from usecases import public
 from web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -126,21 +127,15 @@ async def padron(
     request: Request,
     ubigeo: str,
     programa: str,
-    session: SessionDep,
-    state: StateDep,
-    caller: CallerDep,
-    limiter: LimiterDep,
-    address: ClientAddressDep,
+    ctx: ContextDep,
     q: Annotated[str | None, Query(max_length=60)] = None,
-    periodo: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+    periodo: Annotated[str | None, Query(pattern=PERIOD_PATTERN)] = None,
     pagina: Annotated[int, Query(ge=1, le=roll_service.MAX_PAGE)] = 1,
 ) -> HTMLResponse:
     try:
-        await limiter.hit("publico", address, limit=state.settings.public_per_client, window_s=60)
-        body = await roll_body(
-            session,
-            state,
-            caller,
+        await public.public_hit(ctx)
+        body = await public.roll(
+            ctx,
             programa=programa,
             ubigeo=ubigeo,
             periodo=periodo,
@@ -163,7 +158,7 @@ async def padron(
         )
     except (InvalidInput, NotFound):
         return _not_found(request, "No hay un padrón de ese programa en ese distrito.")
-    periodos = await roll_service.periods(session, program_code=programa.upper(), ubigeo=ubigeo)
+    periodos = await roll_service.periods(ctx.session, program_code=programa.upper(), ubigeo=ubigeo)
     return render(
         request,
         "padron/padron.html",

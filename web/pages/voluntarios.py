@@ -1,8 +1,8 @@
 """Vigilance volunteers' pages under /voluntarios: login, my districts' rolls, reports, tasks.
 
-Rolls go through the same ``roll_body`` as the public pages with the volunteer caller, so the
-privacy policy gives full names in the volunteer's districts and still no DNI, CSE or birth
-date, and never lists minors or Contigo users.
+Rolls go through the same ``usecases.public.roll`` as the public pages with the volunteer
+caller, so the privacy policy gives full names in the volunteer's districts and still no DNI,
+CSE or birth date, and never lists minors or Contigo users.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth.staff import VOLUNTEER_ROLES, VolunteerPageDep, actor_for
-from api.deps import CallerDep, RowId, SessionDep, SettingsDep, StateDep
-from api.rest.padrones import entry_id_of, roll_body
+from api.context import ContextDep
+from api.deps import RowId, SessionDep, SettingsDep, StateDep
 from rnu.audit import service as audit
 from rnu.errors import RnuError
 from rnu.report import service as report_service
@@ -23,6 +23,7 @@ from rnu.report.models import REASON_CODES
 from rnu.roll import service as roll_service
 from rnu.staff import volunteer as volunteer_service
 from rnu.staff.service import ActiveSession
+from usecases import public
 from web.pages import NO_STORE, render
 from web.pages.analista import login_form, login_submit, logout, lugar
 
@@ -128,8 +129,7 @@ async def padron(
     request: Request,
     active: VolunteerPageDep,
     session: SessionDep,
-    state: StateDep,
-    caller: CallerDep,
+    ctx: ContextDep,
     ubigeo: str,
     programa: str,
     periodo: str | None = None,
@@ -151,10 +151,8 @@ async def padron(
             status=403,
         )
     try:
-        body = await roll_body(
-            session,
-            state,
-            caller,
+        body = await public.roll(
+            ctx,
             programa=programa,
             ubigeo=ubigeo,
             periodo=periodo or None,
@@ -248,7 +246,9 @@ async def reportar_enviar(
                     program_code=programa.upper(),
                     ubigeo=ubigeo,
                     entry_id=entrada,
-                    entry_id_of=entry_id_of(state),
+                    entry_id_of=public.entry_id_of(
+                        state.settings.secret_key.get_secret_value().encode()
+                    ),
                 )
                 target = report_service.ReportTarget(
                     program_code=programa.upper(),

@@ -1,0 +1,412 @@
+"""The public's jobs: a program's masked roll, the published statistics, the open data.
+
+REST, the web pages and GraphQL call these. Rolls pass every entry through the caller's roll
+policy; statistics pass every table through ``privacy.suppression`` with its margins; the open
+data are those very tables in long format. Answers are cached per data version as JSON data
+(``model_dump(mode="json")`` of the models here), so a cached answer costs no database work.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from privacy import masking
+from privacy.policy import ADULT_AGE, RollEntryOut, RollEntryView, roll_page
+from privacy.programs import is_child_program, is_disability_program
+from privacy.suppression import DEFAULT_K, SENSITIVE_K, k_for, suppress
+from rnu.cache import ROLL_TTL_S, STATS_TTL_S, digest, roll_key, stats_key
+from rnu.errors import NotFound
+from rnu.period import PATTERN as PERIOD_PATTERN
+from rnu.period import Period
+from rnu.roll import service as roll_service
+from rnu.roll.models import RollSlice
+from rnu.stats import service as stats_service
+from rnu.stats.service import CountTable
+from rnu.ubigeo.reference import by_inei
+from usecases import wording
+from usecases.context import Context
+
+PUBLIC_SCOPE = "publico"
+
+# ---------------------------------------------------------------------------------------------
+# Rolls.
+
+
+class PadronQuery(BaseModel):
+    """Query of a roll page; unknown parameters are refused (422)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    programa: str = Field(min_length=2, max_length=20, pattern=r"^[A-Za-z0-9_]+$")
+    ubigeo: str = Field(pattern=r"^\d{6}$")
+    periodo: str | None = Field(default=None, pattern=PERIOD_PATTERN)
+    q: str | None = Field(default=None, max_length=60)
+    page: int = Field(default=1, ge=1, le=roll_service.MAX_PAGE)
+
+
+class PadronOut(BaseModel):
+    programa: str
+    ubigeo: str
+    departamento: str
+    provincia: str
+    distrito: str
+    periodo: str
+    pagina: int
+    paginas: int
+    total_listados: int
+    # Minors and Contigo users are never listed, only counted; None: 1..k-1, too few to say.
+    no_listados: int | None
+    entradas: list[RollEntryOut]
+
+
+def adult_on(period: str) -> date:
+    """The latest birth date of someone already 18 on the first day of ``period``."""
+    first = Period.parse(period).first_day
+    return first.replace(year=first.year - ADULT_AGE)
+
+
+def _views(slice_: RollSlice, secret: bytes) -> list[RollEntryView]:
+    return [
+        RollEntryView.build(
+            secret,
+            enrollment_key=e.entry_key,
+            dni=e.dni,
+            nombres=e.nombres,
+            apellido_paterno=e.apellido_paterno,
+            apellido_materno=e.apellido_materno,
+            birth_date=e.birth_on,
+            sex=e.sex,
+            ubigeo=e.ubigeo,
+            program=e.program_code,
+            period=e.period,
+        )
+        for e in slice_.entries
+    ]
+
+
+def entry_id_of(secret: bytes) -> Any:
+    """A roll entry's public id from its key (the id a report points at)."""
+    return lambda key: masking.entry_id(secret, key)
+
+
+async def public_hit(ctx: Context) -> None:
+    """The public endpoints' per-client window (rolls, statistics, downloads)."""
+    await ctx.limiter.hit(
+        PUBLIC_SCOPE, ctx.client, limit=ctx.settings.public_per_client, window_s=60
+    )
+
+
+async def roll(
+    ctx: Context,
+    *,
+    programa: str,
+    ubigeo: str,
+    periodo: str | None,
+    q: str | None,
+    page: int,
+) -> dict[str, Any]:
+    """One roll page as the caller may see it, cached per data version and role.
+
+    Shared by REST and the web page; the privacy layer decides who is listed (SQL only
+    executes that choice) and masks every listed entry.
+    """
+    programa = programa.upper()
+    caller, secret, cache = ctx.caller, ctx.secret, ctx.cache
+    version = await ctx.version()
+    key = None
+    if not caller.districts:  # per-volunteer pages differ by district: not shared in cache
+        key = roll_key(
+            version,
+            caller.role.value,
+            program=programa,
+            ubigeo=ubigeo,
+            period=periodo or "latest",
+            q_digest=digest(secret, "q", (q or "").strip().upper()),
+            page=page,
+        )
+        cached = await cache.get_json(key)
+        if cached is not None:
+            return dict(cached)
+    protected_program = is_disability_program(programa) or is_child_program(programa)
+    slice_ = await roll_service.list_roll(
+        ctx.session,
+        program_code=programa,
+        ubigeo=ubigeo,
+        period=periodo,
+        q=q,
+        page=page,
+        adult_on=adult_on,
+        count_only=protected_program,
+    )
+    shown = roll_page(_views(slice_, secret), caller, k=1)
+    hidden = slice_.not_listed + (len(slice_.entries) - len(shown.entries))
+    place = by_inei(ubigeo)
+    body = PadronOut(
+        programa=programa,
+        ubigeo=ubigeo,
+        departamento=place.departamento if place else "",
+        provincia=place.provincia if place else "",
+        distrito=place.distrito if place else "",
+        periodo=slice_.period,
+        pagina=slice_.page,
+        paginas=slice_.pages,
+        total_listados=slice_.listed_total,
+        no_listados=None if 0 < hidden < SENSITIVE_K else hidden,
+        entradas=list(shown.entries),
+    ).model_dump(mode="json", exclude_none=False)
+    if key is not None:
+        await cache.set_json(key, body, ROLL_TTL_S)
+    return body
+
+
+# ---------------------------------------------------------------------------------------------
+# Statistics.
+
+
+class EstadisticasQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    nivel: str = Field(default="departamento", pattern=r"^(departamento|provincia|distrito)$")
+    padre: str | None = Field(default=None, pattern=r"^(\d{2}|\d{4})$")
+    periodo: str | None = Field(default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    programa: str | None = Field(default=None, max_length=20, pattern=r"^[A-Za-z0-9_]+$")
+
+
+def published(table: CountTable, k: int, labels: dict[str, str]) -> dict[str, Any]:
+    """A count table with its margins after suppression; null marks a reserved cell."""
+    columns = [{"codigo": c, "nombre": labels.get(c, c)} for c in table.columns]
+    if not table.columns or not table.areas:
+        return {"k": k, "columnas": columns, "filas": [], "totales": {}, "total_general": 0}
+    result = suppress(table.grid(), k)
+    rows: list[dict[str, Any]] = []
+    for i, (code, name) in enumerate(table.areas):
+        rows.append(
+            {
+                "codigo": code,
+                "nombre": name,
+                "valores": dict(zip(table.columns, result.cells[i], strict=True)),
+                "total": result.row_totals[i] if result.row_totals else result.cells[i][0],
+            }
+        )
+    totals = (
+        dict(zip(table.columns, result.col_totals, strict=True))
+        if result.col_totals
+        else dict.fromkeys(table.columns)
+    )
+    if result.col_totals is None and len(table.areas) == 1:
+        totals = dict(rows[0]["valores"])
+    grand = result.grand_total
+    if grand is None and result.row_totals is None and result.col_totals is not None:
+        grand = result.col_totals[0]
+    if grand is None and result.col_totals is None and result.row_totals is not None:
+        grand = result.row_totals[0]
+    return {"k": k, "columnas": columns, "filas": rows, "totales": totals, "total_general": grand}
+
+
+def users_k(columns: tuple[str, ...]) -> int:
+    """The table's threshold: 10 when any column is a disability or child program."""
+    return max((k_for(c, touches_minors=False) for c in columns), default=DEFAULT_K)
+
+
+async def statistics(
+    ctx: Context,
+    *,
+    nivel: str = "departamento",
+    padre: str | None = None,
+    periodo: str | None = None,
+    programa: str | None = None,
+) -> dict[str, Any]:
+    """Both published tables for one level; cached per data version (shared by web and REST)."""
+    cache = ctx.cache
+    version = await ctx.version()
+    key = stats_key(version, "public", nivel, padre or "-", periodo or "-", programa or "-")
+    cached = await cache.get_json(key)
+    if cached is not None:
+        return dict(cached)
+    users = await stats_service.users_by_area(
+        ctx.session,
+        level=nivel,
+        parent=padre,
+        period=periodo,
+        programs=[programa.upper()] if programa else None,
+    )
+    flags, flag_programs = await stats_service.flags_by_area(ctx.session, level=nivel, parent=padre)
+    flag_k = max((k_for(p, touches_minors=False) for p in flag_programs), default=DEFAULT_K)
+    flag_labels = {kind: wording.flag_label(kind) for kind in flags.columns}
+    alertas = published(flags, flag_k, flag_labels)
+    for column in alertas["columnas"]:
+        column["tipo"] = (
+            "subcobertura" if stats_service.is_subcobertura(column["codigo"]) else "filtracion"
+        )
+    body = {
+        "nivel": nivel,
+        "padre": padre,
+        "periodos": users.periods,
+        "usuarios": published(users, users_k(users.columns), users.column_names),
+        "alertas": alertas,
+        "nota": (
+            "Los valores nulos están reservados: son menores que k o permitirían calcular uno "
+            "que lo es. Los ceros se muestran."
+        ),
+    }
+    await cache.set_json(key, body, STATS_TTL_S)
+    return body
+
+
+def category_totals(alertas: dict[str, Any], tipo: str) -> list[dict[str, Any]]:
+    """Each area's alerts of one category (filtración or subcobertura), as far as the published
+    table already tells them; None where it does not.
+
+    A category's figure is the sum of its kinds when all of them are published, or the area's
+    published total minus the other category's kinds when those are all published. Both are
+    sums of published numbers, so the page reveals nothing the table does not; blanking an
+    area whenever one kind was reserved (as the page did) hid every department's filtración.
+    """
+    mine = [c["codigo"] for c in alertas["columnas"] if c.get("tipo") == tipo]
+    others = [c["codigo"] for c in alertas["columnas"] if c.get("tipo") != tipo]
+    rows = []
+    for fila in alertas["filas"]:
+        values = fila["valores"]
+        own = [values.get(k) for k in mine]
+        rest = [values.get(k) for k in others]
+        total: int | None = None
+        if all(v is not None for v in own):
+            total = sum(v or 0 for v in own)
+        elif fila.get("total") is not None and all(v is not None for v in rest):
+            total = fila["total"] - sum(v or 0 for v in rest)
+        rows.append({"codigo": fila["codigo"], "nombre": fila["nombre"], "total": total})
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Open data.
+
+LICENCIA = {
+    "nombre": "Open Data Commons Attribution License (ODC-By) v1.0",
+    "url": "https://opendatacommons.org/licenses/by/1-0/",
+    "atribucion": "Registro Nacional de Usuarios (RNU)",
+}
+DATASETS: dict[str, dict[str, str]] = {
+    "usuarios-por-departamento": {"nivel": "departamento", "tabla": "usuarios"},
+    "usuarios-por-provincia": {"nivel": "provincia", "tabla": "usuarios"},
+    "usuarios-por-distrito": {"nivel": "distrito", "tabla": "usuarios"},
+    "alertas-por-departamento": {"nivel": "departamento", "tabla": "alertas"},
+    "alertas-por-provincia": {"nivel": "provincia", "tabla": "alertas"},
+}
+TITULOS = {
+    "usuarios": "Usuarios de cada programa social por {nivel} (último periodo de cada programa)",
+    "alertas": "Alertas de integridad abiertas (filtración y subcobertura) por {nivel}",
+}
+DICCIONARIO: dict[str, list[dict[str, str]]] = {
+    "usuarios": [
+        {
+            "campo": "ubigeo",
+            "tipo": "texto",
+            "descripcion": "Código INEI del área (2, 4 o 6 dígitos).",
+        },
+        {
+            "campo": "nombre",
+            "tipo": "texto",
+            "descripcion": "Nombre del departamento, provincia o distrito.",
+        },
+        {
+            "campo": "programa",
+            "tipo": "texto",
+            "descripcion": "Código del programa social (JUNTOS, PENSION65, …).",
+        },
+        {"campo": "periodo", "tipo": "texto", "descripcion": "Periodo del padrón, AAAA-MM."},
+        {
+            "campo": "usuarios",
+            "tipo": "entero o vacío",
+            "descripcion": "Personas en el padrón del programa en el área y periodo. Vacío: "
+            "reservado por secreto estadístico (menos de k, o permitiría calcular uno que lo es).",
+        },
+        {
+            "campo": "k",
+            "tipo": "entero",
+            "descripcion": "Umbral de reserva: 5, o 10 en tablas con programas de niñez "
+            "o discapacidad.",
+        },
+    ],
+    "alertas": [
+        {"campo": "ubigeo", "tipo": "texto", "descripcion": "Código INEI del área."},
+        {"campo": "nombre", "tipo": "texto", "descripcion": "Nombre del área."},
+        {
+            "campo": "tipo_alerta",
+            "tipo": "texto",
+            "descripcion": "Código de la verificación que levantó la alerta.",
+        },
+        {
+            "campo": "categoria",
+            "tipo": "texto",
+            "descripcion": "filtracion (recibe sin calificar) o subcobertura "
+            "(califica y no recibe).",
+        },
+        {
+            "campo": "alertas",
+            "tipo": "entero o vacío",
+            "descripcion": "Alertas abiertas o confirmadas. Vacío: reservado por "
+            "secreto estadístico.",
+        },
+        {"campo": "k", "tipo": "entero", "descripcion": "Umbral de reserva de la tabla."},
+    ],
+}
+
+
+def _long_rows(body: dict[str, Any], table: str) -> list[dict[str, Any]]:
+    data = body[table]
+    rows: list[dict[str, Any]] = []
+    kinds = {c["codigo"]: c.get("tipo", "") for c in data["columnas"]}
+    for fila in data["filas"]:
+        for column, value in fila["valores"].items():
+            if table == "usuarios":
+                rows.append(
+                    {
+                        "ubigeo": fila["codigo"],
+                        "nombre": fila["nombre"],
+                        "programa": column,
+                        "periodo": body["periodos"].get(column, ""),
+                        "usuarios": value,
+                        "k": data["k"],
+                    }
+                )
+            else:
+                rows.append(
+                    {
+                        "ubigeo": fila["codigo"],
+                        "nombre": fila["nombre"],
+                        "tipo_alerta": column,
+                        "categoria": kinds.get(column, ""),
+                        "alertas": value,
+                        "k": data["k"],
+                    }
+                )
+    return rows
+
+
+async def dataset_rows(ctx: Context, name: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """The dataset's description and its rows; NotFound for an unknown name."""
+    spec = DATASETS.get(name)
+    if spec is None:
+        raise NotFound("no such dataset")
+    body = await statistics(ctx, nivel=spec["nivel"])
+    return spec, _long_rows(body, spec["tabla"])
+
+
+def catalogue() -> dict[str, Any]:
+    return {
+        "licencia": LICENCIA,
+        "conjuntos": [
+            {
+                "nombre": name,
+                "titulo": TITULOS[spec["tabla"]].format(nivel=spec["nivel"]),
+                "csv": f"/api/v1/datos-abiertos/{name}.csv",
+                "json": f"/api/v1/datos-abiertos/{name}.json",
+                "diccionario": f"/api/v1/datos-abiertos/diccionario#{spec['tabla']}",
+            }
+            for name, spec in DATASETS.items()
+        ],
+    }
