@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from rnu.coverage import service
@@ -54,4 +52,6 @@ class TestLookup:
         assert factor.normalize(" 1950-03-09 ") == "1950-03-09"
         with pytest.raises(InvalidInput):
             factor.normalize("09/03/1950")
-        assert date.fromisoformat(factor.normalize("2000-02-29"))
+        assert factor.normalize("2000-02-29") == "2000-02-29"  # a leap day is a date
+        with pytest.raises(InvalidInput):
+            factor.normalize("2001-02-29")  # and a non-leap year's is not
