@@ -8,10 +8,12 @@ traceback (never with personal data) and answered as a generic 500.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rnu.errors import (
@@ -64,18 +66,68 @@ def error_response(
     return JSONResponse(error_body(code, detail), status_code=status, headers=headers)
 
 
-def install(app: FastAPI) -> None:
-    """Register the handlers that turn every exception into the one error shape."""
+@dataclass(frozen=True)
+class Failure:
+    """One failed request, before it is rendered as JSON (programs) or HTML (people)."""
+
+    status: int
+    code: str
+    detail: str
+    headers: dict[str, str] | None = None
+    retry_after_s: int | None = None
+
+
+HtmlRenderer = Callable[[Request, Failure], Response]
+"""Renders a failure as a Spanish page; the site (``web.errors``) installs the one renderer."""
+
+
+def wants_html(request: Request) -> bool:
+    """People (browsers on site pages) get Spanish HTML; API clients get the JSON shape."""
+    path = request.url.path
+    if path.startswith(("/api/", "/graphql", "/registry/")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _answer(request: Request, failure: Failure, body: dict[str, object] | None = None) -> Response:
+    render: HtmlRenderer | None = getattr(request.app.state, "error_html", None)
+    if render is not None and wants_html(request):
+        return render(request, failure)
+    return JSONResponse(
+        body if body is not None else error_body(failure.code, failure.detail),
+        status_code=failure.status,
+        headers=failure.headers,
+    )
+
+
+def _retry_after(headers: dict[str, str] | None) -> int | None:
+    value = (headers or {}).get("Retry-After", "")
+    return int(value) if value.isdigit() else None
+
+
+def use_html(app: FastAPI, html: HtmlRenderer) -> None:
+    """Answer browsers' failures with this Spanish page renderer (the site installs one)."""
+    app.state.error_html = html
+
+
+def install(app: FastAPI, html: HtmlRenderer | None = None) -> None:
+    """Register the handlers that turn every exception into the one error shape.
+
+    With ``html``, a browser asking for a site page gets that renderer's Spanish page instead.
+    """
+    if html is not None:
+        use_html(app, html)
 
     @app.exception_handler(RnuError)
-    async def domain_error(request: Request, exc: RnuError) -> JSONResponse:
+    async def domain_error(request: Request, exc: RnuError) -> Response:
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
         name = next((cls.__name__ for cls in STATUS if isinstance(exc, cls)), "InvalidInput")
         headers = exc.headers if isinstance(exc, RateLimited | StepUpRequired) else None
-        return error_response(name, str(exc), status, headers=headers)
+        retry = exc.retry_after_s if isinstance(exc, RateLimited) else None
+        return _answer(request, Failure(status, name, str(exc), headers, retry))
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         # Field locations and messages only: the submitted values may be personal data.
         fields = [
             {"campo": ".".join(str(p) for p in e.get("loc", ())), "problema": e.get("type")}
@@ -83,18 +135,18 @@ def install(app: FastAPI) -> None:
         ]
         body = error_body("ValidationError", "request validation failed")
         body["campos"] = fields
-        return JSONResponse(body, status_code=422)
+        return _answer(request, Failure(422, "ValidationError", "request validation failed"), body)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = {401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 429: "RateLimited"}.get(
             exc.status_code, "HTTPError"
         )
-        return error_response(
-            code, str(exc.detail), exc.status_code, headers=getattr(exc, "headers", None)
-        )
+        headers = getattr(exc, "headers", None)
+        failure = Failure(exc.status_code, code, str(exc.detail), headers, _retry_after(headers))
+        return _answer(request, failure)
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response("InternalError", "internal error", 500)
+        return _answer(request, Failure(500, "InternalError", "internal error"))

@@ -43,6 +43,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from api.errors import error_body
+from api.errors import wants_html as wants_html  # one rule for who gets a page
 from api.state import AppState
 from rnu.cache import cache_for
 from rnu.config import Settings
@@ -384,14 +385,6 @@ _PAGE = """<!doctype html>
 <body><main class="contenedor"><h1>{titulo}</h1><p>{mensaje}</p>{extra}
 <p><a href="/">Volver al inicio</a></p></main></body></html>
 """
-
-
-def wants_html(request: Request) -> bool:
-    """People (browsers on site pages) get Spanish HTML; API clients get the JSON shape."""
-    path = request.url.path
-    if path.startswith(("/api/", "/graphql", "/registry/")):
-        return False
-    return "text/html" in request.headers.get("accept", "")
 
 
 def spanish_page(

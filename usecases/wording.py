@@ -83,6 +83,55 @@ STEP_UP_MESSAGE = (
     "dígito de verificación, el número o letra que aparece después del guion en su DNI "
     "(por ejemplo 12345678-9), y su fecha de nacimiento."
 )
+# The site's one error page (web.errors): a title and what to do, per HTTP status.
+ERROR_PAGES = {
+    400: (
+        "Datos no válidos",
+        "Algún dato de la dirección o del formulario no es válido. Revíselo e intente de nuevo.",
+    ),
+    401: ("Debe identificarse", "Para ver esta página, ingrese con su usuario."),
+    403: ("Sin permiso", "No tiene permiso para ver esta página."),
+    404: (
+        "No encontramos esta página",
+        "La dirección no existe o cambió. Puede volver al inicio o elegir una sección del menú.",
+    ),
+    413: ("Archivo demasiado grande", "El archivo o los datos enviados son demasiado grandes."),
+    429: (
+        "Demasiadas solicitudes",
+        "Hizo muchas solicitudes en poco tiempo. Por su seguridad, "
+        "espere un momento antes de intentarlo de nuevo.",
+    ),
+    500: (
+        "Ocurrió un error inesperado",
+        "No pudimos atender su solicitud. Ya lo estamos "
+        "revisando. Intente de nuevo en unos minutos.",
+    ),
+    503: (
+        "Servicio no disponible por un momento",
+        "No podemos atenderle en este momento. "
+        "Sus datos están a salvo. Intente de nuevo en unos minutos.",
+    ),
+}
+
+
+def error_page(status: int) -> tuple[str, str]:
+    """(title, message) for an error status; unknown ones read like the nearest family."""
+    if status in ERROR_PAGES:
+        return ERROR_PAGES[status]
+    return ERROR_PAGES[500 if status >= 500 else 400]
+
+
+def espera(seconds: int) -> str:
+    """How long to wait, in words: 'unos segundos', '1 minuto', '15 minutos', '2 horas'."""
+    if seconds < 60:
+        return "unos segundos"
+    if seconds < 3600:
+        minutes = -(-seconds // 60)
+        return "1 minuto" if minutes == 1 else f"{minutes} minutos"
+    hours = -(-seconds // 3600)
+    return "1 hora" if hours == 1 else f"{hours} horas"
+
+
 ALERT_CATEGORIES = {"filtracion": "Filtración", "subcobertura": "Subcobertura"}
 
 

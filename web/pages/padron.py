@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from api.context import ContextDep
 from api.deps import SessionDep
 from privacy.suppression import k_for
-from rnu.errors import InvalidInput, NotFound, RateLimited
+from rnu.errors import InvalidInput, NotFound
 from rnu.period import PATTERN as PERIOD_PATTERN
 from rnu.roll import service as roll_service
 from rnu.ubigeo.reference import (
@@ -132,8 +132,8 @@ async def padron(
     periodo: Annotated[str | None, Query(pattern=PERIOD_PATTERN)] = None,
     pagina: Annotated[int, Query(ge=1, le=roll_service.MAX_PAGE)] = 1,
 ) -> HTMLResponse:
+    await public.public_hit(ctx)  # RateLimited: the site's error page, with the time to wait
     try:
-        await public.public_hit(ctx)
         body = await public.roll(
             ctx,
             programa=programa,
@@ -141,20 +141,6 @@ async def padron(
             periodo=periodo,
             q=q or None,
             page=pagina,
-        )
-    except RateLimited:
-        return render(
-            request,
-            "padron/lugares.html",
-            {
-                "titulo": "Padrón",
-                "seccion": "padron",
-                "lugares": [],
-                "crumbs": [],
-                "nivel": "",
-                "aviso": "Hizo demasiadas consultas seguidas. Espere un minuto e intente de nuevo.",
-            },
-            status_code=429,
         )
     except (InvalidInput, NotFound):
         return _not_found(request, "No hay un padrón de ese programa en ese distrito.")
