@@ -28,16 +28,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-
-async def _run(session: AsyncSession, sql: str, params: dict[str, Any] | None = None) -> Any:
-    """Raw SQL on the session's connection (same transaction; no ORM deprecation warnings)."""
-    conn = await session.connection()
-    return await conn.execute(text(sql), params or {})
-
+from rnu.sqlexec import run_sql
 
 log = logging.getLogger("rnu.cache")
 
@@ -381,7 +375,7 @@ async def read_data_version(session: AsyncSession) -> int:
     """
     global _last_data_version
     try:
-        result = await _run(session, ("SELECT data_version FROM registry_state WHERE id = 1"))
+        result = await run_sql(session, ("SELECT data_version FROM registry_state WHERE id = 1"))
     except _DB_DOWN as exc:
         if _last_data_version is None or (
             isinstance(exc, DBAPIError)

@@ -191,23 +191,6 @@ def resolve_endpoints(settings: Settings) -> Endpoints:
     return Endpoints(database_url, redis_url, embedded_pg, embedded_redis)
 
 
-async def ping_postgres(url: str, *, connect_timeout_s: float = 2.0) -> None:
-    """Raise ServiceUnavailable unless PostgreSQL at `url` answers a query."""
-    import asyncpg
-
-    try:
-        conn = await asyncpg.connect(plain_url(url), timeout=connect_timeout_s)
-    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
-        raise ServiceUnavailable(
-            f"PostgreSQL at {redact(url)} does not answer ({type(exc).__name__}). "
-            "Check that the server is running and that RNU_DATABASE_URL is right."
-        ) from None
-    try:
-        await conn.fetchval("SELECT 1")
-    finally:
-        await conn.close()
-
-
 def plain_url(url: str) -> str:
     """A libpq-style URL (no SQLAlchemy driver suffix), as asyncpg wants it."""
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)

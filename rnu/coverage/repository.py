@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from rnu.coverage.models import AccessEntry, HouseholdRecord, PersonRecord
-
-
-async def _run(session: AsyncSession, sql: str, params: dict[str, Any] | None = None) -> Any:
-    """Raw SQL on the session's connection (same transaction; no ORM deprecation warnings)."""
-    conn = await session.connection()
-    return await conn.execute(text(sql), params or {})
-
+from rnu.sqlexec import run_sql
 
 _PERSON_COLUMNS = (
     "id, pgh_key, doc_type, doc_number, nombres, apellido_paterno, apellido_materno, "
@@ -24,7 +15,7 @@ _PERSON_COLUMNS = (
 
 async def list_by_document(session: AsyncSession, *, number: str) -> list[PersonRecord]:
     """People holding this DNI/CUI number (more than one only when the PGH has duplicates)."""
-    rows = await _run(
+    rows = await run_sql(
         session,
         (
             f"SELECT {_PERSON_COLUMNS} FROM person "
@@ -37,7 +28,7 @@ async def list_by_document(session: AsyncSession, *, number: str) -> list[Person
 
 async def get_household(session: AsyncSession, *, person_id: int) -> HouseholdRecord | None:
     row = (
-        await _run(
+        await run_sql(
             session,
             (
                 "SELECT h.id, h.pgh_code, h.ubigeo, h.cse, h.cse_valid_from, h.cse_valid_to "
@@ -54,7 +45,7 @@ async def list_latest_enrollments(
     session: AsyncSession, *, person_id: int
 ) -> list[dict[str, object]]:
     """Per program, the person's latest enrollment and the program's latest committed period."""
-    rows = await _run(
+    rows = await run_sql(
         session,
         (
             """
@@ -75,7 +66,7 @@ async def list_latest_enrollments(
 async def list_programs_in_period(
     session: AsyncSession, *, person_id: int, period: str
 ) -> list[str]:
-    rows = await _run(
+    rows = await run_sql(
         session,
         ("SELECT program_code FROM enrollment WHERE person_id = :person_id AND period = :period"),
         {"person_id": person_id, "period": period},
@@ -87,7 +78,7 @@ async def list_reads(
     session: AsyncSession, *, subject_hmac: str, limit: int = 50
 ) -> list[AccessEntry]:
     """Reads of this subject by anyone but the system, newest first."""
-    rows = await _run(
+    rows = await run_sql(
         session,
         (
             "SELECT at, actor_kind, actor_id, action, purpose FROM audit_event "

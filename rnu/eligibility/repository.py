@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from rnu.eligibility.evaluate import Facts, HouseholdFacts, Member
 from rnu.errors import NotFound
-
-
-async def _sql(session: AsyncSession, sql: str, params: dict[str, Any]) -> Any:
-    """Plain SQL on the session's connection (SQLModel's session.execute is deprecated)."""
-    conn = await session.connection()
-    return await conn.execute(text(sql), params)
+from rnu.sqlexec import run_sql
 
 
 async def get_facts(
@@ -22,7 +14,7 @@ async def get_facts(
 ) -> Facts:
     """The registry's facts about a person as `evaluate` needs them; NotFound if unknown."""
     person = (
-        await _sql(
+        await run_sql(
             session,
             ("SELECT in_pgh, birth_on, death_on FROM person WHERE id = :id"),
             {"id": person_id},
@@ -31,7 +23,7 @@ async def get_facts(
     if person is None:
         raise NotFound("no such person")
     hh_row = (
-        await _sql(
+        await run_sql(
             session,
             (
                 "SELECT h.id, h.cse, h.cse_valid_from, h.cse_valid_to FROM household_member m "
@@ -43,7 +35,7 @@ async def get_facts(
     household = None
     titulars = 1
     if hh_row is not None:
-        members = await _sql(
+        members = await run_sql(
             session,
             (
                 "SELECT p.birth_on, p.death_on FROM household_member m "
@@ -57,7 +49,7 @@ async def get_facts(
             cse_valid_to=hh_row[3],
             members=tuple(Member(r[0], r[1]) for r in members),
         )
-        others = await _sql(
+        others = await run_sql(
             session,
             (
                 "SELECT count(DISTINCT e.person_id) FROM enrollment e "
@@ -68,7 +60,7 @@ async def get_facts(
             {"hh": hh_row[0], "prog": program_code, "period": period, "id": person_id},
         )
         titulars = 1 + int(others.scalar_one())
-    programs = await _sql(
+    programs = await run_sql(
         session,
         (
             "SELECT program_code FROM enrollment WHERE person_id = :id AND period = :period "
@@ -77,7 +69,7 @@ async def get_facts(
         {"id": person_id, "period": period, "prog": program_code},
     )
     certificate = (
-        await _sql(
+        await run_sql(
             session,
             (
                 "SELECT r.extra ->> 'certificado' FROM enrollment e "
@@ -101,7 +93,7 @@ async def get_facts(
 async def find_person_by_document(session: AsyncSession, *, number: str) -> int:
     """The person holding a DNI/CUI (the PGH record first); NotFound when nobody does."""
     row = (
-        await _sql(
+        await run_sql(
             session,
             (
                 "SELECT id FROM person WHERE doc_number = :n AND doc_type IN ('DNI', 'CUI') "

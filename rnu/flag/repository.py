@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, insert, or_, select, text, update
@@ -314,7 +313,3 @@ async def sync_reports(session: AsyncSession) -> int:
     await execute(session, text("SELECT pg_advisory_xact_lock(hashtext('rnu:sync_reports'))"))
     result = await execute(session, _SYNC_REPORTS, {"kind": REPORT_KIND})
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-def now_values(now: datetime, **values: Any) -> dict[str, Any]:
-    return {"updated_at": now, **values}

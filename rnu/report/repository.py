@@ -5,17 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from rnu.report.models import CitizenReport
-
-
-async def _run(session: AsyncSession, sql: str, params: dict[str, Any] | None = None) -> Any:
-    """Raw SQL on the session's connection (same transaction; no ORM deprecation warnings)."""
-    conn = await session.connection()
-    return await conn.execute(text(sql), params or {})
+from rnu.sqlexec import run_sql
 
 
 async def get_by_code(session: AsyncSession, *, tracking_code: str) -> CitizenReport | None:
@@ -26,7 +20,7 @@ async def get_by_code(session: AsyncSession, *, tracking_code: str) -> CitizenRe
 
 
 async def code_exists(session: AsyncSession, *, tracking_code: str) -> bool:
-    row = await _run(
+    row = await run_sql(
         session,
         ("SELECT 1 FROM citizen_report WHERE tracking_code = :code"),
         {"code": tracking_code},
@@ -35,7 +29,7 @@ async def code_exists(session: AsyncSession, *, tracking_code: str) -> bool:
 
 
 async def program_exists(session: AsyncSession, *, code: str) -> bool:
-    row = await _run(session, "SELECT 1 FROM program WHERE code = :code", {"code": code})
+    row = await run_sql(session, "SELECT 1 FROM program WHERE code = :code", {"code": code})
     return row.first() is not None
 
 
@@ -75,7 +69,7 @@ async def find_foldable(
 
 async def count_recent_reporters(session: AsyncSession, *, person_id: int, since: datetime) -> int:
     """Distinct reporters who reported this person since ``since``."""
-    row = await _run(
+    row = await run_sql(
         session,
         (
             "SELECT count(DISTINCT coalesce(reporter_hmac, tracking_code)) FROM citizen_report "
@@ -87,7 +81,7 @@ async def count_recent_reporters(session: AsyncSession, *, person_id: int, since
 
 
 async def mark_burst(session: AsyncSession, *, person_id: int, since: datetime) -> None:
-    await _run(
+    await run_sql(
         session,
         (
             "UPDATE citizen_report SET is_burst = true "

@@ -5,17 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from rnu.roll.models import DistrictProgram, RollEntryRecord, roll_entry_key
-
-
-async def _run(session: AsyncSession, sql: str, params: dict[str, Any] | None = None) -> Any:
-    """Raw SQL on the session's connection (same transaction; no ORM deprecation warnings)."""
-    conn = await session.connection()
-    return await conn.execute(text(sql), params or {})
-
+from rnu.sqlexec import run_sql
 
 _FOLD_FROM = "áéíóúüñàèìòùÁÉÍÓÚÜÑÀÈÌÒÙ"
 _FOLD_TO = "aeiouunaeiouAEIOUUNAEIOU"
@@ -68,8 +61,8 @@ async def list_entries(
     """A page of listable entries (ordered by surname) and how many match in all."""
     extra, params = _filters(adult_on=adult_on, given=given, initials=initials)
     params |= {"program": program_code, "ubigeo": ubigeo, "period": period}
-    total = (await _run(session, (f"SELECT count(*) {_BASE}{extra}"), params)).scalar_one()
-    rows = await _run(
+    total = (await run_sql(session, (f"SELECT count(*) {_BASE}{extra}"), params)).scalar_one()
+    rows = await run_sql(
         session,
         (
             "SELECT e.id AS enrollment_id, e.person_id, e.program_code, e.period, e.ubigeo, "
@@ -91,12 +84,12 @@ async def count_entries(
     session: AsyncSession, *, program_code: str, ubigeo: str, period: str
 ) -> int:
     params = {"program": program_code, "ubigeo": ubigeo, "period": period}
-    return int((await _run(session, (f"SELECT count(*) {_BASE}"), params)).scalar_one())
+    return int((await run_sql(session, (f"SELECT count(*) {_BASE}"), params)).scalar_one())
 
 
 async def list_person_ids(session: AsyncSession, *, program_code: str, ubigeo: str) -> list[int]:
     """Every person ever on this program's roll in this district (to resolve an entry id)."""
-    rows = await _run(
+    rows = await run_sql(
         session,
         (
             "SELECT DISTINCT person_id FROM enrollment "
@@ -112,7 +105,7 @@ async def latest_enrollment(
 ) -> tuple[int, str, str | None] | None:
     """(enrollment id, period, ubigeo) of the person's latest enrollment in the program."""
     row = (
-        await _run(
+        await run_sql(
             session,
             (
                 "SELECT id, period, ubigeo FROM enrollment "
@@ -127,7 +120,7 @@ async def latest_enrollment(
 
 async def list_district_programs(session: AsyncSession, *, ubigeo: str) -> list[DistrictProgram]:
     """Programs with users in the district, each at its latest period there."""
-    rows = await _run(
+    rows = await run_sql(
         session,
         (
             """
@@ -150,7 +143,7 @@ async def list_district_programs(session: AsyncSession, *, ubigeo: str) -> list[
 
 
 async def list_periods(session: AsyncSession, *, program_code: str, ubigeo: str) -> list[str]:
-    rows = await _run(
+    rows = await run_sql(
         session,
         (
             "SELECT DISTINCT period FROM enrollment WHERE program_code = :program "

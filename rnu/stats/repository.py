@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-
-async def _run(session: AsyncSession, sql: str, params: dict[str, Any] | None = None) -> Any:
-    """Raw SQL on the session's connection (same transaction; no ORM deprecation warnings)."""
-    conn = await session.connection()
-    return await conn.execute(text(sql), params or {})
+from rnu.sqlexec import run_sql
 
 
 async def latest_periods(session: AsyncSession) -> dict[str, str]:
     """Each program's latest committed period (from the small batch table, not enrollments)."""
-    rows = await _run(
+    rows = await run_sql(
         session,
         (
             "SELECT b.source, max(b.period) FROM load_batch b JOIN program p ON p.code = b.source "
@@ -27,7 +20,7 @@ async def latest_periods(session: AsyncSession) -> dict[str, str]:
 
 
 async def program_names(session: AsyncSession) -> dict[str, str]:
-    rows = await _run(session, ("SELECT code, name FROM program ORDER BY code"))
+    rows = await run_sql(session, ("SELECT code, name FROM program ORDER BY code"))
     return {str(r[0]): str(r[1]) for r in rows}
 
 
@@ -37,7 +30,7 @@ async def count_users(
     """{(area code, program): users} for each program at its period, areas of ``digits``."""
     if not periods:
         return {}
-    rows = await _run(
+    rows = await run_sql(
         session,
         (
             """
@@ -67,7 +60,7 @@ async def count_flags(
     Only verified flags: one "por verificar" rests on a link not yet confirmed (a row in
     review, a fuzzy link near the threshold) and must not show as filtración in public.
     """
-    rows = await _run(
+    rows = await run_sql(
         session,
         (
             """
@@ -85,7 +78,7 @@ async def count_flags(
 
 async def flag_programs(session: AsyncSession) -> set[str]:
     """Programs any open flag is about (for choosing the suppression threshold)."""
-    rows = await _run(
+    rows = await run_sql(
         session,
         (
             "SELECT DISTINCT program_code FROM flag "
