@@ -175,35 +175,73 @@ class EstadisticasQuery(BaseModel):
     programa: str | None = Field(default=None, max_length=20, pattern=r"^[A-Za-z0-9_]+$")
 
 
-def published(table: CountTable, k: int, labels: dict[str, str]) -> dict[str, Any]:
-    """A count table with its margins after suppression; null marks a reserved cell."""
-    columns = [{"codigo": c, "nombre": labels.get(c, c)} for c in table.columns]
+class Columna(BaseModel):
+    codigo: str
+    nombre: str
+
+
+class ColumnaAlerta(Columna):
+    tipo: str  # filtracion | subcobertura
+
+
+class Fila(BaseModel):
+    codigo: str
+    nombre: str
+    valores: dict[str, int | None]  # None: reserved
+    total: int | None
+
+
+class Tabla(BaseModel):
+    """A published count table: suppressed cells are None, zeros are shown."""
+
+    k: int
+    columnas: list[Columna]
+    filas: list[Fila]
+    totales: dict[str, int | None]
+    total_general: int | None
+
+
+class TablaAlertas(Tabla):
+    columnas: list[ColumnaAlerta]  # type: ignore[assignment]  # narrowed: each has its tipo
+
+
+class EstadisticasOut(BaseModel):
+    nivel: str
+    padre: str | None
+    periodos: dict[str, str]
+    usuarios: Tabla
+    alertas: TablaAlertas
+    nota: str
+
+
+def published(table: CountTable, k: int, labels: dict[str, str]) -> Tabla:
+    """A count table with its margins after suppression; None marks a reserved cell."""
+    columns = [Columna(codigo=c, nombre=labels.get(c, c)) for c in table.columns]
     if not table.columns or not table.areas:
-        return {"k": k, "columnas": columns, "filas": [], "totales": {}, "total_general": 0}
+        return Tabla(k=k, columnas=columns, filas=[], totales={}, total_general=0)
     result = suppress(table.grid(), k)
-    rows: list[dict[str, Any]] = []
-    for i, (code, name) in enumerate(table.areas):
-        rows.append(
-            {
-                "codigo": code,
-                "nombre": name,
-                "valores": dict(zip(table.columns, result.cells[i], strict=True)),
-                "total": result.row_totals[i] if result.row_totals else result.cells[i][0],
-            }
+    rows = [
+        Fila(
+            codigo=code,
+            nombre=name,
+            valores=dict(zip(table.columns, result.cells[i], strict=True)),
+            total=result.row_totals[i] if result.row_totals else result.cells[i][0],
         )
-    totals = (
+        for i, (code, name) in enumerate(table.areas)
+    ]
+    totals: dict[str, int | None] = (
         dict(zip(table.columns, result.col_totals, strict=True))
         if result.col_totals
         else dict.fromkeys(table.columns)
     )
     if result.col_totals is None and len(table.areas) == 1:
-        totals = dict(rows[0]["valores"])
+        totals = dict(rows[0].valores)
     grand = result.grand_total
     if grand is None and result.row_totals is None and result.col_totals is not None:
         grand = result.col_totals[0]
     if grand is None and result.col_totals is None and result.row_totals is not None:
         grand = result.row_totals[0]
-    return {"k": k, "columnas": columns, "filas": rows, "totales": totals, "total_general": grand}
+    return Tabla(k=k, columnas=columns, filas=rows, totales=totals, total_general=grand)
 
 
 def users_k(columns: tuple[str, ...]) -> int:
@@ -218,14 +256,14 @@ async def statistics(
     padre: str | None = None,
     periodo: str | None = None,
     programa: str | None = None,
-) -> dict[str, Any]:
+) -> EstadisticasOut:
     """Both published tables for one level; cached per data version (shared by web and REST)."""
     cache = ctx.cache
     version = await ctx.version()
     key = stats_key(version, "public", nivel, padre or "-", periodo or "-", programa or "-")
     cached = await cache.get_json(key)
     if cached is not None:
-        return dict(cached)
+        return EstadisticasOut.model_validate(cached)
     users = await stats_service.users_by_area(
         ctx.session,
         level=nivel,
@@ -235,28 +273,39 @@ async def statistics(
     )
     flags, flag_programs = await stats_service.flags_by_area(ctx.session, level=nivel, parent=padre)
     flag_k = max((k_for(p, touches_minors=False) for p in flag_programs), default=DEFAULT_K)
-    flag_labels = {kind: wording.flag_label(kind) for kind in flags.columns}
-    alertas = published(flags, flag_k, flag_labels)
-    for column in alertas["columnas"]:
-        column["tipo"] = (
-            "subcobertura" if stats_service.is_subcobertura(column["codigo"]) else "filtracion"
-        )
-    body = {
-        "nivel": nivel,
-        "padre": padre,
-        "periodos": users.periods,
-        "usuarios": published(users, users_k(users.columns), users.column_names),
-        "alertas": alertas,
-        "nota": (
+    flags_table = published(
+        flags, flag_k, {kind: wording.flag_label(kind) for kind in flags.columns}
+    )
+    alertas = TablaAlertas(
+        k=flags_table.k,
+        columnas=[
+            ColumnaAlerta(
+                codigo=c.codigo,
+                nombre=c.nombre,
+                tipo="subcobertura" if stats_service.is_subcobertura(c.codigo) else "filtracion",
+            )
+            for c in flags_table.columnas
+        ],
+        filas=flags_table.filas,
+        totales=flags_table.totales,
+        total_general=flags_table.total_general,
+    )
+    body = EstadisticasOut(
+        nivel=nivel,
+        padre=padre,
+        periodos=users.periods,
+        usuarios=published(users, users_k(users.columns), users.column_names),
+        alertas=alertas,
+        nota=(
             "Los valores nulos están reservados: son menores que k o permitirían calcular uno "
             "que lo es. Los ceros se muestran."
         ),
-    }
-    await cache.set_json(key, body, STATS_TTL_S)
+    )
+    await cache.set_json(key, body.model_dump(mode="json"), STATS_TTL_S)
     return body
 
 
-def category_totals(alertas: dict[str, Any], tipo: str) -> list[dict[str, Any]]:
+def category_totals(alertas: TablaAlertas, tipo: str) -> list[Fila]:
     """Each area's alerts of one category (filtración or subcobertura), as far as the published
     table already tells them; None where it does not.
 
@@ -265,19 +314,18 @@ def category_totals(alertas: dict[str, Any], tipo: str) -> list[dict[str, Any]]:
     sums of published numbers, so the page reveals nothing the table does not; blanking an
     area whenever one kind was reserved (as the page did) hid every department's filtración.
     """
-    mine = [c["codigo"] for c in alertas["columnas"] if c.get("tipo") == tipo]
-    others = [c["codigo"] for c in alertas["columnas"] if c.get("tipo") != tipo]
+    mine = [c.codigo for c in alertas.columnas if c.tipo == tipo]
+    others = [c.codigo for c in alertas.columnas if c.tipo != tipo]
     rows = []
-    for fila in alertas["filas"]:
-        values = fila["valores"]
-        own = [values.get(k) for k in mine]
-        rest = [values.get(k) for k in others]
+    for fila in alertas.filas:
+        own = [fila.valores.get(k) for k in mine]
+        rest = [fila.valores.get(k) for k in others]
         total: int | None = None
         if all(v is not None for v in own):
             total = sum(v or 0 for v in own)
-        elif fila.get("total") is not None and all(v is not None for v in rest):
-            total = fila["total"] - sum(v or 0 for v in rest)
-        rows.append({"codigo": fila["codigo"], "nombre": fila["nombre"], "total": total})
+        elif fila.total is not None and all(v is not None for v in rest):
+            total = fila.total - sum(v or 0 for v in rest)
+        rows.append(Fila(codigo=fila.codigo, nombre=fila.nombre, valores={}, total=total))
     return rows
 
 
@@ -356,35 +404,35 @@ DICCIONARIO: dict[str, list[dict[str, str]]] = {
 }
 
 
-def _long_rows(body: dict[str, Any], table: str) -> list[dict[str, Any]]:
-    data = body[table]
-    rows: list[dict[str, Any]] = []
-    kinds = {c["codigo"]: c.get("tipo", "") for c in data["columnas"]}
-    for fila in data["filas"]:
-        for column, value in fila["valores"].items():
-            if table == "usuarios":
-                rows.append(
-                    {
-                        "ubigeo": fila["codigo"],
-                        "nombre": fila["nombre"],
-                        "programa": column,
-                        "periodo": body["periodos"].get(column, ""),
-                        "usuarios": value,
-                        "k": data["k"],
-                    }
-                )
-            else:
-                rows.append(
-                    {
-                        "ubigeo": fila["codigo"],
-                        "nombre": fila["nombre"],
-                        "tipo_alerta": column,
-                        "categoria": kinds.get(column, ""),
-                        "alertas": value,
-                        "k": data["k"],
-                    }
-                )
-    return rows
+def _long_rows(body: EstadisticasOut, table: str) -> list[dict[str, Any]]:
+    """One CSV/JSON line per area and column (program or alert kind)."""
+    if table == "usuarios":
+        data: Tabla = body.usuarios
+        return [
+            {
+                "ubigeo": fila.codigo,
+                "nombre": fila.nombre,
+                "programa": column,
+                "periodo": body.periodos.get(column, ""),
+                "usuarios": value,
+                "k": data.k,
+            }
+            for fila in data.filas
+            for column, value in fila.valores.items()
+        ]
+    kinds = {c.codigo: c.tipo for c in body.alertas.columnas}
+    return [
+        {
+            "ubigeo": fila.codigo,
+            "nombre": fila.nombre,
+            "tipo_alerta": column,
+            "categoria": kinds.get(column, ""),
+            "alertas": value,
+            "k": body.alertas.k,
+        }
+        for fila in body.alertas.filas
+        for column, value in fila.valores.items()
+    ]
 
 
 async def dataset_rows(ctx: Context, name: str) -> tuple[dict[str, str], list[dict[str, Any]]]:

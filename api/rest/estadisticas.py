@@ -13,13 +13,13 @@ from fastapi.responses import JSONResponse
 
 from api.context import ContextDep
 from usecases import public
-from usecases.public import EstadisticasQuery
+from usecases.public import EstadisticasOut, EstadisticasQuery
 
 router = APIRouter(prefix="/api/v1", tags=["estadisticas"])
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}
 
 
-@router.get("/estadisticas")
+@router.get("/estadisticas", response_model=EstadisticasOut)
 async def estadisticas(
     params: Annotated[EstadisticasQuery, Query()], ctx: ContextDep
 ) -> JSONResponse:
@@ -34,4 +34,4 @@ async def estadisticas(
         periodo=params.periodo,
         programa=params.programa,
     )
-    return JSONResponse(body, headers=PUBLIC_CACHE)
+    return JSONResponse(body.model_dump(mode="json"), headers=PUBLIC_CACHE)

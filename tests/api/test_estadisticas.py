@@ -113,7 +113,7 @@ class TestSuppressionProperty:
             for c, v in zip(columns, row, strict=False)
         }
         table = CountTable("departamento", None, areas, columns, {}, {}, counts)
-        out = published(table, 5, {})
+        out = published(table, 5, {}).model_dump()
         values = [v for f in out["filas"] for v in f["valores"].values()]
         values += [f["total"] for f in out["filas"]] + list(out["totales"].values())
         assert all(v is None or v == 0 or v >= 5 for v in values)

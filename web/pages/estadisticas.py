@@ -16,23 +16,19 @@ from web.pages import render
 router = APIRouter(include_in_schema=False)
 
 
-def _bars(table: dict[str, Any], column: str | None) -> list[dict[str, Any]]:
+def _bars(filas: list[public.Fila], column: str | None) -> list[dict[str, Any]]:
     """Rows for one chart: each area's value in ``column`` (or its total), widest first."""
-    rows = []
-    for fila in table["filas"]:
-        value = fila["valores"].get(column) if column else fila["total"]
-        rows.append({"nombre": fila["nombre"], "codigo": fila["codigo"], "valor": value})
-    top = max((r["valor"] or 0 for r in rows), default=0) or 1
-    for r in rows:
-        r["ancho"] = round(100 * (r["valor"] or 0) / top, 1)
-    return rows
-
-
-def _alert_totals(alertas: dict[str, Any], tipo: str) -> dict[str, Any]:
-    """Areas × one alert category, as far as the published table tells (``category_totals``)."""
-    filas = [{**row, "valores": {}} for row in public.category_totals(alertas, tipo)]
-    kinds = [c["codigo"] for c in alertas["columnas"] if c.get("tipo") == tipo]
-    return {"filas": filas, "columnas": kinds}
+    values = [(f, f.valores.get(column) if column else f.total) for f in filas]
+    top = max((v or 0 for _, v in values), default=0) or 1
+    return [
+        {
+            "nombre": f.nombre,
+            "codigo": f.codigo,
+            "valor": v,
+            "ancho": round(100 * (v or 0) / top, 1),
+        }
+        for f, v in values
+    ]
 
 
 @router.get("/estadisticas", response_class=HTMLResponse)
@@ -48,11 +44,9 @@ async def estadisticas(
     except InvalidInput:
         body = await public.statistics(ctx)
         departamento = None
-    usuarios = body["usuarios"]
-    columnas = [c["codigo"] for c in usuarios["columnas"]]
-    programa = programa if programa in columnas else None
-    filtracion = _alert_totals(body["alertas"], "filtracion")
-    subcobertura = _alert_totals(body["alertas"], "subcobertura")
+    usuarios = body.usuarios
+    programa = programa if programa in {c.codigo for c in usuarios.columnas} else None
+    tipos = {c.tipo for c in body.alertas.columnas}
     return render(
         request,
         "estadisticas/index.html",
@@ -65,11 +59,11 @@ async def estadisticas(
             "departamento_nombre": department_name(departamento) if departamento else "Perú",
             "departamentos": departments(),
             "programa": programa,
-            "cobertura": _bars(usuarios, programa),
-            "filtracion": _bars(filtracion, None),
-            "subcobertura": _bars(subcobertura, None),
-            "hay_filtracion": bool(filtracion["columnas"]),
-            "hay_subcobertura": bool(subcobertura["columnas"]),
+            "cobertura": _bars(usuarios.filas, programa),
+            "filtracion": _bars(public.category_totals(body.alertas, "filtracion"), None),
+            "subcobertura": _bars(public.category_totals(body.alertas, "subcobertura"), None),
+            "hay_filtracion": "filtracion" in tipos,
+            "hay_subcobertura": "subcobertura" in tipos,
         },
         headers={"Cache-Control": "public, max-age=300"},
     )
