@@ -24,19 +24,12 @@ from rnu.roll import service as roll_service
 from rnu.staff import volunteer as volunteer_service
 from rnu.staff.service import ActiveSession
 from usecases import public
+from usecases.wording import REPORT_REASONS
 from web.pages import NO_STORE, render
 from web.pages.analista import login_form, login_submit, logout, lugar
 
 router = APIRouter(include_in_schema=False)
 
-MOTIVOS = {
-    "fallecido": "La persona falleció",
-    "no_vive_en_el_distrito": "No vive en el distrito",
-    "no_es_pobre": "No es pobre / tiene bienes",
-    "pensionista": "Recibe una pensión",
-    "duplicado": "Aparece dos veces",
-    "otro": "Otro motivo",
-}
 HALLAZGOS = {
     "confirma": "Se confirma el problema",
     "no_confirma": "No se confirma: la persona cumple",
@@ -54,7 +47,7 @@ def _context(active: ActiveSession, **extra: object) -> dict[str, object]:
         "usuario": active.user,
         "csrf": active.csrf_token,
         "lugar": lugar,
-        "motivos": MOTIVOS,
+        "motivos": REPORT_REASONS,
         "hallazgos": HALLAZGOS,
         **extra,
     }
