@@ -8,8 +8,6 @@ and period are re-run when ``rnu.integrity`` offers an incremental entry point.
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +20,7 @@ from rnu.base import utcnow
 from rnu.batch.models import LoadBatch
 from rnu.enrollment.models import Enrollment, RollRow
 from rnu.errors import Conflict, InvalidInput, NotFound
+from rnu.integrity.service import check_program_period
 from rnu.person.models import Household, Person
 from rnu.review import repository
 from rnu.review.models import MatchReviewItem
@@ -399,17 +398,10 @@ async def _rerun_checks(session: AsyncSession, *, program_code: str, period: str
     savepoint; a failing check is logged and leaves the decision applied (the next full
     ``rnu check`` catches up), rather than refusing the analyst's decision.
     """
-    try:
-        module = importlib.import_module("rnu.integrity.service")
-    except ImportError:
-        return False
-    run = getattr(module, "check_program_period", None)
-    if run is None or not inspect.iscoroutinefunction(run):
-        return False
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     try:
-        await run(raw.driver_connection, program_code, period)
+        await check_program_period(raw.driver_connection, program_code, period)
     except Exception:  # the checks' failure must not undo the decision
         log.exception("integrity re-run after a review decision failed")
         return False
