@@ -52,9 +52,13 @@ def dedupe(
     model: MatchModel,
     thresholds: Thresholds,
     *,
+    keep_all: bool = False,
     batch_size: int = 200_000,
 ) -> DedupeResult:
-    """Score all candidate pairs of the list in ``index`` and cluster the links."""
+    """Score all candidate pairs of the list in ``index`` and cluster the links.
+
+    Pairs below ``lower`` are dropped unless ``keep_all`` (an analyst's ``--all-pairs``).
+    """
     q, r = within_pairs(index)
     scorer = Scorer(index, model, thresholds)
     batch = index.self_batch()
@@ -65,7 +69,7 @@ def dedupe(
     for start in range(0, len(q), batch_size):
         qs, rs = q[start : start + batch_size], r[start : start + batch_size]
         comp, weights = scorer.score(batch, qs, rs)
-        ok = weights >= thresholds.lower
+        ok = np.ones(len(weights), dtype=np.bool_) if keep_all else weights >= thresholds.lower
         keep_q.append(qs[ok])
         keep_r.append(rs[ok])
         keep_w.append(weights[ok])

@@ -44,6 +44,11 @@ _RADIX = np.array(
     [int(np.prod([len(FIELDS[f]) for f in FIELD_NAMES[i + 1 :]])) for i in range(len(FIELDS))],
     dtype=np.int64,
 )
+_DATE_AGREE = [
+    level("birth_date", lv)
+    for lv in ("exact", "day_month_swap", "year_off_one", "one_component")
+]
+_DOC_AGREE = [level("document", lv) for lv in ("equal", "transposed", "one_digit")]
 _GIVEN_OTHER = [level("nombres", "different"), level("nombres", "first_only")]
 _SURNAME_AGREE = [level("paterno", lv) for lv in ("exact", "phonetic", "one_edit", "jw_high")]
 _GIVEN_AGREE = [
@@ -134,13 +139,21 @@ def contradiction_caps(comp: Comparison, weights: F64, thresholds: Thresholds) -
     not even proposed. One contradiction, birth date or given names, without an equal
     document caps it at ``lower``: review at most. A different document alone is left to
     the model (a neighbour's or a parent's DNI on the right person's row is common).
+
+    Names alone never link either: a pair whose birth date and document both fail to
+    agree (missing, or different) is capped at ``lower`` — that is what a namesake looks
+    like, whatever the place.
     """
     n = contradictions(comp)
     doc_equal = comp.levels[:, COL["document"]] == level("document", "equal")
     doc_only = (comp.levels[:, COL["document"]] == level("document", "different")) & (n == 1)
     doc_only &= comp.both_trusted
     out = weights.copy()
-    soft = (n == 1) & ~doc_equal & ~doc_only
+    lv = comp.levels
+    corroborated = np.isin(lv[:, COL["birth_date"]], _DATE_AGREE) | np.isin(
+        lv[:, COL["document"]], _DOC_AGREE
+    )
+    soft = ((n == 1) & ~doc_equal & ~doc_only) | ~corroborated
     out[soft] = np.minimum(out[soft], thresholds.lower)
     hard = n >= 2
     out[hard] = np.minimum(out[hard], np.nextafter(thresholds.lower, -np.inf) - 1.0)

@@ -18,8 +18,9 @@ name and surname written in each other's columns still meet.
 ``names_department`` (unordered surname keys, first given key, department).
 ``pair_place``       (pair, place): place is the district ubigeo, else the free-text place.
 ``surnames_place``   (unordered surname keys, place): a row without a given name.
+``paterno_place``    (paterno key, place): a row whose given name and date are both off.
 ``pair``             (pair) alone.
-The last four need no birth date: a file without one (FISE), or a date wrong in more than
+The last five need no birth date: a file without one (FISE), or a date wrong in more than
 one part, is still blocked. Documents are a further rule of their own (equal number).
 
 Blocks larger than ``max_block`` people are dropped at build time (``max_block // 5`` for
@@ -63,9 +64,12 @@ BLOCK_SCHEMES: tuple[str, ...] = (
     "names_department",
     "pair_place",
     "surnames_place",
+    "paterno_place",
     "pair",
 )
-DATELESS_SCHEMES = frozenset({"names_department", "pair_place", "surnames_place", "pair"})
+DATELESS_SCHEMES = frozenset(
+    {"names_department", "pair_place", "surnames_place", "paterno_place", "pair"}
+)
 _DATELESS_PROBE = 20
 _PLACE_OFFSET = 10_000_000  # free-text place codes sit above every district ubigeo
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
@@ -209,6 +213,7 @@ class PghIndex:
     given_freq: npt.NDArray[np.float32] = field(
         default_factory=lambda: np.zeros(1, dtype=np.float32)
     )
+    name_initial: npt.NDArray[np.uint8] = field(default_factory=lambda: np.zeros(1, dtype=np.uint8))
     folders: Folders = field(default_factory=Folders)
     raw_codes: dict[str, dict[str, int]] = field(default_factory=dict)
     ubigeo_codes: dict[str, int] = field(default_factory=dict)
@@ -353,6 +358,18 @@ class PghIndex:
         out[~known] = np.array(batch.extra_names, dtype=object)[codes[~known] - base]
         return out
 
+    def initials(self, codes: I32, batch: QueryBatch) -> npt.NDArray[np.uint8]:
+        """First letter (as a byte, 0 for none) of name codes, extras of ``batch`` included."""
+        base = len(self.name_initial)
+        if not batch.extra_names or not (codes >= base).any():
+            return self.name_initial[np.minimum(codes, base - 1)]
+        extra = np.array([ord(s[0]) if s else 0 for s in batch.extra_names], dtype=np.uint8)
+        out = np.empty(len(codes), dtype=np.uint8)
+        known = codes < base
+        out[known] = self.name_initial[codes[known]]
+        out[~known] = extra[codes[~known] - base]
+        return out
+
     def phonetic_codes(self, codes: I32, batch: QueryBatch | None, which: str) -> I32:
         """Phonetic key codes of name codes; -1 for a key the index has never seen."""
         table = {
@@ -412,6 +429,9 @@ class PghIndex:
             return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
         sk_p = self.phonetic_codes(cols.paterno[qrows], batch, "surname").astype(np.int64)
         year_part = np.clip(year - 1800, 0, 4095)
+        if scheme == "paterno_place":
+            area = _area(cols, qrows)
+            return np.where((sk_p > 0) & (area > 0), _mix(sk_p, area, sk_p, 3), -1), qrows
         if scheme in ("surnames_year", "names_department", "surnames_place"):
             sk_m = self.phonetic_codes(cols.materno[qrows], batch, "surname").astype(np.int64)
             lo, hi = np.minimum(sk_p, sk_m), np.maximum(sk_p, sk_m)
@@ -693,6 +713,7 @@ class IndexBuilder:
             odd_docs=self.odd,
             blocks={},
             max_block=self.max_block,
+            name_initial=np.array([ord(s[0]) % 256 if s else 0 for s in strings], dtype=np.uint8),
             surname_freq=_frequencies(len(strings), columns.paterno, columns.materno),
             given_freq=_frequencies(len(strings), columns.nombres),
             folders=self.folders,

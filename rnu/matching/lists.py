@@ -379,13 +379,7 @@ def _dedupe(
     except FitError:  # a list too small to fit on: the shipped model, said so in the output
         model = fallback
     thresholds = _thresholds(model, thresholds_from_model(model), threshold, review)
-    if all_pairs:
-        thresholds_all = Thresholds(
-            upper=thresholds.upper, lower=-math.inf, margin=thresholds.margin
-        )
-        found = dedupe(index, model, thresholds_all)
-    else:
-        found = dedupe(index, model, thresholds)
+    found = dedupe(index, model, thresholds, keep_all=all_pairs)
     keys = index.keys
     cluster_of = {keys[i]: keys[int(c)] for i, c in enumerate(found.clusters.tolist())}
     pairs = []

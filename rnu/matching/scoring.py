@@ -220,8 +220,15 @@ def compare(index: PghIndex, batch: QueryBatch, q: I32, r: I32) -> Comparison:
     arrangement = np.zeros(n, dtype=np.int8)
     # only pairs whose names meet across positions are worth scoring that way
     loose = (jw_pp < JW_HIGH) | (jw_nn < JW_HIGH)
-    sw = np.flatnonzero(loose & (qm > 0) & (rm > 0) & (((kqp == krm) | (kqm == krp)) & (kqp > 0)))
-    gs = np.flatnonzero(loose & (qn > 0) & (rn > 0) & ((kqn == krp) | (kqp == krn)) & (kqp > 0))
+    # (same phonetic key, or same initial on both crossed sides: typos rarely hit the first
+    # letter, so "NGUY EN"/"ELIXA" still meets "ELIZA"/"NGUYEN")
+    iq = index.initials(np.concatenate([qp, qm, qn]), batch)
+    iqp, iqm, iqn = iq[:n], iq[n : 2 * n], iq[2 * n :]
+    irp, irm, irn = index.name_initial[rp], index.name_initial[rm], index.name_initial[rn]
+    cross_sw = ((kqp == krm) | (kqm == krp) | ((iqp == irm) & (iqm == irp))) & (kqp > 0)
+    cross_gs = ((kqn == krp) | (kqp == krn) | ((iqn == irp) & (iqp == irn))) & (kqp > 0)
+    sw = np.flatnonzero(loose & (qm > 0) & (rm > 0) & cross_sw)
+    gs = np.flatnonzero(loose & (qn > 0) & (rn > 0) & cross_gs)
     jw_p = jw_pp.copy()
     jw_m = jw_mm.copy()
     jw_n = jw_nn.copy()
@@ -335,6 +342,8 @@ def _typo_kind(a: I64, b: I64, width: int) -> tuple[Bool, Bool]:
 def date_levels(a: I32, b: I32) -> I8:
     """Birth-date levels of YYYYMMDD ints (0 = unknown), compared by component, not digit.
 
+    ``one_component`` is one of day, month or year written wrong, a year counting as one
+    component when one digit differs or two are swapped (1965/1956, not 1916/1965).
     ``different`` is two dates more than a year apart that no single slip explains: the
     contradiction a namesake cannot explain away.
     """
@@ -345,8 +354,12 @@ def date_levels(a: I32, b: I32) -> I8:
     out = np.full(len(a), level("birth_date", "different"), dtype=np.int8)
     out[np.abs(ya - yb) <= 1] = level("birth_date", "close_year")
     out[same_y] = level("birth_date", "same_year")
-    components = same_y.astype(np.int8) + same_m + same_d
-    out[components == 2] = level("birth_date", "one_component")
+    # a slip in the year is one digit or two swapped (1965 -> 1956), not 1916 -> 1965
+    one_digit, transposed = _typo_kind(ya, yb, 4)
+    year_slip = same_y | one_digit | transposed
+    components = year_slip.astype(np.int8) + same_m + same_d
+    out[(components == 3) & ~same_y] = level("birth_date", "one_component")
+    out[(components == 2) & same_y] = level("birth_date", "one_component")
     out[same_m & same_d & (np.abs(ya - yb) == 1)] = level("birth_date", "year_off_one")
     out[same_y & (ma == db) & (da == mb) & (ma != da)] = level("birth_date", "day_month_swap")
     out[a64 == b64] = level("birth_date", "exact")

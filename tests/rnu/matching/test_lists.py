@@ -115,7 +115,9 @@ class TestMatchCommand:
         ]  # fmt: skip
         # forty people written twice (the second time without the place), for EM to learn from
         rows += [[f"R{i}", *rows[i][1:5], ""] for i in range(10, 50)]
-        rows.append(["D1", *rows[3][1:4], "", rows[3][5]])  # C3 again, without a birth date
+        slip = rows[3][4][:-1] + str((int(rows[3][4][-1]) + 1) % 10)  # one wrong day digit
+        rows.append(["D1", *rows[3][1:4], slip, ""])  # C3 again, a slip in the date, no place
+        rows.append(["D2", *rows[5][1:4], "", ""])  # C5's names alone: review, not a link
         rows.append(["BAD", "", "", "", "1990-02-31", ""])  # nothing to match on
         left = _write(tmp_path / "a.csv", rows)
         out = tmp_path / "pares.csv"
@@ -129,3 +131,7 @@ class TestMatchCommand:
         with (tmp_path / "pares_clusters.csv").open(encoding="utf-8") as fh:
             clusters = {r["id"]: r["cluster"] for r in csv.DictReader(fh)}
         assert clusters["D1"] == clusters["C3"]
+        assert clusters["D2"] == "D2"
+        with out.open(encoding="utf-8") as fh:
+            d2 = [p for p in csv.DictReader(fh) if "D2" in (p["left_id"], p["right_id"])]
+        assert [p["outcome"] for p in d2] == ["review"]
