@@ -180,6 +180,12 @@ def _pair_scores(
 
 _JW = (JaroWinkler.normalized_similarity, np.float32, 1.0)
 _OSA = (OSA.distance, np.int32, 0)
+_GIVEN_SCORERS = (
+    _JW,
+    _OSA,
+    (fuzz.token_sort_ratio, np.uint8, 100),
+    (fuzz.token_set_ratio, np.uint8, 100),
+)
 
 
 def _name_levels(
@@ -213,9 +219,10 @@ def compare(index: PghIndex, batch: QueryBatch, q: I32, r: I32) -> Comparison:
     kq = index.phonetic_codes(np.concatenate([qp, qm, qn]), batch, "surname")
     kqp, kqm, kqn = kq[:n], kq[n : 2 * n], kq[2 * n :]
     krp, krm, krn = key[rp], key[rm], key[rn]
-    jw_pp, jw_mm, jw_nn = (
-        _pair_scores(index, batch, a, b, (_JW,))[0] for a, b in ((qp, rp), (qm, rm), (qn, rn))
-    )
+    # straight reading: every score at once per field (one sort of the distinct pairs each)
+    jw_pp, osa_pp = _pair_scores(index, batch, qp, rp, (_JW, _OSA))
+    jw_mm, osa_mm = _pair_scores(index, batch, qm, rm, (_JW, _OSA))
+    jw_nn, osa_nn, sort_nn, set_nn = _pair_scores(index, batch, qn, rn, _GIVEN_SCORERS)
     straight = jw_pp + jw_mm + jw_nn
     arrangement = np.zeros(n, dtype=np.int8)
     # only pairs whose names meet across positions are worth scoring that way
@@ -259,20 +266,21 @@ def compare(index: PghIndex, batch: QueryBatch, q: I32, r: I32) -> Comparison:
     kbm = np.where(s1, krp, krm)
     out[:, COL["swapped"]] = arrangement
 
-    # -- surnames
-    (osa_p,) = _pair_scores(index, batch, ap, bp, (_OSA,))
-    (osa_m,) = _pair_scores(index, batch, qm, bm, (_OSA,))
+    # -- surnames (scores of the straight reading; re-scored only where a swap was taken)
+    osa_p, osa_m, osa_n, s_sort, s_set = osa_pp, osa_mm, osa_nn, sort_nn, set_nn
+    moved = np.flatnonzero(arrangement != 0)
+    if len(moved):
+        osa_p, osa_m = osa_pp.copy(), osa_mm.copy()
+        osa_n, s_sort, s_set = osa_nn.copy(), sort_nn.copy(), set_nn.copy()
+        (osa_p[moved],) = _pair_scores(index, batch, ap[moved], bp[moved], (_OSA,))
+        (osa_m[moved],) = _pair_scores(index, batch, qm[moved], bm[moved], (_OSA,))
+        _, osa_n[moved], s_sort[moved], s_set[moved] = _pair_scores(
+            index, batch, an[moved], rn[moved], _GIVEN_SCORERS
+        )
     out[:, COL["paterno"]] = _name_levels("paterno", ap, bp, (kap == kbp) & (kap > 0), jw_p, osa_p)
     out[:, COL["materno"]] = _name_levels("materno", qm, bm, (kqm == kbm) & (kqm > 0), jw_m, osa_m)
 
     # -- given names: token aware for compound names (MARIA vs MARIA ELENA)
-    osa_n, s_sort, s_set = _pair_scores(
-        index,
-        batch,
-        an,
-        rn,
-        (_OSA, (fuzz.token_sort_ratio, np.uint8, 100), (fuzz.token_set_ratio, np.uint8, 100)),
-    )
     gq = index.phonetic_codes(an, batch, "given_full")
     gr = index.name_given_key_full[rn]
     first_q = index.phonetic_codes(an, batch, "given_first")
