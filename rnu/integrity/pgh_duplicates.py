@@ -1,8 +1,12 @@
 """PGH duplicates: two PGH person records that are probably one person (fuzzy self-dedupe).
 
-The PGH is matched against itself with the matching engine (blocked, Fellegi–Sunter weights,
-model fitted on the PGH itself); every linked pair becomes one `pgh_duplicate` flag whose
-evidence is the match explanation (weight and field agreements).
+The PGH is deduplicated with the matching engine: every blocked pair within it is scored
+once (Fellegi–Sunter weights, model fitted by EM on the PGH itself) and the links are
+clustered. Two different valid DNIs, birth dates years apart or given names that name
+someone else are contradictions the engine does not link across, so twins, a father and
+son of one name, and namesakes are not flagged. Every linked pair becomes one
+`pgh_duplicate` flag whose evidence is the match explanation (weight, field agreements,
+the cluster it belongs to).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import asyncpg
 from rnu.db import connect_raw
 from rnu.integrity.repository import write_flags
 from rnu.integrity.service import CheckResult
-from rnu.matching.lists import link_lists
+from rnu.matching.lists import ListError, PairResult, match_lists
 from rnu.matching.records import PersonRecord
 
 KIND = "pgh_duplicate"
@@ -62,31 +66,37 @@ async def check_pgh_duplicates(database_url: str, *, include_review: bool = Fals
     try:
         records, ids = await _pgh_records(conn)
         staged = []
+        pairs: list[PairResult] = []
         if len(records) > 1:
-            for pair in link_lists(records, None):
-                if pair.outcome != "linked" and not include_review:
-                    continue
-                a, b = sorted((pair.left_id, pair.right_id))
-                facts = {
-                    "keys": [a, b],
-                    "outcome": pair.outcome,
-                    "weight": round(pair.weight, 1),
-                    "agreements": pair.agreements,
-                }
-                evidence = {"rule": KIND, "code": KIND, "facts": facts}
-                severity = "medium" if pair.outcome == "linked" else "low"
-                staged.append(
-                    (
-                        KIND,
-                        severity,
-                        f"pgh:{a}|{b}",
-                        ids[a][0],
-                        None,
-                        None,
-                        ids[a][1],
-                        json.dumps(evidence),
-                    )
+            try:
+                pairs = match_lists(records, None).pairs
+            except ListError:  # too few people to fit a model on: nothing to flag
+                pairs = []
+        for pair in pairs:
+            if pair.outcome != "linked" and not include_review:
+                continue
+            a, b = sorted((pair.left_id, pair.right_id))
+            facts = {
+                "keys": [a, b],
+                "outcome": pair.outcome,
+                "weight": round(pair.weight, 1),
+                "agreements": pair.agreements,
+                "cluster": pair.cluster,
+            }
+            evidence = {"rule": KIND, "code": KIND, "facts": facts}
+            severity = "medium" if pair.outcome == "linked" else "low"
+            staged.append(
+                (
+                    KIND,
+                    severity,
+                    f"pgh:{a}|{b}",
+                    ids[a][0],
+                    None,
+                    None,
+                    ids[a][1],
+                    json.dumps(evidence),
                 )
+            )
         async with conn.transaction():
             from rnu.integrity import checks
 

@@ -44,10 +44,14 @@ _RADIX = np.array(
     [int(np.prod([len(FIELDS[f]) for f in FIELD_NAMES[i + 1 :]])) for i in range(len(FIELDS))],
     dtype=np.int64,
 )
+# a date within a year still corroborates (a placeholder 01/01, a slip of a few days); one
+# years apart is a contradiction of its own (see ``contradictions``)
 _DATE_AGREE = [
     level("birth_date", lv)
-    for lv in ("exact", "day_month_swap", "year_off_one", "one_component")
-]
+    for lv in (
+        "exact", "day_month_swap", "year_off_one", "one_component", "same_year", "close_year"
+    )
+]  # fmt: skip
 _DOC_AGREE = [level("document", lv) for lv in ("equal", "transposed", "one_digit")]
 _GIVEN_OTHER = [level("nombres", "different"), level("nombres", "first_only")]
 _SURNAME_AGREE = [level("paterno", lv) for lv in ("exact", "phonetic", "one_edit", "jw_high")]
@@ -140,9 +144,9 @@ def contradiction_caps(comp: Comparison, weights: F64, thresholds: Thresholds) -
     document caps it at ``lower``: review at most. A different document alone is left to
     the model (a neighbour's or a parent's DNI on the right person's row is common).
 
-    Names alone never link either: a pair whose birth date and document both fail to
-    agree (missing, or different) is capped at ``lower`` — that is what a namesake looks
-    like, whatever the place.
+    Names alone never link either: a pair with no birth date within a year and no agreeing
+    document is capped at ``lower`` — that is what a namesake looks like, whatever the
+    place.
     """
     n = contradictions(comp)
     doc_equal = comp.levels[:, COL["document"]] == level("document", "equal")

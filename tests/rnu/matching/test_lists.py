@@ -135,3 +135,34 @@ class TestMatchCommand:
         with out.open(encoding="utf-8") as fh:
             d2 = [p for p in csv.DictReader(fh) if "D2" in (p["left_id"], p["right_id"])]
         assert [p["outcome"] for p in d2] == ["review"]
+
+
+class TestPghDuplicates:
+    def test_twins_father_and_son_and_namesakes_are_not_duplicates(
+        self, pgh: list[PersonRecord]
+    ) -> None:
+        from datetime import date
+
+        from tests.rnu.matching.conftest import person
+
+        base = [replace(p, key=f"B{i}") for i, p in enumerate(pgh[:1500])]
+        # a real duplicate: registered again without a DNI and with a typo
+        first = base[20]
+        again = replace(first, key="AGAIN", doc_type=None, doc_number=None,
+                        nombres=(first.nombres or "") + "S", doc_trusted=False)  # fmt: skip
+        tricky = [
+            person("TWIN1", "MARIA ELENA", "ZEGARRA", "PUMA", date(2001, 3, 3), dni="70000011",
+                   sex="F"),
+            person("TWIN2", "MARIA LUISA", "ZEGARRA", "PUMA", date(2001, 3, 3), dni="70000012",
+                   sex="F"),
+            person("FATHER", "PEDRO", "CCORIMANYA", "APAZA", date(1960, 1, 9), dni="07000004"),
+            person("SON", "PEDRO", "CCORIMANYA", "APAZA", date(1990, 6, 1), dni="71000004"),
+            person("NAME1", "JUAN", "QUISPE", "MAMANI", date(1980, 5, 5), dni="40500001"),
+            person("NAME2", "JUAN", "QUISPE", "MAMANI", date(1995, 8, 2), dni="47700002"),
+        ]  # fmt: skip
+        run = match_lists([*base, again, *tricky], None)
+        linked = {frozenset((p.left_id, p.right_id)) for p in run.pairs if p.outcome == "linked"}
+        assert frozenset((first.key, "AGAIN")) in linked
+        for a, b in (("TWIN1", "TWIN2"), ("FATHER", "SON"), ("NAME1", "NAME2")):
+            assert frozenset((a, b)) not in linked, (a, b)
+            assert run.clusters[a] != run.clusters[b]
