@@ -76,7 +76,7 @@ def _write(path: Path, rows: list[list[str]]) -> Path:
 
 def _rnu(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "rnu", "match", *args], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "cli", "match", *args], capture_output=True, text=True, check=False
     )
 
 
