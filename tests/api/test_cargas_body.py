@@ -7,6 +7,7 @@ directly and count how much of the body it pulls.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 import pytest
@@ -77,7 +78,7 @@ async def post(state: AppState, sender: Sender, headers: dict[str, str]) -> int:
     }
     status: list[int] = []
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         if message["type"] == "http.response.start":
             status.append(message["status"])
 

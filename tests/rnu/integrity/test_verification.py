@@ -71,6 +71,7 @@ class TestReviewRows:
         self, db: AsyncSession, integrity_url: str
     ) -> None:
         batch, _, enrollment, review_row, _ = await self._beneficiary_and_review_row(db)
+        assert batch.id is not None
         await check_batch(integrity_url, batch.id)
         found = await verification(integrity_url)
         assert ("duplicate_in_program", enrollment.roll_row_id) not in found
@@ -80,6 +81,7 @@ class TestReviewRows:
         self, db: AsyncSession, integrity_url: str
     ) -> None:
         batch, person, enrollment, review_row, item = await self._beneficiary_and_review_row(db)
+        assert batch.id is not None
         await check_batch(integrity_url, batch.id)
         assert await _decide(db, item, "link", person.pgh_key)
         assert await verification(integrity_url) == {
@@ -91,6 +93,7 @@ class TestReviewRows:
         self, db: AsyncSession, integrity_url: str
     ) -> None:
         batch, _, _, _, item = await self._beneficiary_and_review_row(db)
+        assert batch.id is not None
         await check_batch(integrity_url, batch.id)
         assert await _decide(db, item, "distinct")
         kinds = {k for k, _ in await verification(integrity_url)}
@@ -119,6 +122,7 @@ class TestFuzzyLinks:
             await create_enrollment(db, person=person, batch=batch, roll_row=row)
             rows[name] = row.id
         await db.commit()
+        assert batch.id is not None
         await check_batch(integrity_url, batch.id)
         assert await verification(integrity_url) == {
             ("deceased", rows["near"]): "pending",
@@ -141,6 +145,7 @@ class TestFuzzyLinks:
         row = await create_roll_row(db, batch=batch, person=person, method="fuzzy", weight=21.0)
         await create_enrollment(db, person=person, batch=batch, roll_row=row)
         await db.commit()
+        assert batch.id is not None
         await check_batch(integrity_url, batch.id)
         assert await count_flags(db, digits=2, prefix="") == {}
         assert await flag_programs(db) == set()
@@ -156,6 +161,7 @@ class TestFuzzyLinks:
                                     weight=THRESHOLD + 1.0)  # fmt: skip
         await create_enrollment(db, person=person, batch=batch, roll_row=row)
         await db.commit()
+        assert batch.id is not None
         await check_batch(integrity_url, batch.id)
         assert await verification(integrity_url) == {("deceased", row.id): "pending"}
         actor = Actor("analyst", "analyst:ana", "revision")

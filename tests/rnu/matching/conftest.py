@@ -16,7 +16,7 @@ from tests.rnu.matching.synthetic import make_people, noisy_sample
 
 def person(
     key: str,
-    nombres: str,
+    nombres: str | None,
     paterno: str,
     materno: str | None,
     born: date | None,

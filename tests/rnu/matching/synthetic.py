@@ -66,9 +66,9 @@ def noisy_sample(people: list[PersonRecord], n: int, seed: int = 2) -> list[Pers
         elif roll < 0.45 and rec.birth_date is not None:
             rec = replace(rec, birth_date=rec.birth_date + timedelta(days=1))
         elif roll < 0.6:
-            rec = replace(rec, nombres=rec.nombres[:-1] + "X")
+            rec = replace(rec, nombres=(rec.nombres or "")[:-1] + "X")
         elif roll < 0.7:
-            rec = replace(rec, apellido_paterno=rec.apellido_paterno[:-1] + "Y")
+            rec = replace(rec, apellido_paterno=(rec.apellido_paterno or "")[:-1] + "Y")
         if rnd.random() < 0.5:
             rec = replace(rec, doc_type=None, doc_number=None, doc_trusted=False)
         out.append(replace(rec, key=f"Q-{rec.key}"))

@@ -18,7 +18,7 @@ from tests.rnu.matching.conftest import BY_KEY, person
 from tests.rnu.matching.test_index_scoring import levels_of
 
 
-def _one(matcher: Matcher, rec: PersonRecord):  # type: ignore[no-untyped-def]
+def _one(matcher: Matcher, rec: PersonRecord):
     (res,) = matcher.match_many([rec])
     return res
 
@@ -75,7 +75,7 @@ class TestTermFrequency:
         assert weights[0] - weights[1] > 5
 
 
-def _dicts(table: np.ndarray) -> dict[str, dict[str, float]]:  # type: ignore[type-arg]
+def _dicts(table: np.ndarray) -> dict[str, dict[str, float]]:
     return {
         f: {lv: float(table[i, j]) for j, lv in enumerate(FIELDS[f]) if lv != "missing"}
         for i, f in enumerate(FIELD_NAMES)
