@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     # space, and CPU and wall time); a load that passes one is killed and the upload failed.
     upload_max_memory_mb: int = 4096
     upload_max_seconds: int = 3600
+    upload_max_rows: int = 20_000_000  # an upload with more rows is refused as a whole
     redis_timeout_s: float = 0.15
     # How long a process may reuse the data version it read (rnu/cache.py DataVersionMemo): an
     # answer cached before a load can be served at most this long after the load commits.

@@ -24,8 +24,10 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -46,6 +48,7 @@ from rnu.agency import repository as agency_repository
 from rnu.agency import uploads
 from rnu.agency.models import AgencyUpload, ApiClient
 from rnu.base import utcnow
+from rnu.config import get_settings
 from rnu.db import connect_raw, make_engine, make_sessionmaker, session_scope
 from rnu.errors import InvalidInput
 from rnu.ingest.batch import BatchResult, Progress
@@ -61,6 +64,7 @@ ORDER = (PghLoader.sector, DeathsLoader.sector)
 PROGRESS_EVERY_S = 1.0
 
 log = logging.getLogger("rnu.loads")
+RowT = TypeVar("RowT")
 
 
 @dataclass(frozen=True)
@@ -151,10 +155,12 @@ async def load_on(
     progress: Progress | None = None,
     loader: RollLoader | None = None,
     confirm_drop: bool = False,
+    max_rows: int | None = None,
 ) -> BatchResult:
-    """The whole flow on `connection` (`index_key` names the database for the PGH index).
+    """The whole flow on `conn` (`index_key` names the database for the PGH index).
 
-    `loader` overrides the sector's loader for a program roll (a DCI enrollment update).
+    `loader` overrides the sector's loader for a program roll (a DCI enrollment update);
+    `max_rows` refuses a roll with more rows than that (agency uploads).
     """
     with planned.path.open("rb") as stream:
         if planned.sector == PghLoader.sector:
@@ -176,15 +182,27 @@ async def load_on(
                 unit=roll.unit,
                 confirm_drop=confirm_drop,
             )
+            roll_rows = roll.rows(stream)
+            if max_rows is not None:
+                roll_rows = _at_most(roll_rows, max_rows)
             result = await load_program(
-                conn, planned.path, roll.rows(stream), spec, index_key=index_key,
-                progress=progress,
-            )  # fmt: skip
+                conn, planned.path, roll_rows, spec, index_key=index_key, progress=progress
+            )
     if result.status == "committed":
         started = time.perf_counter()
         await _check_after(conn, result.batch_id)
         result.timings["checks after commit"] = time.perf_counter() - started
     return result
+
+
+def _at_most(rows: Iterator[RowT], limit: int) -> Iterator[RowT]:
+    """The rows, refusing the whole file (the load rolls back) past `limit` rows."""
+    for n, row in enumerate(rows, start=1):
+        if n > limit:
+            raise InvalidInput(
+                f"the file has more than {limit:,} rows, the limit for one upload; split it"
+            )
+        yield row
 
 
 async def _check_after(conn: asyncpg.Connection, batch_id: int) -> None:
@@ -279,6 +297,7 @@ async def run_upload(
                     progress=reporter.progress,
                     loader=_upload_loader(upload),
                     confirm_drop=confirm_drop,
+                    max_rows=get_settings().upload_max_rows,
                 )
             finally:
                 await conn.close()

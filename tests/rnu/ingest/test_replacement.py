@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from rnu.db import connect_raw
+from rnu.errors import InvalidInput
 from rnu.ingest.replacement import RollShrinkRefused
 from tests.rnu.ingest.builders import population, write_pgh, write_sis
 from tests.rnu.ingest.test_pipeline import fetch, load, run
-from usecases.loads import load_file, plan_file
+from usecases.loads import load_file, load_on, plan_file
 
 ENROLLED = (
     "SELECT count(*), min(batch_id) FROM enrollment WHERE program_code = 'SIS' "
@@ -58,3 +60,23 @@ def test_the_sender_may_confirm_a_real_drop(ingest_db: str, tmp_path, loaded_rol
     second = run(load_file(ingest_db, plan_file(truncated, "sis", "2026-10"), confirm_drop=True))
     assert second.status == "committed"
     assert tuple(fetch(ingest_db, ENROLLED)[0]) == (4, second.batch_id)
+
+
+def test_an_upload_over_the_row_limit_is_refused_whole(ingest_db: str, tmp_path) -> None:
+    """Issue 11 item 9: an upload may not hold more rows than RNU_UPLOAD_MAX_ROWS."""
+    people = population("M", 3)
+    load(ingest_db, write_pgh(tmp_path / "pgh_202610.csv", people))
+    roll = write_sis(tmp_path / "sis.csv.gz", [p.sis_line() for p in people])
+
+    async def go():
+        conn = await connect_raw(ingest_db)
+        try:
+            return await load_on(
+                conn, plan_file(roll, "sis", "2026-10"), index_key=ingest_db, max_rows=5
+            )
+        finally:
+            await conn.close()
+
+    with pytest.raises(InvalidInput, match="more than 5 rows"):
+        run(go())
+    assert fetch(ingest_db, ENROLLED)[0][0] == 0
