@@ -32,7 +32,14 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from starlette.exceptions import HTTPException
 
-from rnu.errors import Forbidden, InvalidInput, NotFound, RnuError, ServiceUnavailable
+from rnu.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    RnuError,
+    ServiceUnavailable,
+)
 
 log = logging.getLogger("rnu.api.dci")
 
@@ -378,6 +385,10 @@ class DciRoute(APIRoute):
                 return response
             except RequestValidationError:
                 return http_error(400, "the request does not match the DCI envelope")
+            except RateLimited as exc:  # a request rate or a record quota (QuotaExceeded)
+                response = http_error(429, str(exc))
+                response.headers.update(exc.headers)
+                return response
             except Forbidden as exc:
                 return http_error(403, str(exc))
             except NotFound as exc:
