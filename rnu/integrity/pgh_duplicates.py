@@ -69,7 +69,7 @@ async def check_pgh_duplicates(database_url: str, *, include_review: bool = Fals
         pairs: list[PairResult] = []
         if len(records) > 1:
             try:
-                pairs = match_lists(records, None).pairs
+                pairs = match_lists(records, None, documents_identify=True).pairs
             except ListError:  # too few people to fit a model on: nothing to flag
                 pairs = []
         for pair in pairs:

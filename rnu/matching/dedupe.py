@@ -53,14 +53,16 @@ def dedupe(
     thresholds: Thresholds,
     *,
     keep_all: bool = False,
+    documents_identify: bool = False,
     batch_size: int = 200_000,
 ) -> DedupeResult:
     """Score all candidate pairs of the list in ``index`` and cluster the links.
 
-    Pairs below ``lower`` are dropped unless ``keep_all`` (an analyst's ``--all-pairs``).
+    Pairs below ``lower`` are dropped unless ``keep_all`` (an analyst's ``--all-pairs``);
+    ``documents_identify``: see ``engine.contradiction_caps``.
     """
     q, r = within_pairs(index)
-    scorer = Scorer(index, model, thresholds)
+    scorer = Scorer(index, model, thresholds, documents_identify=documents_identify)
     batch = index.self_batch()
     keep_q: list[I32] = []
     keep_r: list[I32] = []

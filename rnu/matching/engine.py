@@ -44,14 +44,13 @@ _RADIX = np.array(
     [int(np.prod([len(FIELDS[f]) for f in FIELD_NAMES[i + 1 :]])) for i in range(len(FIELDS))],
     dtype=np.int64,
 )
-# a date within a year still corroborates (a placeholder 01/01, a slip of a few days); one
-# years apart is a contradiction of its own (see ``contradictions``)
+# A date that agrees but for one slip corroborates names on its own; one merely within a year
+# (a placeholder 01/01, a slip of weeks) only when both surnames agree too: namesakes of one
+# given name and paterno born the same year are common, a matching materno as well is not.
 _DATE_AGREE = [
-    level("birth_date", lv)
-    for lv in (
-        "exact", "day_month_swap", "year_off_one", "one_component", "same_year", "close_year"
-    )
-]  # fmt: skip
+    level("birth_date", lv) for lv in ("exact", "day_month_swap", "year_off_one", "one_component")
+]
+_DATE_NEAR = [level("birth_date", lv) for lv in ("same_year", "close_year")]
 _DOC_AGREE = [level("document", lv) for lv in ("equal", "transposed", "one_digit")]
 _GIVEN_OTHER = [level("nombres", "different"), level("nombres", "first_only")]
 _SURNAME_AGREE = [level("paterno", lv) for lv in ("exact", "phonetic", "one_edit", "jw_high")]
@@ -135,7 +134,9 @@ def contradictions(comp: Comparison) -> npt.NDArray[np.int8]:
     return out
 
 
-def contradiction_caps(comp: Comparison, weights: F64, thresholds: Thresholds) -> F64:
+def contradiction_caps(
+    comp: Comparison, weights: F64, thresholds: Thresholds, *, documents_identify: bool = False
+) -> F64:
     """Weights capped where the pair contradicts itself (see the module docstring).
 
     Two contradictions (a namesake with another DNI and birth date; twins with their own
@@ -144,22 +145,43 @@ def contradiction_caps(comp: Comparison, weights: F64, thresholds: Thresholds) -
     document caps it at ``lower``: review at most. A different document alone is left to
     the model (a neighbour's or a parent's DNI on the right person's row is common).
 
-    Names alone never link either: a pair with no birth date within a year and no agreeing
-    document is capped at ``lower`` — that is what a namesake looks like, whatever the
+    Names alone never link either: a pair with no agreeing document and no birth date that
+    agrees but for one slip (or, with both surnames agreeing, falls within a year) is capped
+    at ``lower`` — that is what a namesake looks like, whatever the
     place.
+
+    ``documents_identify``: both lists hold documents an identity authority issued to each
+    record (the PGH against itself, RENIEC-validated): there two different valid DNIs are two
+    people however alike the rest, so that alone is a hard contradiction. A re-registration
+    carries the same DNI, none, or a slip of it (one digit, a transposition), never another
+    valid one. Not for a sector's roll, where a neighbour's or a parent's DNI is common. In
+    the same mode a materno that is present on both and different is a contradiction too: a
+    registry's slip leaves it one edit away, blank or swapped with the paterno, and a married
+    form keeps it ("VDA. DE" is read apart) — a different one is a namesake's.
     """
     n = contradictions(comp)
+    if documents_identify:  # registry records: a mother's surname is not mistyped away
+        n = n + (comp.levels[:, COL["materno"]] == level("materno", "different"))
     doc_equal = comp.levels[:, COL["document"]] == level("document", "equal")
     doc_only = (comp.levels[:, COL["document"]] == level("document", "different")) & (n == 1)
     doc_only &= comp.both_trusted
     out = weights.copy()
     lv = comp.levels
-    corroborated = np.isin(lv[:, COL["birth_date"]], _DATE_AGREE) | np.isin(
-        lv[:, COL["document"]], _DOC_AGREE
+    both_surnames = np.isin(lv[:, COL["paterno"]], _SURNAME_AGREE) & np.isin(
+        lv[:, COL["materno"]], _SURNAME_AGREE
+    )
+    corroborated = (
+        np.isin(lv[:, COL["birth_date"]], _DATE_AGREE)
+        | (np.isin(lv[:, COL["birth_date"]], _DATE_NEAR) & both_surnames)
+        | np.isin(lv[:, COL["document"]], _DOC_AGREE)
     )
     soft = ((n == 1) & ~doc_equal & ~doc_only) | ~corroborated
     out[soft] = np.minimum(out[soft], thresholds.lower)
     hard = n >= 2
+    if documents_identify:
+        hard |= (comp.levels[:, COL["document"]] == level("document", "different")) & (
+            comp.both_trusted
+        )
     out[hard] = np.minimum(out[hard], np.nextafter(thresholds.lower, -np.inf) - 1.0)
     return out
 
@@ -176,8 +198,16 @@ def names_agree(levels: I8) -> npt.NDArray[np.bool_]:
 class Scorer:
     """A fitted model applied to pairs: level weights, term frequencies, contradiction caps."""
 
-    def __init__(self, index: PghIndex, model: MatchModel, thresholds: Thresholds) -> None:
+    def __init__(
+        self,
+        index: PghIndex,
+        model: MatchModel,
+        thresholds: Thresholds,
+        *,
+        documents_identify: bool = False,
+    ) -> None:
         self.index = index
+        self.documents_identify = documents_identify
         self.model = model
         self.thresholds = thresholds
         self.table = model.weight_table()
@@ -186,7 +216,9 @@ class Scorer:
         comp = compare(self.index, batch, q, r)
         weights = pair_weights(comp.levels, self.table)
         weights += tf_adjustment(self.model, self.index, comp)
-        return comp, contradiction_caps(comp, weights, self.thresholds)
+        return comp, contradiction_caps(
+            comp, weights, self.thresholds, documents_identify=self.documents_identify
+        )
 
 
 class Matcher:

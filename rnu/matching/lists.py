@@ -286,17 +286,20 @@ def match_lists(
     threshold: float | None = None,
     review_threshold: float | None = None,
     all_pairs: bool = False,
+    documents_identify: bool = False,
 ) -> MatchRun:
     """Link ``left`` to ``right`` (one best right record per left one), or dedupe ``left``.
 
     The model is fitted on the lists themselves (u from random pairs, m by EM); thresholds
     are posterior probabilities (defaults: link at 0.995, review from 0.5).
+    ``documents_identify`` (dedupe of a registry whose documents an identity authority
+    issued, like the PGH): two different valid documents are two people.
     """
     if not left or (right is not None and not right):
         raise ListError("nothing to match: a list has no usable rows")
     try:
         if right is None:
-            return _dedupe(left, threshold, review_threshold, all_pairs)
+            return _dedupe(left, threshold, review_threshold, all_pairs, documents_identify)
         return _link(left, right, threshold, review_threshold, all_pairs)
     except FitError as exc:
         raise ListError(str(exc)) from None
@@ -363,6 +366,7 @@ def _dedupe(
     threshold: float | None,
     review: float | None,
     all_pairs: bool,
+    documents_identify: bool = False,
 ) -> MatchRun:
     if len(records) < 2:
         raise ListError("deduplication needs at least two usable rows")
@@ -379,7 +383,9 @@ def _dedupe(
     except FitError:  # a list too small to fit on: the shipped model, said so in the output
         model = fallback
     thresholds = _thresholds(model, thresholds_from_model(model), threshold, review)
-    found = dedupe(index, model, thresholds, keep_all=all_pairs)
+    found = dedupe(
+        index, model, thresholds, keep_all=all_pairs, documents_identify=documents_identify
+    )
     keys = index.keys
     cluster_of = {keys[i]: keys[int(c)] for i, c in enumerate(found.clusters.tolist())}
     pairs = []

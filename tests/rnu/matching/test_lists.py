@@ -166,3 +166,37 @@ class TestPghDuplicates:
         for a, b in (("TWIN1", "TWIN2"), ("FATHER", "SON"), ("NAME1", "NAME2")):
             assert frozenset((a, b)) not in linked, (a, b)
             assert run.clusters[a] != run.clusters[b]
+
+    def test_in_a_registry_two_valid_dnis_or_two_maternos_are_two_people(
+        self, pgh: list[PersonRecord]
+    ) -> None:
+        """The PGH's documents come from RENIEC: a re-registration never carries another
+        valid DNI, and its mother's surname is not mistyped into a different one."""
+        from datetime import date
+
+        from tests.rnu.matching.conftest import person
+
+        base = [replace(p, key=f"B{i}") for i, p in enumerate(pgh[:1500])]
+        first = base[30]
+        again = replace(first, key="AGAIN", doc_type=None, doc_number=None, doc_trusted=False)
+        tricky = [  # same names and birth date, each with their own RENIEC DNI
+            person("DOC1", "ROSA", "HUAMAN", "QUISPE", date(1985, 3, 1), dni="41234561", sex="F"),
+            person("DOC2", "ROSA", "HUAMAN", "QUISPE", date(1985, 3, 1), dni="42345672", sex="F"),
+            # no DNI on either; the maternos differ outright
+            person("MAT1", "ELSA", "CONDORI", "TICONA", date(1979, 7, 7), sex="F"),
+            person("MAT2", "ELSA", "CONDORI", "MAMANI", date(1979, 7, 7), sex="F"),
+        ]
+        registry = match_lists([*base, again, *tricky], None, documents_identify=True)
+        linked = {
+            frozenset((p.left_id, p.right_id)) for p in registry.pairs if p.outcome == "linked"
+        }
+        assert frozenset((first.key, "AGAIN")) in linked
+        assert frozenset(("DOC1", "DOC2")) not in linked
+        assert frozenset(("MAT1", "MAT2")) not in linked
+        assert registry.clusters["DOC1"] != registry.clusters["DOC2"]
+        # a sector's roll is not a registry: there the same pair is left to the model
+        roll = match_lists([*base, again, *tricky], None)
+        roll_linked = {
+            frozenset((p.left_id, p.right_id)) for p in roll.pairs if p.outcome == "linked"
+        }
+        assert frozenset(("DOC1", "DOC2")) in roll_linked
