@@ -4,7 +4,8 @@ The PGH is deduplicated with the matching engine: every blocked pair within it i
 once (Fellegi–Sunter weights, model fitted by EM on the PGH itself) and the links are
 clustered. Two different valid DNIs, birth dates years apart or given names that name
 someone else are contradictions the engine does not link across, so twins, a father and
-son of one name, and namesakes are not flagged. Every linked pair becomes one
+son of one name, and namesakes are not flagged; nor are two members of one household (one
+interview listed them both), whose pairs stay in review at most. Every linked pair becomes one
 `pgh_duplicate` flag whose evidence is the match explanation (weight, field agreements,
 the cluster it belongs to).
 """
@@ -27,20 +28,23 @@ KIND = "pgh_duplicate"
 
 async def _pgh_records(
     conn: asyncpg.Connection,
-) -> tuple[list[PersonRecord], dict[str, tuple[int, str | None]]]:
+) -> tuple[list[PersonRecord], dict[str, tuple[int, str | None]], dict[str, int]]:
+    """The PGH's people as match records, their (id, ubigeo) and their household."""
     records: list[PersonRecord] = []
     ids: dict[str, tuple[int, str | None]] = {}
+    households: dict[str, int] = {}
     async with conn.transaction():
         cursor = conn.cursor(
             """
             SELECT id, pgh_key, doc_type, doc_number, nombres, apellido_paterno,
-                   apellido_materno, birth_on, sex, ubigeo
+                   apellido_materno, birth_on, sex, ubigeo, household_id
             FROM person WHERE in_pgh ORDER BY id
             """,
             prefetch=20_000,
         )
         async for r in cursor:
             ids[r[1]] = (r[0], r[9])
+            households[r[1]] = r[10]
             records.append(
                 PersonRecord(
                     key=r[1],
@@ -55,7 +59,7 @@ async def _pgh_records(
                     ubigeo=r[9],
                 )
             )
-    return records, ids
+    return records, ids, households
 
 
 async def check_pgh_duplicates(database_url: str, *, include_review: bool = False) -> CheckResult:
@@ -64,12 +68,14 @@ async def check_pgh_duplicates(database_url: str, *, include_review: bool = Fals
     result = CheckResult(None, None)
     conn = await connect_raw(database_url)
     try:
-        records, ids = await _pgh_records(conn)
+        records, ids, households = await _pgh_records(conn)
         staged = []
         pairs: list[PairResult] = []
         if len(records) > 1:
             try:
-                pairs = match_lists(records, None, documents_identify=True).pairs
+                # one household's members were listed in one interview: two of them
+                # alike are twins or siblings, never one person counted twice there
+                pairs = match_lists(records, None, documents_identify=True, apart=households).pairs
             except ListError:  # too few people to fit a model on: nothing to flag
                 pairs = []
         for pair in pairs:

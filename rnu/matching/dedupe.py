@@ -54,12 +54,16 @@ def dedupe(
     *,
     keep_all: bool = False,
     documents_identify: bool = False,
+    apart: npt.NDArray[np.int64] | None = None,
     batch_size: int = 200_000,
 ) -> DedupeResult:
     """Score all candidate pairs of the list in ``index`` and cluster the links.
 
     Pairs below ``lower`` are dropped unless ``keep_all`` (an analyst's ``--all-pairs``);
-    ``documents_identify``: see ``engine.contradiction_caps``.
+    ``documents_identify``: see ``engine.contradiction_caps``. ``apart`` gives each index row
+    a group (-1: none) whose members are known to be different people — the members of one
+    PGH household were listed in one interview, so two of them alike are twins or siblings,
+    not one person twice: their pairs are capped at ``lower`` (review at most, never linked).
     """
     q, r = within_pairs(index)
     scorer = Scorer(index, model, thresholds, documents_identify=documents_identify)
@@ -71,6 +75,9 @@ def dedupe(
     for start in range(0, len(q), batch_size):
         qs, rs = q[start : start + batch_size], r[start : start + batch_size]
         comp, weights = scorer.score(batch, qs, rs)
+        if apart is not None:
+            together = (apart[qs] >= 0) & (apart[qs] == apart[rs])
+            weights[together] = np.minimum(weights[together], thresholds.lower)
         ok = np.ones(len(weights), dtype=np.bool_) if keep_all else weights >= thresholds.lower
         keep_q.append(qs[ok])
         keep_r.append(rs[ok])

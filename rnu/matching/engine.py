@@ -157,7 +157,10 @@ def contradiction_caps(
     valid one. Not for a sector's roll, where a neighbour's or a parent's DNI is common. In
     the same mode a materno that is present on both and different is a contradiction too: a
     registry's slip leaves it one edit away, blank or swapped with the paterno, and a married
-    form keeps it ("VDA. DE" is read apart) — a different one is a namesake's.
+    form keeps it ("VDA. DE" is read apart) — a different one is a namesake's. And a birth
+    date merely within a year does not corroborate names there: a registry's dates were
+    checked against the DNI when it had one, so near-but-not-a-slip is a sibling's or a
+    namesake's (such pairs go to review).
     """
     n = contradictions(comp)
     if documents_identify:  # registry records: a mother's surname is not mistyped away
@@ -170,9 +173,12 @@ def contradiction_caps(
     both_surnames = np.isin(lv[:, COL["paterno"]], _SURNAME_AGREE) & np.isin(
         lv[:, COL["materno"]], _SURNAME_AGREE
     )
+    near = np.isin(lv[:, COL["birth_date"]], _DATE_NEAR) & both_surnames
+    if documents_identify:  # a registry's dates were checked against the DNI: near is not one
+        near[:] = False
     corroborated = (
         np.isin(lv[:, COL["birth_date"]], _DATE_AGREE)
-        | (np.isin(lv[:, COL["birth_date"]], _DATE_NEAR) & both_surnames)
+        | near
         | np.isin(lv[:, COL["document"]], _DOC_AGREE)
     )
     soft = ((n == 1) & ~doc_equal & ~doc_only) | ~corroborated

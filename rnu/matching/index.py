@@ -15,13 +15,21 @@ name and surname written in each other's columns still meet.
                      blind to swapped surnames, and the phonetic key to HUAMAN/GUAMAN.
 ``pair_year``        (pair, birth year). A missing materno together with a day/month error.
 ``pair_mmdd``        (pair, month-day). A typo in the birth year.
+``surnames_mmdd``    (unordered surname keys, month-day). A given-name slip and a wrong year.
+``given_materno_year`` / ``given_materno_mmdd``  (first given key, materno key, year or
+                     month-day). A paterno slip beyond its phonetic key and one date part off.
 ``names_department`` (unordered surname keys, first given key, department).
 ``pair_place``       (pair, place): place is the district ubigeo, else the free-text place.
 ``surnames_place``   (unordered surname keys, place): a row without a given name.
 ``paterno_place``    (paterno key, place): a row whose given name and date are both off.
+``full_name``        (unordered surname keys, first given key). Every name right, the date
+                     wrong in more than one part (or a placeholder).
 ``pair``             (pair) alone.
-The last five need no birth date: a file without one (FISE), or a date wrong in more than
-one part, is still blocked. Documents are a further rule of their own (equal number).
+The dated rules are chosen so that a slip in any one name part (given, paterno, materno)
+together with one wrong date part (year, or month-day) still shares a block: each
+(name part, date part) is left out by at least one rule. The last six need no birth date:
+a file without one (FISE), or a date wrong in more than one part, is still blocked.
+Documents are a further rule of their own (equal number).
 
 Blocks larger than ``max_block`` people are dropped at build time (``max_block // 5`` for
 the rules without a birth date): they are placeholder values (1900-01-01, a blank name) or
@@ -61,14 +69,18 @@ BLOCK_SCHEMES: tuple[str, ...] = (
     "surnames_year",
     "pair_year",
     "pair_mmdd",
+    "surnames_mmdd",
+    "given_materno_year",
+    "given_materno_mmdd",
     "names_department",
     "pair_place",
     "surnames_place",
     "paterno_place",
+    "full_name",
     "pair",
 )
 DATELESS_SCHEMES = frozenset(
-    {"names_department", "pair_place", "surnames_place", "paterno_place", "pair"}
+    {"names_department", "pair_place", "surnames_place", "paterno_place", "full_name", "pair"}
 )
 _DATELESS_PROBE = 20
 _PLACE_OFFSET = 10_000_000  # free-text place codes sit above every district ubigeo
@@ -432,17 +444,30 @@ class PghIndex:
         if scheme == "paterno_place":
             area = _area(cols, qrows)
             return np.where((sk_p > 0) & (area > 0), _mix(sk_p, area, sk_p, 3), -1), qrows
-        if scheme in ("surnames_year", "names_department", "surnames_place"):
+        if scheme in ("given_materno_year", "given_materno_mmdd"):
+            sk_m = self.phonetic_codes(cols.materno[qrows], batch, "surname").astype(np.int64)
+            gk = self.phonetic_codes(cols.nombres[qrows], batch, "given_first").astype(np.int64)
+            ok = (sk_m > 0) & (gk > 0) & (dob > 0)
+            part = year_part if scheme == "given_materno_year" else mmdd
+            return np.where(ok, _mix(gk, sk_m, part, 4), -1), qrows
+        if scheme in (
+            "surnames_year", "surnames_mmdd", "names_department", "surnames_place", "full_name"
+        ):  # fmt: skip
             sk_m = self.phonetic_codes(cols.materno[qrows], batch, "surname").astype(np.int64)
             lo, hi = np.minimum(sk_p, sk_m), np.maximum(sk_p, sk_m)
             both = lo > 0
             if scheme == "surnames_year":
                 keys = np.where(both & (dob > 0), ((lo << _KEY_BITS) | hi) << 12 | year_part, -1)
                 return keys, qrows
+            if scheme == "surnames_mmdd":
+                keys = np.where(both & (dob > 0), ((lo << _KEY_BITS) | hi) << 12 | mmdd, -1)
+                return keys, qrows
             if scheme == "surnames_place":
                 area = _area(cols, qrows)
                 return np.where(both & (area > 0), _mix(lo, hi, area, 1), -1), qrows
             gk = self.phonetic_codes(cols.nombres[qrows], batch, "given_first").astype(np.int64)
+            if scheme == "full_name":
+                return np.where(both & (gk > 0), _mix(lo, hi, gk, 6), -1), qrows
             dept = cols.ubigeo[qrows].astype(np.int64) // 10000
             ok = both & (gk > 0) & (dept > 0)
             return np.where(ok, _mix(lo, hi, gk, dept), -1), qrows

@@ -29,7 +29,7 @@ from __future__ import annotations
 import csv
 import math
 import tomllib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -287,19 +287,22 @@ def match_lists(
     review_threshold: float | None = None,
     all_pairs: bool = False,
     documents_identify: bool = False,
+    apart: Mapping[str, int] | None = None,
 ) -> MatchRun:
     """Link ``left`` to ``right`` (one best right record per left one), or dedupe ``left``.
 
     The model is fitted on the lists themselves (u from random pairs, m by EM); thresholds
     are posterior probabilities (defaults: link at 0.995, review from 0.5).
     ``documents_identify`` (dedupe of a registry whose documents an identity authority
-    issued, like the PGH): two different valid documents are two people.
+    issued, like the PGH): two different valid documents are two people. ``apart`` (dedupe
+    only): record key -> group whose members are known to be different people (the PGH's
+    households); their pairs go to review at most.
     """
     if not left or (right is not None and not right):
         raise ListError("nothing to match: a list has no usable rows")
     try:
         if right is None:
-            return _dedupe(left, threshold, review_threshold, all_pairs, documents_identify)
+            return _dedupe(left, threshold, review_threshold, all_pairs, documents_identify, apart)
         return _link(left, right, threshold, review_threshold, all_pairs)
     except FitError as exc:
         raise ListError(str(exc)) from None
@@ -367,6 +370,7 @@ def _dedupe(
     review: float | None,
     all_pairs: bool,
     documents_identify: bool = False,
+    apart: Mapping[str, int] | None = None,
 ) -> MatchRun:
     if len(records) < 2:
         raise ListError("deduplication needs at least two usable rows")
@@ -383,8 +387,16 @@ def _dedupe(
     except FitError:  # a list too small to fit on: the shipped model, said so in the output
         model = fallback
     thresholds = _thresholds(model, thresholds_from_model(model), threshold, review)
+    groups = None
+    if apart is not None:
+        groups = np.array([apart.get(k, -1) for k in index.keys], dtype=np.int64)
     found = dedupe(
-        index, model, thresholds, keep_all=all_pairs, documents_identify=documents_identify
+        index,
+        model,
+        thresholds,
+        keep_all=all_pairs,
+        documents_identify=documents_identify,
+        apart=groups,
     )
     keys = index.keys
     cluster_of = {keys[i]: keys[int(c)] for i, c in enumerate(found.clusters.tolist())}

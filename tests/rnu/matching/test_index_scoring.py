@@ -56,8 +56,8 @@ class TestBlocking:
         assert index.keys.index(target.key) in r.tolist()
 
     def test_index_is_compact(self, index: PghIndex) -> None:
-        # a handful of ints per person in the numpy columns and eight blocks (12 bytes each)
-        assert index.memory_bytes() / len(index) < 150
+        # a handful of ints per person in the numpy columns and thirteen blocks (12 bytes each)
+        assert index.memory_bytes() / len(index) < 210
 
 
 class TestLevels:
