@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from privacy.programs import is_child_program, is_disability_program
 
@@ -101,6 +102,27 @@ def _to_grid(
         raise ValueError("every row of a grid must have the same length")
     width = len(grid[0]) if grid else 0
     return [(str(i),) for i in range(len(grid))], [str(j) for j in range(width)], grid
+
+
+class Lines(Protocol):
+    """What the complementary pass needs of a problem: positions, their values and equations.
+
+    ``nodes(pos)`` names the two equations a position appears in (``NO_EQUATION`` where there
+    is none), so every hidden position is an edge of the equations' graph. The two-way table
+    here and the area hierarchy of ``privacy.family`` both have this shape.
+    """
+
+    value: dict[Pos, int]
+    lines: dict[Node, list[Pos]]
+
+    def nodes(self, pos: Pos) -> tuple[Node, Node]: ...
+
+    def is_margin(self, pos: Pos) -> bool: ...
+
+    def preference(self, pos: Pos) -> tuple[bool, int, bool, Pos]: ...
+
+
+NO_EQUATION = _NO_EQUATION
 
 
 class _Problem:
@@ -211,7 +233,7 @@ def _joins(ends: tuple[Node, Node], side_a: set[Node], side_b: set[Node]) -> boo
 
 
 def _protect(
-    problem: _Problem, hidden: set[Pos], edge: tuple[Node, Node], index: int, adjacency: Adjacency
+    problem: Lines, hidden: set[Pos], edge: tuple[Node, Node], index: int, adjacency: Adjacency
 ) -> set[Node]:
     """Hide one more cell so bridge ``index`` gets closer to lying on a cycle.
 
@@ -238,7 +260,7 @@ def _protect(
     return side_u | side_v | set(problem.nodes(chosen))
 
 
-def _pair_lonely_lines(problem: _Problem, hidden: set[Pos]) -> None:
+def _pair_lonely_lines(problem: Lines, hidden: set[Pos]) -> None:
     """The classic rule, cheaply: a line with one hidden cell gets a second one.
 
     Prefer a cell whose other line is lonely too (one cell mends two lines), then the smallest
@@ -268,7 +290,8 @@ def _pair_lonely_lines(problem: _Problem, hidden: set[Pos]) -> None:
                 todo.append(touched)
 
 
-def _complement(problem: _Problem, primary: set[Pos]) -> set[Pos]:
+def complement(problem: Lines, primary: set[Pos]) -> set[Pos]:
+    """The complementary cells: with them hidden, no hidden position is a bridge (determined)."""
     hidden = set(primary)
     _pair_lonely_lines(problem, hidden)
     while True:
@@ -305,7 +328,7 @@ def suppress(
         raise ValueError("counts cannot be negative")
     problem = _Problem(grid, publish_totals)
     primary = {pos for pos, count in problem.value.items() if 0 < count < k}
-    complementary = _complement(problem, primary)
+    complementary = complement(problem, primary)
     hidden = primary | complementary
 
     def shown(pos: Pos) -> int | None:

@@ -8,26 +8,25 @@ data are those very tables in long format. Answers are cached per data version a
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from privacy import masking
-from privacy.policy import ADULT_AGE, RollEntryOut, RollEntryView, roll_page
-from privacy.programs import is_child_program, is_disability_program
-from privacy.suppression import DEFAULT_K, SENSITIVE_K, k_for, suppress
+from privacy.family import NATION, ColumnPattern
+from privacy.policy import RollEntryOut, RollEntryView, roll_page
+from privacy.suppression import DEFAULT_K, SENSITIVE_K, k_for
 from rnu.cache import ROLL_TTL_S, STATS_TTL_S, digest, roll_key, stats_key
 from rnu.errors import NotFound
 from rnu.period import PATTERN as PERIOD_PATTERN
-from rnu.period import Period
 from rnu.roll import service as roll_service
 from rnu.roll.models import RollSlice
 from rnu.stats import service as stats_service
-from rnu.stats.service import CountTable
 from rnu.ubigeo.reference import by_inei
-from usecases import wording
+from usecases import families, wording
 from usecases.context import Context
+from usecases.families import adult_on, is_count_only
 
 PUBLIC_SCOPE = "publico"
 
@@ -57,15 +56,47 @@ class PadronOut(BaseModel):
     pagina: int
     paginas: int
     total_listados: int
-    # Minors and Contigo users are never listed, only counted; None: 1..k-1, too few to say.
+    # Minors and Contigo users are never listed, only counted; None: reserved (too few to say,
+    # or the district's count is reserved and this plus the listed entries would give it).
     no_listados: int | None
     entradas: list[RollEntryOut]
 
 
-def adult_on(period: str) -> date:
-    """The latest birth date of someone already 18 on the first day of ``period``."""
-    first = Period.parse(period).first_day
-    return first.replace(year=first.year - ADULT_AGE)
+def unlisted_shown(pattern: ColumnPattern, ubigeo: str, unlisted: int) -> int | None:
+    """A roll page's ``no_listados``: None whenever the district's count is reserved.
+
+    The page lists the others by name, so publishing this beside them would publish the
+    district's count (listed + not listed), however the statistics hid it.
+    """
+    if ubigeo in pattern.hidden or 0 < unlisted < SENSITIVE_K:
+        return None
+    return unlisted
+
+
+class ProgramaDistrito(BaseModel):
+    """A program on the district page: its latest period there and its published count."""
+
+    codigo: str
+    nombre: str
+    periodo: str
+    usuarios: int | None  # None: reserved (the same cell the statistics reserve)
+    k: int
+
+
+async def district_programs(ctx: Context, ubigeo: str) -> list[ProgramaDistrito]:
+    """The programs with users in a district, each count read off its column's pattern."""
+    present = await roll_service.district_programs(ctx.session, ubigeo=ubigeo)
+    patterns = await families.user_patterns(ctx, {p.program_code: p.period for p in present})
+    return [
+        ProgramaDistrito(
+            codigo=p.program_code,
+            nombre=p.program_name,
+            periodo=p.period,
+            usuarios=patterns[p.program_code].shown(ubigeo),
+            k=patterns[p.program_code].k,
+        )
+        for p in present
+    ]
 
 
 def _views(slice_: RollSlice, secret: bytes) -> list[RollEntryView]:
@@ -130,7 +161,7 @@ async def roll(
         cached = await cache.get_json(key)
         if cached is not None:
             return dict(cached)
-    protected_program = is_disability_program(programa) or is_child_program(programa)
+    protected_program = is_count_only(programa)
     slice_ = await roll_service.list_roll(
         ctx.session,
         program_code=programa,
@@ -143,6 +174,7 @@ async def roll(
     )
     shown = roll_page(_views(slice_, secret), caller, k=1)
     hidden = slice_.not_listed + (len(slice_.entries) - len(shown.entries))
+    pattern = (await families.user_patterns(ctx, {programa: slice_.period}))[programa]
     place = by_inei(ubigeo)
     body = PadronOut(
         programa=programa,
@@ -154,7 +186,7 @@ async def roll(
         pagina=slice_.page,
         paginas=slice_.pages,
         total_listados=slice_.listed_total,
-        no_listados=None if 0 < hidden < SENSITIVE_K else hidden,
+        no_listados=unlisted_shown(pattern, ubigeo, hidden),
         entradas=list(shown.entries),
     ).model_dump(mode="json", exclude_none=False)
     if key is not None:
@@ -214,37 +246,45 @@ class EstadisticasOut(BaseModel):
     nota: str
 
 
-def published(table: CountTable, k: int, labels: dict[str, str]) -> Tabla:
-    """A count table with its margins after suppression; None marks a reserved cell."""
-    columns = [Columna(codigo=c, nombre=labels.get(c, c)) for c in table.columns]
-    if not table.columns or not table.areas:
+def _sum_if_shown(values: list[int | None]) -> int | None:
+    """A total of published numbers only: None as soon as one part is reserved.
+
+    Such a total adds no equation an attacker lacks, which keeps every column's pattern the
+    one ``privacy.family`` verified (see ``docs/security.md`` §V8).
+    """
+    if any(v is None for v in values):
+        return None
+    return sum(v or 0 for v in values)
+
+
+def published(
+    patterns: Mapping[str, ColumnPattern],
+    areas: Sequence[tuple[str, str]],
+    parent: str | None,
+    labels: Mapping[str, str],
+    k: int,
+) -> Tabla:
+    """One table read off the columns' patterns: rows ``areas`` (all under ``parent``, None for
+    the nation), a column per pattern, the parent's counts as column totals. None: reserved."""
+    columns = [Columna(codigo=c, nombre=labels.get(c, c)) for c in patterns]
+    if not patterns or not areas:
         return Tabla(k=k, columnas=columns, filas=[], totales={}, total_general=0)
-    result = suppress(table.grid(), k)
-    rows = [
-        Fila(
-            codigo=code,
-            nombre=name,
-            valores=dict(zip(table.columns, result.cells[i], strict=True)),
-            total=result.row_totals[i] if result.row_totals else result.cells[i][0],
-        )
-        for i, (code, name) in enumerate(table.areas)
-    ]
-    totals: dict[str, int | None] = (
-        dict(zip(table.columns, result.col_totals, strict=True))
-        if result.col_totals
-        else dict.fromkeys(table.columns)
+    rows = []
+    for code, name in areas:
+        valores = {c: pattern.shown(code) for c, pattern in patterns.items()}
+        total = _sum_if_shown(list(valores.values()))
+        rows.append(Fila(codigo=code, nombre=name, valores=valores, total=total))
+    totals = {c: pattern.shown(parent or NATION) for c, pattern in patterns.items()}
+    return Tabla(
+        k=k,
+        columnas=columns,
+        filas=rows,
+        totales=totals,
+        total_general=_sum_if_shown(list(totals.values())),
     )
-    if result.col_totals is None and len(table.areas) == 1:
-        totals = dict(rows[0].valores)
-    grand = result.grand_total
-    if grand is None and result.row_totals is None and result.col_totals is not None:
-        grand = result.col_totals[0]
-    if grand is None and result.col_totals is None and result.row_totals is not None:
-        grand = result.row_totals[0]
-    return Tabla(k=k, columnas=columns, filas=rows, totales=totals, total_general=grand)
 
 
-def users_k(columns: tuple[str, ...]) -> int:
+def users_k(columns: Iterable[str]) -> int:
     """The table's threshold: 10 when any column is a disability or child program."""
     return max((k_for(c, touches_minors=False) for c in columns), default=DEFAULT_K)
 
@@ -257,24 +297,29 @@ async def statistics(
     periodo: str | None = None,
     programa: str | None = None,
 ) -> EstadisticasOut:
-    """Both published tables for one level; cached per data version (shared by web and REST)."""
+    """Both published tables for one level; cached per data version (shared by web and REST).
+
+    Every number comes from the columns' patterns (``usecases.families``), the same ones the
+    other levels, the district pages and the rolls read.
+    """
     cache = ctx.cache
     version = await ctx.version()
     key = stats_key(version, "public", nivel, padre or "-", periodo or "-", programa or "-")
     cached = await cache.get_json(key)
     if cached is not None:
         return EstadisticasOut.model_validate(cached)
-    users = await stats_service.users_by_area(
+    columns = await stats_service.user_columns(
         ctx.session,
         level=nivel,
         parent=padre,
         period=periodo,
         programs=[programa.upper()] if programa else None,
     )
-    flags, flag_programs = await stats_service.flags_by_area(ctx.session, level=nivel, parent=padre)
-    flag_k = max((k_for(p, touches_minors=False) for p in flag_programs), default=DEFAULT_K)
+    areas = stats_service.areas_of(nivel, padre)
+    users = await families.user_patterns(ctx, columns.periods)
+    flags, flag_k = await families.flag_patterns(ctx)
     flags_table = published(
-        flags, flag_k, {kind: wording.flag_label(kind) for kind in flags.columns}
+        flags, areas, padre, {kind: wording.flag_label(kind) for kind in flags}, flag_k
     )
     alertas = TablaAlertas(
         k=flags_table.k,
@@ -293,8 +338,8 @@ async def statistics(
     body = EstadisticasOut(
         nivel=nivel,
         padre=padre,
-        periodos=users.periods,
-        usuarios=published(users, users_k(users.columns), users.column_names),
+        periodos=columns.periods,
+        usuarios=published(users, areas, padre, columns.names, users_k(users)),
         alertas=alertas,
         nota=(
             "Los valores nulos están reservados: son menores que k o permitirían calcular uno "

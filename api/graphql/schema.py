@@ -34,9 +34,11 @@ from api.graphql.types import (
     page_bounds,
     paginate,
 )
-from privacy.suppression import k_for, suppress
+from privacy.family import NATION
 from rnu.errors import InvalidInput, RnuError
 from rnu.person import service as person_service
+from rnu.stats import service as stats_service
+from usecases import families
 
 AUDIT_ACTION = "graphql.read"
 
@@ -171,7 +173,6 @@ class Query:
     async def coverage(
         self, info: Info, program: str, ubigeo: str | None = None, period: str | None = None
     ) -> Coverage:
-        from rnu.stats import service as stats_service
 
         code = program.strip().upper()
         _check_ubigeo(ubigeo)
@@ -182,27 +183,31 @@ class Query:
             level, parent = "provincia", ubigeo
         else:
             level, parent = "distrito", ubigeo[:4]
-        table = await info.context.in_flight.guard(
-            stats_service.users_by_area(
+        columns = await info.context.in_flight.guard(
+            stats_service.user_columns(
                 info.context.session, level=level, parent=parent, period=period, programs=[code]
             )
         )
-        if code not in table.columns:
+        if code not in columns.periods:
             raise InvalidInput(f"no loaded roll for program {code}")
-        k = k_for(code, False)
-        published = suppress(table.grid(), k)
-        names = dict(table.areas)
+        # The column's one pattern (usecases.families): the cells the public tables reserve.
+        pattern = (
+            await info.context.in_flight.guard(
+                families.compute_user_patterns(info.context.session, {code: columns.periods[code]})
+            )
+        )[code]
+        k = pattern.k
         areas = [
-            CoverageArea(ubigeo=row[0], name=names.get(row[0], ""), count=published.cells[i][0])
-            for i, row in enumerate(published.row_labels)
+            CoverageArea(ubigeo=area, name=name, count=pattern.shown(area))
+            for area, name in stats_service.areas_of(level, parent)
         ]
-        total = published.grand_total
+        total = pattern.shown(parent or NATION)
         if ubigeo is not None and len(ubigeo) == 6:
             areas = [a for a in areas if a.ubigeo == ubigeo]
             total = areas[0].count if areas else 0
         return Coverage(
             program=code,
-            period=table.periods.get(code),
+            period=columns.periods.get(code),
             level=level,
             k=k,
             total=total,

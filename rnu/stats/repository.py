@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from rnu.sqlexec import run_sql
@@ -22,34 +24,6 @@ async def latest_periods(session: AsyncSession) -> dict[str, str]:
 async def program_names(session: AsyncSession) -> dict[str, str]:
     rows = await run_sql(session, ("SELECT code, name FROM program ORDER BY code"))
     return {str(r[0]): str(r[1]) for r in rows}
-
-
-async def count_users(
-    session: AsyncSession, *, digits: int, prefix: str, periods: dict[str, str]
-) -> dict[tuple[str, str], int]:
-    """{(area code, program): users} for each program at its period, areas of ``digits``."""
-    if not periods:
-        return {}
-    rows = await run_sql(
-        session,
-        (
-            """
-            SELECT left(e.ubigeo, :digits) AS area, e.program_code, count(*) AS n
-              FROM enrollment e
-              JOIN unnest(CAST(:programs AS text[]), CAST(:periods AS text[])) AS w(program, period)
-                ON w.program = e.program_code AND w.period = e.period
-             WHERE e.ubigeo LIKE :prefix
-             GROUP BY 1, 2
-            """
-        ),
-        {
-            "digits": digits,
-            "prefix": f"{prefix}%",
-            "programs": list(periods),
-            "periods": list(periods.values()),
-        },
-    )
-    return {(str(r.area), str(r.program_code)): int(r.n) for r in rows if r.area}
 
 
 async def count_flags(
@@ -87,3 +61,44 @@ async def flag_programs(session: AsyncSession) -> set[str]:
         ),
     )
     return {str(r[0]) for r in rows}
+
+
+async def count_users_by_district(
+    session: AsyncSession, *, periods: dict[str, str], adult_on: dict[str, date]
+) -> dict[tuple[str, str], tuple[int, int]]:
+    """{(district, program): (users, adults)} for each program at its period.
+
+    ``adults`` counts the users a public roll page may list by age (born on or before the
+    program's ``adult_on``, or of unknown birth date, as ``rnu.roll`` lists them); the rest
+    are counted there without being listed.
+    """
+    if not periods:
+        return {}
+    programs = list(periods)
+    rows = await run_sql(
+        session,
+        (
+            """
+            SELECT e.ubigeo AS area, e.program_code, count(*) AS n,
+                   count(*) FILTER (WHERE p.birth_on IS NULL OR p.birth_on <= w.adult_on) AS adults
+              FROM enrollment e
+              JOIN unnest(CAST(:programs AS text[]), CAST(:periods AS text[]),
+                          CAST(:adult_on AS date[])) AS w(program, period, adult_on)
+                ON w.program = e.program_code AND w.period = e.period
+              JOIN person p ON p.id = e.person_id
+             WHERE e.ubigeo IS NOT NULL
+             GROUP BY 1, 2
+            """
+        ),
+        {
+            "programs": programs,
+            "periods": [periods[p] for p in programs],
+            "adult_on": [adult_on[p] for p in programs],
+        },
+    )
+    return {(str(r.area), str(r.program_code)): (int(r.n), int(r.adults)) for r in rows}
+
+
+async def count_flags_by_district(session: AsyncSession) -> dict[tuple[str, str], int]:
+    """{(district, flag kind): open or confirmed verified flags} (see ``count_flags``)."""
+    return await count_flags(session, digits=6, prefix="")

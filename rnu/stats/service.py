@@ -1,13 +1,15 @@
-"""Statistics as count tables (areas × programs, areas × flag kinds) ready for suppression.
+"""Statistics' raw counts per district (users per program and period, open flags per kind).
 
-Tables hold raw counts and include every area of the level, zeros too; the edge suppresses
-them (``privacy.suppression``) before anything is published.
+Only districts are counted: every published level is a sum up the hierarchy, and the one
+suppression pattern of each column (``privacy.family``) is computed over all of them before
+anything is published (``usecases.families``).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,27 +25,6 @@ SUBCOBERTURA_PREFIXES = ("subcobertura", "exclusion", "undercoverage")
 
 def is_subcobertura(kind: str) -> bool:
     return kind.lower().startswith(SUBCOBERTURA_PREFIXES)
-
-
-@dataclass(frozen=True)
-class CountTable:
-    """Counts by (area, column); ``areas`` lists every area of the level with its name."""
-
-    level: str
-    parent: str | None
-    areas: tuple[tuple[str, str], ...]
-    columns: tuple[str, ...]
-    column_names: dict[str, str]
-    periods: dict[str, str]
-    counts: dict[tuple[str, str], int]
-
-    def grid(self) -> dict[tuple[str, ...], int]:
-        """Every (area, column) cell, zeros included, keyed as suppression expects."""
-        return {
-            (code, column): self.counts.get((code, column), 0)
-            for code, _ in self.areas
-            for column in self.columns
-        }
 
 
 def areas_of(level: str, parent: str | None) -> list[tuple[str, str]]:
@@ -79,48 +60,44 @@ def _check(level: str, parent: str | None, period: str | None) -> None:
         raise InvalidInput("periodo must be YYYY-MM")
 
 
-async def users_by_area(
+@dataclass(frozen=True)
+class UserColumns:
+    """Which (program, period) columns a users table shows, with the programs' names."""
+
+    periods: dict[str, str]
+    names: dict[str, str]
+
+
+async def user_columns(
     session: AsyncSession,
     *,
     level: str = "departamento",
     parent: str | None = None,
     period: str | None = None,
     programs: list[str] | None = None,
-) -> CountTable:
-    """Users of each program per area; each program at ``period`` or at its latest period."""
+) -> UserColumns:
+    """Each wanted program at ``period``, or at its latest committed period."""
     _check(level, parent, period)
     names = await repository.program_names(session)
     latest = await repository.latest_periods(session)
     wanted = [p for p in (programs or list(names)) if p in names]
     periods = {p: (period or latest[p]) for p in wanted if period or p in latest}
-    counts = await repository.count_users(
-        session, digits=LEVELS[level], prefix=parent or "", periods=periods
-    )
-    return CountTable(
-        level=level,
-        parent=parent,
-        areas=tuple(areas_of(level, parent)),
-        columns=tuple(periods),
-        column_names={p: names[p] for p in periods},
-        periods=periods,
-        counts=counts,
-    )
+    return UserColumns(periods=periods, names={p: names[p] for p in periods})
 
 
-async def flags_by_area(
-    session: AsyncSession, *, level: str = "departamento", parent: str | None = None
-) -> tuple[CountTable, set[str]]:
-    """Open and confirmed flags per area and kind, and the programs they concern."""
-    _check(level, parent, None)
-    counts = await repository.count_flags(session, digits=LEVELS[level], prefix=parent or "")
-    kinds = tuple(sorted({kind for _, kind in counts}))
-    table = CountTable(
-        level=level,
-        parent=parent,
-        areas=tuple(areas_of(level, parent)),
-        columns=kinds,
-        column_names={k: k for k in kinds},
-        periods={},
-        counts=counts,
-    )
-    return table, await repository.flag_programs(session)
+async def users_by_district(
+    session: AsyncSession, *, periods: dict[str, str], adult_on: dict[str, date]
+) -> dict[tuple[str, str], tuple[int, int]]:
+    """{(district, program): (users, users old enough to be listed)} at the given periods."""
+    return await repository.count_users_by_district(session, periods=periods, adult_on=adult_on)
+
+
+async def flags_by_district(session: AsyncSession) -> tuple[dict[tuple[str, str], int], set[str]]:
+    """{(district, kind): open verified flags}, and the programs any of them concerns."""
+    counts = await repository.count_flags_by_district(session)
+    return counts, await repository.flag_programs(session)
+
+
+def every_district() -> list[str]:
+    """The INEI code of every district of the reference, the leaves of every hierarchy."""
+    return [code for code, _ in areas_of("distrito", None)]

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from rnu.stats.service import CountTable
 from tests.api import public_support
 from tests.api.test_padrones import ADULTS, _roll
-from usecases.public import published
 
 bound_state = public_support.bound_state
 public_client = public_support.public_client
@@ -85,39 +79,3 @@ class TestDatosAbiertos:
         cusco = next(r for r in rows if r["ubigeo"] == "08" and r["programa"] == "PENSION65")
         assert cusco["usuarios"] == "6"
         assert (await public_client.get("/api/v1/datos-abiertos/nada.csv")).status_code == 404
-
-
-def _recoverable(table: dict, columns: list[str]) -> bool:
-    """True when some reserved cell can be solved from one published line (row or column)."""
-    filas = table["filas"]
-    for fila in filas:  # rows: total minus the other cells
-        hidden = [c for c in columns if fila["valores"][c] is None]
-        if fila["total"] is not None and len(hidden) == 1 and len(columns) > 1:
-            return True
-    for c in columns:  # columns: total minus the other rows
-        hidden = [f for f in filas if f["valores"][c] is None]
-        if table["totales"].get(c) is not None and len(hidden) == 1 and len(filas) > 1:
-            return True
-    return False
-
-
-class TestSuppressionProperty:
-    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(st.lists(st.lists(st.integers(0, 40), min_size=3, max_size=3), min_size=2, max_size=6))
-    def test_no_published_cell_under_k_and_none_recoverable(self, grid):
-        areas = tuple((f"{i:02d}", f"Área {i}") for i in range(len(grid)))
-        columns = ("JUNTOS", "PENSION65", "FISE")
-        counts = {
-            (areas[i][0], c): v
-            for i, row in enumerate(grid)
-            for c, v in zip(columns, row, strict=False)
-        }
-        table = CountTable("departamento", None, areas, columns, {}, {}, counts)
-        out = published(table, 5, {}).model_dump()
-        values = [v for f in out["filas"] for v in f["valores"].values()]
-        values += [f["total"] for f in out["filas"]] + list(out["totales"].values())
-        assert all(v is None or v == 0 or v >= 5 for v in values)
-        assert not _recoverable(out, list(columns))
-        for (i, _), (j, c) in itertools.product(enumerate(areas), enumerate(columns)):
-            shown = out["filas"][i]["valores"][c]
-            assert shown is None or shown == grid[i][j]

@@ -8,8 +8,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.context import ContextDep
-from api.deps import SessionDep
-from privacy.suppression import k_for
 from rnu.errors import InvalidInput, NotFound
 from rnu.period import PATTERN as PERIOD_PATTERN
 from rnu.roll import service as roll_service
@@ -72,7 +70,7 @@ async def inicio(request: Request) -> HTMLResponse:
 
 
 @router.get("/padron/{codigo}", response_class=HTMLResponse)
-async def lugar(request: Request, codigo: str, session: SessionDep) -> HTMLResponse:
+async def lugar(request: Request, codigo: str, ctx: ContextDep) -> HTMLResponse:
     if not codigo.isdigit() or len(codigo) not in (2, 4, 6):
         return _not_found(request, "No conocemos ese lugar. Elija su departamento de la lista.")
     if len(codigo) == 2:
@@ -84,18 +82,9 @@ async def lugar(request: Request, codigo: str, session: SessionDep) -> HTMLRespo
     else:
         if by_inei(codigo) is None:
             return _not_found(request, "No conocemos ese distrito.")
-        programas = await roll_service.district_programs(session, ubigeo=codigo)
-        filas = [
-            {
-                "codigo": p.program_code,
-                "nombre": p.program_name,
-                "periodo": p.period,
-                # A lone count is a one-cell table: under k it is reserved, not shown.
-                "usuarios": p.users if p.users >= k_for(p.program_code, False) else None,
-                "k": k_for(p.program_code, False),
-            }
-            for p in programas
-        ]
+        # Each count is its column's published cell: reserved here exactly when the
+        # statistics reserve it (usecases.families), so no table gives it back.
+        filas = [p.model_dump() for p in await public.district_programs(ctx, codigo)]
         return render(
             request,
             "padron/distrito.html",
