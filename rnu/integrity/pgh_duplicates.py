@@ -36,15 +36,17 @@ async def _pgh_records(
     async with conn.transaction():
         cursor = conn.cursor(
             """
-            SELECT id, pgh_key, doc_type, doc_number, nombres, apellido_paterno,
-                   apellido_materno, birth_on, sex, ubigeo, household_id
-            FROM person WHERE in_pgh ORDER BY id
+            SELECT p.id, p.pgh_key, p.doc_type, p.doc_number, p.nombres, p.apellido_paterno,
+                   p.apellido_materno, p.birth_on, p.sex, p.ubigeo, hm.household_id
+            FROM person p LEFT JOIN household_member hm ON hm.person_id = p.id
+            WHERE p.in_pgh ORDER BY p.id
             """,
             prefetch=20_000,
         )
         async for r in cursor:
             ids[r[1]] = (r[0], r[9])
-            households[r[1]] = r[10]
+            if r[10] is not None:
+                households[r[1]] = r[10]
             records.append(
                 PersonRecord(
                     key=r[1],

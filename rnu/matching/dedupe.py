@@ -39,7 +39,7 @@ def within_pairs(index: PghIndex, *, batch_size: int = 20_000) -> tuple[I32, I32
     codes = [np.empty(0, dtype=np.int64)]
     for start in range(0, n, batch_size):
         rows = np.arange(start, min(start + batch_size, n), dtype=np.int32)
-        q, r = index.candidate_pairs(batch, rows)
+        q, r = index.candidate_pairs(batch, rows, document_slips=True)
         lo, hi = np.minimum(q, r).astype(np.int64), np.maximum(q, r).astype(np.int64)
         keep = lo != hi
         codes.append(unique_int64(lo[keep] * (n + 1) + hi[keep]))

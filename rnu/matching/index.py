@@ -512,15 +512,58 @@ class PghIndex:
             (pair % (len(self.keys) + 1)).astype(np.int32),
         )
 
-    def candidate_pairs(self, batch: QueryBatch, qrows: I32) -> tuple[I32, I32]:
-        """Blocked candidates of ``qrows`` plus the people sharing their document, once each."""
+    def candidate_pairs(
+        self, batch: QueryBatch, qrows: I32, *, document_slips: bool = False
+    ) -> tuple[I32, I32]:
+        """Blocked candidates of ``qrows`` plus the people sharing their document, once each.
+
+        ``document_slips`` adds the people whose document is one slip away (one digit, or two
+        adjacent digits swapped): a record whose names and date are off as well is still
+        compared. It costs ~10 probes a digit per query, so deduplication uses it and the
+        load path (millions of rows, most resolved by an equal document) does not.
+        """
         q_b, r_b = self.candidates(batch, qrows)
         q_d, r_d = self.lookup_documents(batch, qrows)
+        parts = [q_b.astype(np.int64), q_d.astype(np.int64)]
+        rights = [r_b, r_d]
+        if document_slips:
+            q_s, r_s = self.lookup_document_slips(batch, qrows)
+            parts.append(q_s.astype(np.int64))
+            rights.append(r_s)
         n = len(self.keys) + 1
-        code = unique_int64(
-            np.concatenate([q_b.astype(np.int64) * n + r_b, q_d.astype(np.int64) * n + r_d])
-        )
+        code = unique_int64(np.concatenate([q * n + r for q, r in zip(parts, rights, strict=True)]))
         return (code // n).astype(np.int32), (code % n).astype(np.int32)
+
+    def lookup_document_slips(self, batch: QueryBatch, qrows: I32) -> tuple[I32, I32]:
+        """(query row, index row) pairs whose numeric documents differ by one slip."""
+        codes = batch.columns.doc[qrows]
+        has = codes >= 0
+        codes, owners = codes[has], qrows[has]
+        if len(codes) == 0:
+            return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int32)
+        head = codes // _DOC_SCALE  # kind * 16 + length
+        number = codes % _DOC_SCALE
+        length = head % 16
+        variants: list[I64] = []
+        keep: list[npt.NDArray[np.bool_]] = []
+        for i in range(int(length.max())):  # i-th digit from the right
+            inside = i < length
+            unit = np.int64(10) ** i
+            digit = (number // unit) % 10
+            for v in range(10):
+                variants.append(number + (v - digit) * unit)
+                keep.append(inside & (digit != v))
+            nxt = (number // (unit * 10)) % 10  # swap digits i and i + 1
+            variants.append(number + (nxt - digit) * unit + (digit - nxt) * unit * 10)
+            keep.append((i + 1 < length) & (nxt != digit))
+        probes = np.stack(variants, axis=1) + (head * _DOC_SCALE)[:, None]
+        mask = np.stack(keep, axis=1)
+        keys = probes[mask]
+        who = np.broadcast_to(owners[:, None], mask.shape)[mask]
+        lo = np.searchsorted(self.doc_sorted, keys, side="left")
+        hi = np.searchsorted(self.doc_sorted, keys, side="right")
+        q, pos = _expand(lo.astype(np.int64), hi.astype(np.int64), who.astype(np.int32))
+        return q, self.doc_rows[pos]
 
     def lookup_documents(self, batch: QueryBatch, qrows: I32) -> tuple[I32, I32]:
         """(query row, index row) pairs whose documents are equal."""

@@ -55,6 +55,28 @@ class TestBlocking:
         q, r = index.candidates(index.encode([rec]), np.array([0], dtype=np.int32))
         assert index.keys.index(target.key) in r.tolist()
 
+    def test_document_one_slip_away_is_a_candidate_only_when_asked(self) -> None:
+        held = [
+            person("A", "ROSA", "QUISPE", "MAMANI", date(1980, 1, 1), dni="41234567"),
+            person("B", "LUIS", "TORRES", "APAZA", date(1950, 5, 5), dni="07654321"),
+        ]
+        index = PghIndex.build(held)
+        queries = [  # names and dates all different: only the document can bring them together
+            person("Q1", "X", "Y", "Z", None, dni="41234576"),  # last two digits swapped
+            person("Q2", "X", "Y", "Z", None, dni="41234568"),  # one digit
+            person("Q3", "X", "Y", "Z", None, dni="41234599"),  # two digits: another person
+            person("Q4", "X", "Y", "Z", None, dni="70654321"),  # the leading zero swapped in
+        ]
+        batch = index.encode(queries)
+        rows = np.arange(len(queries), dtype=np.int32)
+        q, r = index.candidate_pairs(batch, rows, document_slips=True)
+        found = {
+            (queries[a].key, index.keys[b]) for a, b in zip(q.tolist(), r.tolist(), strict=True)
+        }
+        assert found == {("Q1", "A"), ("Q2", "A"), ("Q4", "B")}
+        q, r = index.candidate_pairs(batch, rows)
+        assert len(q) == 0
+
     def test_index_is_compact(self, index: PghIndex) -> None:
         # a handful of ints per person in the numpy columns and thirteen blocks (12 bytes each)
         assert index.memory_bytes() / len(index) < 210
