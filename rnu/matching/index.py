@@ -548,13 +548,14 @@ class PghIndex:
         keep: list[npt.NDArray[np.bool_]] = []
         for i in range(int(length.max())):  # i-th digit from the right
             inside = i < length
-            unit = np.int64(10) ** i
+            unit = np.int64(10**i)
             digit = (number // unit) % 10
             for v in range(10):
                 variants.append(number + (v - digit) * unit)
                 keep.append(inside & (digit != v))
             nxt = (number // (unit * 10)) % 10  # swap digits i and i + 1
-            variants.append(number + (nxt - digit) * unit + (digit - nxt) * unit * 10)
+            swapped = number + (nxt - digit) * unit + (digit - nxt) * unit * 10
+            variants.append(swapped.astype(np.int64))
             keep.append((i + 1 < length) & (nxt != digit))
         probes = np.stack(variants, axis=1) + (head * _DOC_SCALE)[:, None]
         mask = np.stack(keep, axis=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import Any
 
 import asyncpg
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,7 +16,7 @@ from rnu.person.models import Household, HouseholdMember, Person
 from tests.rnu.matching.synthetic import make_people
 
 
-async def _add(db: AsyncSession, household: Household, n: int, **values: object) -> Person:
+async def _add(db: AsyncSession, household: Household, n: int, **values: Any) -> Person:
     assert household.id is not None
     person = Person(in_pgh=True, pgh_key=f"{household.pgh_code}-{n}", **values)
     db.add(person)
@@ -49,12 +50,12 @@ async def test_twice_in_two_households_is_flagged_twins_in_one_are_not(
                    apellido_materno=rec.apellido_materno, birth_on=rec.birth_date,
                    sex=rec.sex, ubigeo=rec.ubigeo)  # fmt: skip
     first, second, twins = [await _household(db, c) for c in ("HX1", "HX2", "HX3")]
-    again: dict[str, object] = {"nombres": "JUANA CLARA", "apellido_paterno": "MINAYA",
+    again: dict[str, Any] = {"nombres": "JUANA CLARA", "apellido_paterno": "MINAYA",
                                 "apellido_materno": "INGA", "birth_on": date(1961, 4, 9),
                                 "sex": "F", "ubigeo": "150101"}  # fmt: skip
     await _add(db, first, 1, doc_type="DNI", doc_number="08123457", **again)
     await _add(db, second, 1, **again)  # registered again, in another household, no DNI
-    twin: dict[str, object] = {"apellido_paterno": "ZEVALLOS", "apellido_materno": "ACOSTA",
+    twin: dict[str, Any] = {"apellido_paterno": "ZEVALLOS", "apellido_materno": "ACOSTA",
                                "birth_on": date(2007, 8, 18), "sex": "F",
                                "ubigeo": "150101"}  # fmt: skip
     await _add(db, twins, 1, nombres="ANA BRENDA", doc_type="DNI", doc_number="60045423",
