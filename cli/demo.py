@@ -48,7 +48,9 @@ def print_findings(database_url: str) -> None:
 
 def print_next_steps(site: str) -> None:
     err.print(
-        f"\nAnalysts' pages: create an account, then log in at {site}analista\n  {ANALYST_HINT}",
+        f"\nAnalysts' pages: create an account, then log in at {site}analista\n  {ANALYST_HINT}"
+        "\n  (a supervisor or admin, --role supervisor, also gets a TOTP secret to add to an "
+        "authenticator app: the login asks for its 6-digit code)",
         markup=False,
         highlight=False,
         soft_wrap=True,

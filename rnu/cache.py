@@ -292,6 +292,17 @@ class Cache:
 
         return await self._call(run)
 
+    async def run_script(
+        self, script: str, keys: Sequence[str], args: Sequence[str | int | float]
+    ) -> Any:
+        """Run a Lua script, atomically on the server (a check and a count that must not be
+        split, like the login throttle's); CacheUnavailable when Redis is unwell."""
+        return await self._call(lambda: self.redis.eval(script, len(keys), *keys, *args))
+
+    async def delete(self, *keys: str) -> None:
+        """Drop keys (a counter the account's owner cleared); CacheUnavailable when unwell."""
+        await self._call(lambda: self.redis.delete(*keys))
+
     async def get_int(self, key: str) -> int:
         """A counter's value (0 when absent); raise CacheUnavailable when Redis is unwell."""
         raw = await self._call(lambda: self.redis.get(key))

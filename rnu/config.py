@@ -61,6 +61,15 @@ class Settings(BaseSettings):
     lookup_plain_window_s: int = 30 * 86_400
     lookup_stepup_tiers: str = "3/3600,10/86400,30/2592000"
     lookup_client_failure_tiers: str = "10/3600,50/86400"
+    # Staff login throttle (api/auth/login_guard.py; arithmetic in docs/security.md), each lane
+    # "free/base_s/cap_s/forget_s": `free` failed attempts, then each next one waits
+    # base·2^(n−free) seconds (at most cap) after the last; a lane forgets forget_s after it.
+    # Per client address across accounts; per account (passed with a TOTP code or from a
+    # browser the account logged in from before, so strangers cannot lock the owner out);
+    # per (account, known browser).
+    login_address_backoff: str = "10/30/900/86400"
+    login_account_backoff: str = "5/60/3600/86400"
+    login_device_backoff: str = "5/30/900/86400"
     reports_per_client: int = 10  # reports per client per hour
     public_per_client: int = 600  # roll/statistics/tracking calls per client per minute
     # /metrics in production answers only a scraper presenting this bearer token (404 without

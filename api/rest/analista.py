@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.auth.login import FAILED, attempt_login, set_device_cookie, throttled
 from api.auth.staff import (
     SESSION_COOKIE,
     StaffApiDep,
@@ -35,6 +36,7 @@ from rnu.person.models import Household, Person
 from rnu.review import service as review_service
 from rnu.staff import service as staff_service
 from rnu.staff import volunteer as volunteer_service
+from rnu.staff.models import ACCOUNT_ROLES
 
 router = APIRouter(prefix="/api/v1/analista", tags=["analistas"])
 
@@ -46,6 +48,8 @@ class StrictModel(BaseModel):
 class LoginIn(StrictModel):
     usuario: str = Field(max_length=64)
     contrasena: str = Field(max_length=256)
+    # The 6-digit TOTP code: required of supervisors and admins (rnu/staff/totp.py).
+    codigo: str = Field(default="", max_length=12)
 
 
 class SessionOut(BaseModel):
@@ -114,17 +118,31 @@ async def login(
     """
     if not request.headers.get("content-type", "").startswith("application/json"):
         return error_response("InvalidInput", "send the login as application/json", 415)
-    user = await staff_service.authenticate(
-        session, username=body.usuario, password=body.contrasena
+    attempt = await attempt_login(
+        request,
+        session,
+        username=body.usuario,
+        password=body.contrasena,
+        code=body.codigo,
+        roles=frozenset(ACCOUNT_ROLES),
     )
+    if attempt.retry_after_s is not None:
+        return JSONResponse(
+            {
+                "error": "RateLimited",
+                "detail": "too many failed logins; retry after the Retry-After seconds",
+                "mensaje": throttled(attempt.retry_after_s),
+            },
+            status_code=429,
+            headers={"Retry-After": str(attempt.retry_after_s), "Cache-Control": "no-store"},
+        )
+    user = attempt.user
     if user is None:
-        # Returned, not raised, so the failure counter behind the lockout is committed.
         return JSONResponse(
             {
                 "error": "Unauthorized",
-                "detail": "wrong username or password, or account locked",
-                "mensaje": "Usuario o contraseña incorrectos, o la cuenta está bloqueada "
-                "temporalmente por intentos fallidos.",
+                "detail": "wrong username, password or code",
+                "mensaje": FAILED,
             },
             status_code=401,
         )
@@ -137,6 +155,7 @@ async def login(
         SessionOut(usuario=user.username, rol=user.role, csrf_token=new.csrf_token).model_dump()
     )
     set_session_cookie(response, new, settings)
+    set_device_cookie(response, attempt.device_cookie, settings)
     return response
 
 

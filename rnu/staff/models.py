@@ -24,6 +24,8 @@ from rnu.base import (
 
 STAFF_ROLES = ("analyst", "supervisor", "admin")
 ACCOUNT_ROLES = (*STAFF_ROLES, "volunteer")
+# Roles that must log in with a TOTP code (issue 11.11): they act in bulk and manage accounts.
+TOTP_ROLES = ("supervisor", "admin")
 
 
 class StaffUser(SQLModel, table=True):
@@ -46,8 +48,15 @@ class StaffUser(SQLModel, table=True):
     organisation: str | None = None
     districts: list[str] = text_array_field()
     is_active: bool = Field(default=True, sa_column_kwargs={"server_default": "true"})
+    # Unused since issue 11.11: the login throttle (api/auth/login_guard.py) replaced the lockout,
+    # which let a stranger lock an analyst out. Kept so older rows and tools still read.
     failed_logins: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     locked_until: datetime | None = timestamptz_field()
+    # The TOTP secret, AES-GCM-sealed under a key derived from RNU_SECRET_KEY (rnu/staff/totp.py);
+    # the last 30-second step a code was accepted for, so a code works once.
+    totp_secret: str | None = None
+    totp_last_step: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    totp_enrolled_at: datetime | None = timestamptz_field()
     last_login_at: datetime | None = timestamptz_field()
     created_at: datetime = created_at_field()
 

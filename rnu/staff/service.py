@@ -1,8 +1,11 @@
 """Accounts, passwords and sessions of staff (analyst, supervisor, admin) and volunteers.
 
-Passwords are argon2id hashes (argon2-cffi defaults). Failed logins lock an account for a
-while after ``MAX_FAILED_LOGINS`` attempts; an unknown username costs the same hash work as a
-known one, so timing does not reveal which usernames exist. Sessions are rows in PostgreSQL
+Passwords are argon2id hashes (argon2-cffi defaults), refused when common or trivial
+(``rnu.staff.passwords``). Supervisors and admins also give a TOTP code (``rnu.staff.totp``).
+There is no lockout here any more: a per-account lockout let any stranger lock an analyst out,
+so failed logins are throttled at the edge instead, per address and per account with backoff
+(``api.auth.login_guard``). An unknown username costs the same hash work as a known one, so
+timing does not reveal which usernames exist. Sessions are rows in PostgreSQL
 keyed by the SHA-256 of a random token: revocable, and unaffected by a Redis outage.
 """
 
@@ -22,17 +25,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from rnu.base import utcnow
 from rnu.errors import Conflict, InvalidInput, NotFound
-from rnu.staff import repository
+from rnu.staff import repository, totp
 from rnu.staff.models import ACCOUNT_ROLES, STAFF_ROLES, StaffSession, StaffUser
+from rnu.staff.passwords import MIN_PASSWORD_LENGTH as MIN_PASSWORD_LENGTH
+from rnu.staff.passwords import check_password
 from rnu.ubigeo.reference import by_inei
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
 SESSION_IDLE = timedelta(minutes=30)
 SESSION_MAX = timedelta(hours=12)
 # Writing last_seen_at on every request would turn every read into a write.
 TOUCH_EVERY = timedelta(minutes=1)
-MIN_PASSWORD_LENGTH = 12
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 _hasher = PasswordHasher()
@@ -84,11 +86,6 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
-
-
 def _check_districts(districts: Iterable[str]) -> list[str]:
     cleaned = sorted({d.strip() for d in districts if d.strip()})
     unknown = [d for d in cleaned if by_inei(d) is None]
@@ -112,7 +109,7 @@ async def create_user(
         raise InvalidInput("username: 3-64 characters, lowercase letters, digits, . _ -")
     if role not in ACCOUNT_ROLES:
         raise InvalidInput(f"role must be one of {', '.join(ACCOUNT_ROLES)}")
-    _check_password(password)
+    check_password(password, username=username)
     cleaned: list[str] = []
     if role == "volunteer":
         if not (organisation and organisation.strip()):
@@ -135,14 +132,12 @@ async def create_user(
 
 
 async def set_password(session: AsyncSession, *, username: str, password: str) -> StaffUser:
-    """Replace a password, unlock the account and end its sessions."""
-    _check_password(password)
+    """Replace a password (refused when common or trivial) and end the account's sessions."""
     user = await repository.get_user_by_username(session, username=username.strip().lower())
     if user is None:
         raise NotFound("no such user")
+    check_password(password, username=user.username)
     user.password_hash = await asyncio.to_thread(hash_password, password)
-    user.failed_logins = 0
-    user.locked_until = None
     assert user.id is not None
     await repository.revoke_sessions(session, now=utcnow(), user_id=user.id)
     session.add(user)
@@ -164,38 +159,37 @@ async def set_active(session: AsyncSession, *, username: str, is_active: bool) -
     return user
 
 
-def is_locked(user: StaffUser, now: datetime) -> bool:
-    return user.locked_until is not None and user.locked_until > now
-
-
 async def authenticate(
-    session: AsyncSession, *, username: str, password: str, now: datetime | None = None
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    code: str = "",
+    server_secret: bytes = b"",
+    require_code: bool = False,
+    now: datetime | None = None,
 ) -> StaffUser | None:
-    """The account when the password is right and it is active and not locked, else None.
+    """The account when the password is right, the account active and — where a second factor
+    is needed — the TOTP code right and unused; else None, the same None for every reason.
 
-    The caller must commit even on None: the failure counter is part of the lockout.
+    A code is needed when the account requires one (``totp.required``: supervisors and admins,
+    who cannot log in at all before ``rnu users totp-enrol``) or when the caller says so
+    (``require_code``: the edge let this attempt past a throttled account lane only because a
+    code came with it, so it may succeed only with a right one). One answer for a wrong password
+    and a wrong code, so the password is never confirmed on its own.
     """
     now = now or utcnow()
     user = await repository.get_user_by_username(session, username=username.strip().lower())
     stored = user.password_hash if user is not None else _DUMMY_HASH
     matches = await asyncio.to_thread(_verify, stored, password)
-    if user is None:
+    if user is None or not matches or not user.is_active:
         return None
-    if is_locked(user, now):
-        # A right password during the lockout still fails, and does not extend it.
-        return None
-    if not matches or not user.is_active:
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-        session.add(user)
-        await session.flush()
+    if (require_code or totp.required(user)) and not await totp.verify_and_consume(
+        session, user=user, code=code, server_secret=server_secret, now=now
+    ):
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = await asyncio.to_thread(hash_password, password)
-    user.failed_logins = 0
-    user.locked_until = None
     user.last_login_at = now
     session.add(user)
     await session.flush()

@@ -1,4 +1,5 @@
-"""The analysts' JSON API: login, authorisation, CSRF, lockout, audit, flag actions, review."""
+"""The analysts' JSON API: login, authorisation, CSRF, audit, flag actions, review (the login
+throttle and TOTP: tests/api/test_staff_login.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from rnu.report.models import CitizenReport
 from rnu.review.models import MatchReviewItem
 from rnu.sqlexec import execute
 from rnu.staff.models import FlagEvent, StaffSession
-from rnu.staff.service import MAX_FAILED_LOGINS, token_hash
+from rnu.staff.service import token_hash
 from tests.factories import (
     create_batch,
     create_enrollment,
@@ -30,7 +31,7 @@ from tests.factories import (
     create_person,
     create_staff_user,
 )
-from tests.rnu.staff.support import SECRET, login, staff_client
+from tests.rnu.staff.support import SECRET, enrol_totp, login, staff_client
 
 __all__ = ["staff_client"]
 
@@ -75,22 +76,6 @@ class TestLogin:
         )
         assert response.status_code == 401
         assert "rnu_sesion" not in staff_client.cookies
-
-    async def test_lockout_after_failed_logins(
-        self, session: AsyncSession, staff_client: httpx.AsyncClient
-    ) -> None:
-        user = await create_staff_user(session)
-        for _ in range(MAX_FAILED_LOGINS):
-            response = await staff_client.post(
-                f"{API}/sesion", json={"usuario": user.username, "contrasena": "equivocada-123"}
-            )
-            assert response.status_code == 401
-        response = await staff_client.post(
-            f"{API}/sesion", json={"usuario": user.username, "contrasena": "clave-de-prueba-123"}
-        )
-        assert response.status_code == 401  # the right password is refused while locked
-        await session.refresh(user)
-        assert user.locked_until is not None
 
     async def test_logout_ends_the_session(
         self, session: AsyncSession, staff_client: httpx.AsyncClient
@@ -243,9 +228,10 @@ class TestFlagQueue:
         self, session: AsyncSession, staff_client: httpx.AsyncClient
     ) -> None:
         supervisor = await create_staff_user(session, role="supervisor")
+        secret = await enrol_totp(session, supervisor.username)
         in_set = [await create_flag(session, kind="cse_missing") for _ in range(3)]
         outside = await create_flag(session, kind="deceased")
-        csrf = await login(staff_client, supervisor.username)
+        csrf = await login(staff_client, supervisor.username, totp_secret=secret)
         response = await staff_client.post(
             f"{API}/alertas/lote",
             json={

@@ -59,6 +59,7 @@ EXAMPLES = 5  # per operation, identity and generation mode (10 cases each)
 LIMA, CUSCO = "150101", "080101"
 PERIOD = "2026-10"
 PASSWORD = "clave-de-prueba-123"
+DRILL_SECRET = "schemathesis-drill-secret"
 PURPOSE = {"X-Purpose": "fiscalizacion"}
 STAFF_API = "/api/v1/analista"
 SHAPE = {"error", "detail", "mensaje"}
@@ -79,6 +80,8 @@ class Identity:
     cookies: dict[str, str] = field(default_factory=dict)
     scopes: frozenset[str] = frozenset()
     username: str | None = None
+    totp_secret: str | None = None  # supervisors log in with a TOTP code
+    totp_step: int = 0  # the last step a code was sent for: a code works once
 
 
 @dataclass
@@ -130,7 +133,7 @@ def serve(database_url: str, redis_url: str, data_dir: Path) -> tuple[Any, threa
         environment="test",
         db_pool_size=4,
         data_dir=data_dir,
-        secret_key="schemathesis-drill-secret",
+        secret_key=DRILL_SECRET,
     )
     return start(create_app(app_settings))
 
@@ -140,6 +143,7 @@ class Seeded:
     keys: dict[str, str]
     flags: dict[str, list[int]]
     review_items: list[int]
+    totp: dict[str, str] = field(default_factory=dict)  # username -> base32 secret
 
 
 async def seed(database_url: str, country: Path) -> Seeded:
@@ -150,6 +154,7 @@ async def seed(database_url: str, country: Path) -> Seeded:
     from rnu.db import make_engine, make_sessionmaker, session_scope
     from rnu.review.models import MatchReviewItem
     from rnu.sqlexec import execute
+    from rnu.staff import totp
     from rnu.synth.build import generate
     from tests.factories import (
         create_api_client,
@@ -165,6 +170,7 @@ async def seed(database_url: str, country: Path) -> Seeded:
         await load_file(database_url, planned)
 
     engine = make_engine(database_url, pool_size=1, role="test")
+    totp_secrets: dict[str, str] = {}
     try:
         async with session_scope(make_sessionmaker(engine)) as session:
             for username, role in (
@@ -173,6 +179,11 @@ async def seed(database_url: str, country: Path) -> Seeded:
                 ("supervisora", "supervisor"),
             ):
                 await create_staff_user(session, role=role, username=username, password=PASSWORD)
+                if role == "supervisor":
+                    enrolment = await totp.enrol(
+                        session, username=username, server_secret=DRILL_SECRET.encode()
+                    )
+                    totp_secrets[username] = enrolment.secret
             for username, district in (
                 ("voluntario_a", LIMA),
                 ("voluntario_b", CUSCO),
@@ -211,20 +222,33 @@ async def seed(database_url: str, country: Path) -> Seeded:
             review_items = [int(i) for i in items.scalars()]
     finally:
         await engine.dispose()
-    return Seeded(keys=keys, flags=flags, review_items=review_items)
+    return Seeded(keys=keys, flags=flags, review_items=review_items, totp=totp_secrets)
 
 
 def staff_login(url: str, identity: Identity) -> None:
     """Log in through the JSON API; keep the cookie and send the CSRF token on every request."""
     assert identity.username is not None
-    response = httpx.post(
-        f"{url}{STAFF_API}/sesion",
-        json={"usuario": identity.username, "contrasena": PASSWORD},
-        timeout=30,
-    )
+    body = {"usuario": identity.username, "contrasena": PASSWORD}
+    if identity.totp_secret is not None:
+        body["codigo"] = totp_code(identity)
+    response = httpx.post(f"{url}{STAFF_API}/sesion", json=body, timeout=30)
     assert response.status_code == 200, response.text
     identity.cookies = {"rnu_sesion": response.cookies["rnu_sesion"]}
     identity.headers = {"X-CSRF-Token": response.json()["csrf_token"]}
+
+
+def totp_code(identity: Identity) -> str:
+    """A code for a step not used yet: the current one or the next (the server accepts ±1
+    step), waiting for a fresh step only after two logins in one."""
+    import pyotp
+
+    assert identity.totp_secret is not None
+    now = time.time()
+    step = max(int(now // 30), identity.totp_step + 1)
+    if step > int(now // 30) + 1:
+        time.sleep((step - 1) * 30 - now + 0.5)
+    identity.totp_step = step
+    return str(pyotp.TOTP(identity.totp_secret).at(step * 30))
 
 
 def ensure_logged_in(url: str, identity: Identity) -> None:
@@ -274,7 +298,7 @@ def world(server_url: str, redis_url: str) -> Iterator[World]:
             return Identity(name, "agency", headers=headers, scopes=scopes)
 
         def staff(name: str, role: str) -> Identity:
-            identity = Identity(name, role, username=name)
+            identity = Identity(name, role, username=name, totp_secret=seeded.totp.get(name))
             staff_login(url, identity)
             return identity
 

@@ -70,7 +70,7 @@ class TestLoginPage:
         user = await create_staff_user(session)
         response = await form_login(staff_client, "analista", user.username, "otra-clave-mala")
         assert response.status_code == 401
-        assert "Usuario o contraseña incorrectos" in response.text
+        assert "Usuario, contraseña o código incorrectos" in response.text
 
 
 class TestFlagPage:

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
+from api.auth.login import FAILED, attempt_login, set_device_cookie, throttled
 from api.auth.staff import (
     SESSION_COOKIE,
     NotAllowed,
@@ -143,6 +144,7 @@ async def login_form(
     error: str | None = None,
     status_code: int = 200,
     username: str = "",
+    headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     token = login_csrf_token(request)
     response = page(
@@ -157,6 +159,7 @@ async def login_form(
         },
         status_code=status_code,
     )
+    response.headers.update(headers or {})
     issue_login_csrf(request, response, settings, token)
     return response
 
@@ -173,6 +176,7 @@ async def login_submit(
     contrasena: str,
     csrf_token: str,
     siguiente: str | None,
+    codigo: str = "",
 ) -> Response:
     if not login_csrf_ok(request, csrf_token):
         return await login_form(
@@ -183,17 +187,28 @@ async def login_submit(
             error="La página de ingreso venció. Vuelva a escribir sus datos.",
             status_code=400,
         )
-    user = await staff_service.authenticate(session, username=usuario, password=contrasena)
-    if user is None or user.role not in roles:
-        # Returned, not raised: the failed-login counter must be committed.
+    attempt = await attempt_login(
+        request, session, username=usuario, password=contrasena, code=codigo, roles=roles
+    )
+    if attempt.retry_after_s is not None:
         return await login_form(
             request,
             settings,
             area=area,
             template=template,
-            error="Usuario o contraseña incorrectos, o la cuenta está bloqueada temporalmente "
-            "por varios intentos fallidos. Si olvidó su contraseña, pida una nueva a su "
-            "administrador.",
+            error=throttled(attempt.retry_after_s),
+            status_code=429,
+            username=usuario,
+            headers={"Retry-After": str(attempt.retry_after_s)},
+        )
+    user = attempt.user
+    if user is None:
+        return await login_form(
+            request,
+            settings,
+            area=area,
+            template=template,
+            error=FAILED,
             status_code=401,
             username=usuario,
         )
@@ -204,6 +219,7 @@ async def login_submit(
     await audit.record(session, actor=actor_for(active), action="session.login")
     response = RedirectResponse(_safe_next(siguiente, area), status_code=303)
     set_session_cookie(response, new, settings)
+    set_device_cookie(response, attempt.device_cookie, settings)
     return response
 
 
@@ -228,11 +244,13 @@ async def ingresar_enviar(
     contrasena: Annotated[str, Form(max_length=256)] = "",
     csrf_token: Annotated[str, Form(max_length=128)] = "",
     siguiente: Annotated[str | None, Form(max_length=500)] = None,
+    codigo: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
     return await login_submit(
         request,
         session,
         settings,
+        codigo=codigo,
         area="analista",
         template="analista/ingresar.html",
         roles=frozenset(STAFF_ROLES),

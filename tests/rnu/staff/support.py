@@ -46,10 +46,29 @@ async def staff_client(
         yield client
 
 
-async def login(client: httpx.AsyncClient, username: str, password: str = STAFF_PASSWORD) -> str:
-    """Log in through the JSON API; return the CSRF token (the cookie stays in the client)."""
-    response = await client.post(
-        "/api/v1/analista/sesion", json={"usuario": username, "contrasena": password}
-    )
+async def enrol_totp(session: AsyncSession, username: str, secret: str = SECRET) -> str:
+    """Enrol a staff account for TOTP under the test app's server secret; the base32 secret."""
+    from rnu.staff import totp
+
+    enrolment = await totp.enrol(session, username=username, server_secret=secret.encode())
+    return enrolment.secret
+
+
+async def login(
+    client: httpx.AsyncClient,
+    username: str,
+    password: str = STAFF_PASSWORD,
+    *,
+    totp_secret: str | None = None,
+) -> str:
+    """Log in through the JSON API; return the CSRF token (the cookie stays in the client).
+
+    ``totp_secret``: send the current code of that secret (supervisors, admins)."""
+    from rnu.staff.totp import current_code
+
+    body = {"usuario": username, "contrasena": password}
+    if totp_secret is not None:
+        body["codigo"] = current_code(totp_secret)
+    response = await client.post("/api/v1/analista/sesion", json=body)
     assert response.status_code == 200, response.text
     return str(response.json()["csrf_token"])
