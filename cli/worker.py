@@ -108,7 +108,19 @@ async def deliver_notification(context: procrastinate.JobContext, delivery_id: i
 async def dci_search(context: procrastinate.JobContext, transaction_row_id: int) -> None:
     """Answer an asynchronous DCI search and POST it to the agency's on-search endpoint."""
     attempt = (context.job.attempts if context.job else 0) + 1
-    await dci_worker.run(
+    await dci_worker.run_search(
+        jobs.config.database_url,
+        transaction_row_id,
+        secret=jobs.config.secret,
+        policy=jobs.config.webhook_policy,
+        is_last_attempt=attempt >= jobs.DELIVERY_ATTEMPTS,
+    )
+
+
+async def dci_callback(context: procrastinate.JobContext, transaction_row_id: int) -> None:
+    """POST a DCI answer (on-subscribe, on-unsubscribe, txn-on-status) to the agency."""
+    attempt = (context.job.attempts if context.job else 0) + 1
+    await dci_worker.run_callback(
         jobs.config.database_url,
         transaction_row_id,
         secret=jobs.config.secret,
@@ -133,6 +145,12 @@ def tasks() -> procrastinate.Blueprint:
         pass_context=True,
         retry=jobs.Backoff(jobs.DELIVERY_ATTEMPTS),
     )(dci_search)
+    blueprint.task(
+        name="dci_callback",
+        queue=jobs.QUEUE,
+        pass_context=True,
+        retry=jobs.Backoff(jobs.DELIVERY_ATTEMPTS),
+    )(dci_callback)
     return blueprint
 
 
@@ -145,6 +163,7 @@ async def run_worker(
     retry_base_s: float | None = None,
     allow_plain_http: bool | None = None,
     webhook_policy: WebhookPolicy | None = None,
+    redis_url: str | None = None,
 ) -> None:
     """Run jobs until stopped (``wait=False``: only the jobs due now, then return).
 
@@ -161,6 +180,7 @@ async def run_worker(
         retry_base_s=retry_base_s,
         allow_plain_http=allow_plain_http,
         webhook_policy=webhook_policy,
+        redis_url=redis_url,
     )
 
 

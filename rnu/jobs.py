@@ -32,6 +32,7 @@ QUEUE = "rnu"
 TASK_UPLOAD = "rnu:load_upload"
 TASK_DELIVER = "rnu:deliver_notification"
 TASK_DCI_SEARCH = "rnu:dci_search"
+TASK_DCI_CALLBACK = "rnu:dci_callback"
 DELIVERY_ATTEMPTS = 8
 
 
@@ -44,6 +45,10 @@ class WorkerConfig:
     retry_base_s: float = 30.0  # 30 s, 1 min, 2 min, … capped at an hour
     allow_plain_http: bool = False
     webhook_policy: WebhookPolicy = field(default_factory=WebhookPolicy)
+    # The Redis of the rate and record counters ("": resolved when first needed, see
+    # ``counters_url``): an asynchronous DCI search returns the records it reserved but did
+    # not use to the agency's quota.
+    redis_url: str = ""
 
 
 config = WorkerConfig()
@@ -121,11 +126,13 @@ async def run_worker(
     retry_base_s: float | None = None,
     allow_plain_http: bool | None = None,
     webhook_policy: WebhookPolicy | None = None,
+    redis_url: str | None = None,
 ) -> None:
     """Run jobs until stopped (``wait=False``: only the jobs due now, then return)."""
     from rnu.config import get_settings
 
     settings = get_settings()
+    config.redis_url = redis_url or settings.redis_counters_url or settings.redis_url or ""
     config.database_url = database_url
     config.secret = secret or settings.secret_key.get_secret_value().encode()
     if retry_base_s is not None:
@@ -144,3 +151,14 @@ async def run_worker(
             listen_notify=wait,
             delete_jobs="never",
         )
+
+
+def counters_url() -> str:
+    """The counters' Redis for a task: the configured one, else the embedded one (started or
+    reused on first use, so a worker that never needs Redis never starts it)."""
+    if not config.redis_url:
+        from rnu.config import get_settings
+        from rnu.embedded import start_embedded_redis
+
+        config.redis_url = start_embedded_redis(get_settings().data_dir)
+    return config.redis_url

@@ -267,6 +267,12 @@ def rejected(
     envelope: Envelope, action: str, response_key: str, exc: DciRejected, *, status: int = 400
 ) -> JSONResponse:
     """A header-level refusal: an envelope with ``status: rjct`` and the reason code."""
+    txn = str(envelope.message.get("transaction_id") or "")[:99]
+    correlation_id = str(uuid.uuid4())
+    empty: Any = []
+    if response_key == "txnstatus_response":  # an object in the spec, not a list of items
+        found = {"transaction_id": txn, "correlation_id": correlation_id, "search_response": []}
+        empty = {"txn_type": "search", "txn_status": found}
     body = reply(
         callback_header(
             envelope.header,
@@ -277,11 +283,7 @@ def rejected(
             code=exc.code,
             message=exc.message,
         ),
-        {
-            "transaction_id": str(envelope.message.get("transaction_id") or "")[:99],
-            "correlation_id": str(uuid.uuid4()),
-            response_key: [],
-        },
+        {"transaction_id": txn, "correlation_id": correlation_id, response_key: empty},
     )
     return JSONResponse(body, status_code=status)
 
@@ -295,12 +297,15 @@ def refusing(envelope: Envelope, action: str, response_key: str) -> Iterator[Non
         raise Refused(rejected(envelope, action, response_key, exc)) from exc
 
 
-def ack(correlation_id: str, **extension: Any) -> JSON:
-    """The spec's acknowledgement (``Response``): ACK now, the answer goes to the callback.
+def ack(correlation_id: str, *, ack_status: str = "ACK", **extension: Any) -> JSON:
+    """The spec's acknowledgement (``Response``): ``ACK`` — a callback will follow — or
+    ``NACK`` — valid, and nothing will follow (no ``sender_uri`` to call back).
 
-    ``extension``: RNU's synchronous answer beside the ACK, for clients that want it now.
+    ``extension``: members beside the spec's (the schema's message is an open object): the
+    ``callback_secret`` the callback will be signed with, RNU's answer for clients that want
+    it now.
     """
-    message: JSON = {"ack_status": "ACK", "timestamp": now(), "correlation_id": correlation_id}
+    message: JSON = {"ack_status": ack_status, "timestamp": now(), "correlation_id": correlation_id}
     return {"message": {**message, **extension}}
 
 

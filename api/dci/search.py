@@ -8,7 +8,6 @@ may hold DNIs), then only the per-item statuses stay.
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Annotated, Any
 
@@ -17,15 +16,15 @@ from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.auth.agency import Agency, agency_reads, require_scope
+from api.dci import callbacks, quota, transactions
 from api.dci import envelope as env
 from api.dci import query as q
-from api.dci import transactions
 from api.dci.records import search_item
 from api.deps import SecretDep, SessionDep, StateDep
+from api.ratelimit import limiter_for
 from privacy.roles import SCOPE_PERSON_READ
 from rnu import jobs
-from rnu.agency import repository, webhooks
-from rnu.errors import InvalidInput
+from rnu.agency import repository
 from usecases.agency import AgencyReads
 
 router = APIRouter(prefix="/registry", tags=["dci"], route_class=env.DciRoute)
@@ -101,65 +100,61 @@ async def async_search(
     agency: CanReadPeople,
     session: SessionDep,
     state: StateDep,
+    secret: SecretDep,
 ) -> JSON | JSONResponse:
-    """Acknowledge now; the answer is POSTed to ``header.sender_uri`` + ``/on-search``."""
+    """Acknowledge now; the answer is POSTed to ``header.sender_uri`` + ``/on-search``.
+
+    The records the call may return are reserved on the agency's quota now (a 429 when they
+    do not fit) and settled by the job (``api.dci.quota``).
+    """
     envelope = await env.read_envelope(request)
     items = env.items_of(envelope.message, *REQUEST_KEYS)
     with env.refusing(envelope, "on-search", "search_response"):
         txn = env.transaction_id(envelope.message)
         env.check_header(envelope.header, ("search",), len(items))
-        if not envelope.header.sender_uri:
-            raise env.DciRejected("rjct.action.invalid", "header.sender_uri is required")
-    try:
-        target = await webhooks.check(
-            callback_url(envelope.header.sender_uri, "on-search"),
-            state.settings.webhook_policy(),
-        )
-    except InvalidInput as exc:
-        raise env.DciHttpError(400, str(exc), "err.sender_uri.invalid") from exc
+        target = await callbacks.check_sender(state, envelope.header.sender_uri, "on-search")
+    held = await quota.hold(state, agency, wanted_records(items))
     correlation_id = str(uuid.uuid4())
-    await transactions.record(
-        session,
-        agency,
-        envelope,
-        txn=txn,
-        kind="search",
-        status="pdng",
-        correlation_id=correlation_id,
-        extra={
-            "pending": {
-                "callback": target.url,
-                "purpose": agency.purpose,
-                "sender_id": envelope.header.sender_id,
-                "items": items,
-            }
-        },
+    try:
+        await transactions.record(
+            session,
+            agency,
+            envelope,
+            txn=txn,
+            kind="search",
+            status="pdng",
+            correlation_id=correlation_id,
+            extra={
+                "pending": {
+                    "callback": target.url,
+                    "purpose": agency.purpose,
+                    "sender_id": envelope.header.sender_id,
+                    "items": items,
+                    "quota": held.to_json(),
+                }
+            },
+        )
+        row = await repository.get_transaction(
+            session, client_id=agency.client_id, transaction_id=txn
+        )
+        assert row is not None
+        assert row.id is not None
+        await jobs.defer(session, jobs.TASK_DCI_SEARCH, {"transaction_row_id": row.id})
+    except BaseException:
+        await quota.settle(limiter_for(state), held, 0, same_process=True)
+        raise
+    return env.ack(
+        correlation_id,
+        callback_secret=callbacks.callback_secret(secret, agency.client_id, correlation_id),
     )
-    row = await repository.get_transaction(session, client_id=agency.client_id, transaction_id=txn)
-    assert row is not None
-    assert row.id is not None
-    await jobs.defer(session, jobs.TASK_DCI_SEARCH, {"transaction_row_id": row.id})
-    return env.ack(correlation_id)
 
 
-def callback_url(sender_uri: str, action: str) -> str:
-    """The caller's callback endpoint: ``sender_uri`` as given, or ``…/registry/<action>``."""
-    uri = sender_uri.rstrip("/")
-    return uri if uri.endswith(action) else f"{uri}/registry/{action}"
-
-
-def stored_request(summary: JSON) -> JSON | None:
-    pending = summary.get("pending")
-    return pending if isinstance(pending, dict) else None
-
-
-def on_search_body(txn: str, correlation_id: str, receiver: str, answers: list[JSON]) -> bytes:
+def on_search_message(
+    txn: str, correlation_id: str, receiver: str, answers: list[JSON]
+) -> tuple[JSON, JSON]:
+    """The on-search callback's header and message (SearchResponse)."""
     status, total = env.item_status(answers)
     done = sum(1 for a in answers if a["status"] == "succ")
-    header = env.callback_header(None, action="on-search", status=status, total=total, done=done)
-    header["receiver_id"] = receiver
-    body = env.reply(
-        header,
-        {"transaction_id": txn, "correlation_id": correlation_id, "search_response": answers},
-    )
-    return json.dumps(body).encode()
+    header = callbacks.callback_header("on-search", receiver, status, total, done)
+    message = {"transaction_id": txn, "correlation_id": correlation_id, "search_response": answers}
+    return header, message

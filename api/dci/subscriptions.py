@@ -1,11 +1,17 @@
-"""Subscribe / unsubscribe: acknowledged now, the notices come later to ``/registry/notify``.
+"""Subscribe / unsubscribe: acknowledged now, answered at ``on-subscribe`` / ``on-unsubscribe``.
 
-The spec's subscribe and unsubscribe are asynchronous (an ACK now, the answer at the
-caller's ``on-subscribe``); RNU puts the answer inside the ACK message as well (the spec's
-``SubscribeResponse``/``UnSubscribeResponse`` fields beside ``ack_status``), since the one
-thing the caller needs back — the webhook signing secret — must not travel in a second
-unsolicited request. The notices themselves are POSTed as each RENIEC batch loads
-(``usecases.notifications``).
+The spec's subscribe and unsubscribe are asynchronous: the ``Response`` ACK now, and the
+``SubscribeResponse`` / ``UnSubscribeResponse`` POSTed later to the caller's
+``header.sender_uri`` (``/registry/on-subscribe``, ``/registry/on-unsubscribe``), from the job
+queue, signed like the death notices (``api.dci.callbacks``). Without a ``sender_uri`` there
+is nowhere to call back: the ACK says ``NACK`` ("valid, nothing will follow").
+
+The ACK also carries the answer (the spec's ``Response`` message is an open object): the
+one thing only the ACK may carry — each subscription's webhook ``signing_secret`` — never
+travels in a request RNU makes to an address, and clients built on the earlier synchronous
+answer keep working. The callback carries the same answer without the secrets.
+
+The notices themselves are POSTed as each RENIEC batch loads (``usecases.notifications``).
 
 Criteria: ``reg_event_type`` ``Death`` (the spdci vital event; ``death``, ``event:death`` and
 RNU's ``DEATH_REGISTERED`` too); ``notify_record_type`` ``Person`` (or ``Member``); ``filter``
@@ -22,12 +28,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api.auth.agency import Agency, AgencyDep
+from api.dci import callbacks, transactions
 from api.dci import envelope as env
 from api.dci import query as q
-from api.dci import transactions
 from api.deps import SecretDep, SessionDep, StateDep
+from api.state import AppState
 from privacy.roles import SCOPE_PERSON_READ
 from rnu.agency import service as agency_service
+from rnu.agency import webhooks
 from rnu.agency.events import SPDCI_DEATH
 from rnu.errors import Forbidden, InvalidInput, NotFound, RnuError
 
@@ -83,6 +91,7 @@ async def subscribe(
     with env.refusing(envelope, "on-subscribe", "subscribe_response"):
         txn = env.transaction_id(envelope.message)
         env.check_header(envelope.header, ("subscribe",), len(items))
+        target = await callback_target(state, envelope, callbacks.ON_SUBSCRIBE[0])
 
     async def handle(item: JSON) -> JSON:
         criteria = item.get("subscribe_criteria")
@@ -132,18 +141,41 @@ async def subscribe(
     answers = await env.answer_items(items, handle, rejected_code=NOTIFY_INVALID)
     status, _ = env.item_status(answers)
     correlation_id = str(uuid.uuid4())
-    await transactions.record(
-        session,
-        agency,
-        envelope,
-        txn=txn,
-        kind="subscribe",
-        status=status,
-        correlation_id=correlation_id,
-        answers=answers,
-    )
     done = sum(1 for a in answers if a["status"] == "succ")
-    body = env.ack(correlation_id, transaction_id=txn, subscribe_response=answers)
+    if target is not None:
+        await callbacks.queue(
+            session,
+            agency,
+            envelope,
+            target,
+            txn=txn,
+            kind="subscribe",
+            action=callbacks.ON_SUBSCRIBE[1],
+            status=status,
+            correlation_id=correlation_id,
+            answers=answers,
+            message={
+                "transaction_id": txn,
+                "correlation_id": correlation_id,
+                "subscribe_response": without_secrets(answers),
+            },
+            total=len(answers),
+            done=done,
+        )
+    else:
+        await transactions.record(
+            session,
+            agency,
+            envelope,
+            txn=txn,
+            kind="subscribe",
+            status=status,
+            correlation_id=correlation_id,
+            answers=answers,
+        )
+    body = acknowledgement(
+        secret, agency, correlation_id, target, transaction_id=txn, subscribe_response=answers
+    )
     return {
         "signature": "",
         "header": env.callback_header(
@@ -151,6 +183,44 @@ async def subscribe(
         ),
         **body,
     }
+
+
+async def callback_target(
+    state: AppState, envelope: env.Envelope, path: str
+) -> webhooks.Target | None:
+    """Where the answer is called back (None without ``sender_uri``: the ACK is a NACK)."""
+    if not envelope.header.sender_uri:
+        return None
+    return await callbacks.check_sender(state, envelope.header.sender_uri, path)
+
+
+def acknowledgement(
+    secret: bytes,
+    agency: Agency,
+    correlation_id: str,
+    target: webhooks.Target | None,
+    **answer: Any,
+) -> JSON:
+    """The ACK (a callback follows, signed with ``callback_secret``) or NACK, with the answer."""
+    if target is None:
+        return env.ack(correlation_id, ack_status="NACK", **answer)
+    key = callbacks.callback_secret(secret, agency.client_id, correlation_id)
+    return env.ack(correlation_id, callback_secret=key, **answer)
+
+
+def without_secrets(answers: list[JSON]) -> list[JSON]:
+    """The subscribe answers as the callback carries them: no signing secrets."""
+    out = []
+    for answer in answers:
+        entry = dict(answer)
+        if isinstance(entry.get("subscriptions"), list):
+            entry["subscriptions"] = [
+                {k: v for k, v in sub.items() if k != "signing_secret"}
+                for sub in entry["subscriptions"]
+                if isinstance(sub, dict)
+            ]
+        out.append(entry)
+    return out
 
 
 def subscription_id(code: object) -> int:
@@ -179,7 +249,7 @@ async def _cancel(agency: Agency, session: Any, codes: list[Any]) -> tuple[list[
 
 @router.post("/unsubscribe", response_model=None, openapi_extra=env.body_doc("UnSubscribeRequest"))
 async def unsubscribe(
-    request: Request, agency: AgencyDep, session: SessionDep
+    request: Request, agency: AgencyDep, session: SessionDep, state: StateDep, secret: SecretDep
 ) -> JSON | JSONResponse:
     """Cancel subscriptions by code (``sunscription_codes``, the spec's typo, also read)."""
     agency.require("events:subscribe")
@@ -196,19 +266,11 @@ async def unsubscribe(
             raise env.DciRejected("rjct.action.invalid", "subscription_codes is required")
         if stamp is not None and env.parse_timestamp(stamp) is None:
             raise env.DciRejected("rjct.action.invalid", "timestamp must be ISO 8601 with a zone")
+        target = await callback_target(state, envelope, callbacks.ON_UNSUBSCRIBE[0])
     done, refused = await _cancel(agency, session, codes)
     correlation_id = str(uuid.uuid4())
     status = "succ" if done else "rjct"
-    await transactions.record(
-        session,
-        agency,
-        envelope,
-        txn=txn,
-        kind="unsubscribe",
-        status=status,
-        correlation_id=correlation_id,
-    )
-    extension: JSON = {
+    answer: JSON = {
         "transaction_id": txn,
         "timestamp": env.now(),
         "status": status,
@@ -216,8 +278,33 @@ async def unsubscribe(
         "rejected_codes": refused,
     }
     if refused:
-        extension["status_reason_code"] = "rjct.subscription_code.invalid"
-        extension["status_reason_message"] = f"{len(refused)} code(s) are not this agency's"
+        answer["status_reason_code"] = "rjct.subscription_code.invalid"
+        answer["status_reason_message"] = f"{len(refused)} code(s) are not this agency's"
+    if target is not None:
+        await callbacks.queue(
+            session,
+            agency,
+            envelope,
+            target,
+            txn=txn,
+            kind="unsubscribe",
+            action=callbacks.ON_UNSUBSCRIBE[1],
+            status=status,
+            correlation_id=correlation_id,
+            message={**answer, "correlation_id": correlation_id},
+            total=len(codes),
+            done=len(done),
+        )
+    else:
+        await transactions.record(
+            session,
+            agency,
+            envelope,
+            txn=txn,
+            kind="unsubscribe",
+            status=status,
+            correlation_id=correlation_id,
+        )
     return {
         "signature": "",
         "header": env.callback_header(
@@ -227,5 +314,5 @@ async def unsubscribe(
             total=len(codes),
             done=len(done),
         ),
-        **env.ack(correlation_id, **extension),
+        **acknowledgement(secret, agency, correlation_id, target, **answer),
     }

@@ -6,6 +6,10 @@ The spec's ``txnstatus_request`` looks a transaction up by ``attribute_type``
 ids, statuses and reason codes (never the records again). An enrolment upload is ``pdng``
 until its roll has loaded, then ``succ`` with the counts (``rjct`` if the load failed).
 Only the asking agency's transactions are found.
+
+``/registry/sync/txn/status`` answers now; ``/registry/txn/status`` acknowledges now and the
+job queue POSTs the same ``TxnStatusResponse`` to ``sender_uri``'s ``/registry/txn/on-status``
+(header action ``txn-on-status``), looked up when the job runs (``api.dci.worker``).
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.auth.agency import Agency, AgencyDep
+from api.auth.agency import AgencyDep
+from api.dci import callbacks
 from api.dci import envelope as env
-from api.deps import SessionDep
+from api.deps import SecretDep, SessionDep, StateDep
 from rnu.agency import repository
 from rnu.agency.models import DciTransaction
 
@@ -36,21 +41,19 @@ UPLOAD_STATUS = {"done": "succ", "failed": "rjct"}
 
 
 async def _find(
-    session: AsyncSession, agency: Agency, kind: str, value: Any
+    session: AsyncSession, client_id: int, kind: str, value: Any
 ) -> list[DciTransaction]:
     if kind == "transaction_id":
         found = await repository.get_transaction(
-            session, client_id=agency.client_id, transaction_id=str(value)[:100]
+            session, client_id=client_id, transaction_id=str(value)[:100]
         )
         return [found] if found is not None else []
     if kind == "correlation_id":
         return await repository.find_transactions(
-            session, client_id=agency.client_id, correlation_id=str(value)[:100]
+            session, client_id=client_id, correlation_id=str(value)[:100]
         )
     refs = [str(v)[:100] for v in (value if isinstance(value, list) else [value])][:100]
-    return await repository.find_transactions(
-        session, client_id=agency.client_id, reference_ids=refs
-    )
+    return await repository.find_transactions(session, client_id=client_id, reference_ids=refs)
 
 
 async def _upload_state(session: AsyncSession, found: DciTransaction) -> tuple[str, JSON]:
@@ -81,19 +84,10 @@ async def status_of(
     return state, items, extra
 
 
-@router.post(
-    "/sync/txn/status", response_model=None, openapi_extra=env.body_doc("TxnStatusRequest")
-)
-async def sync_txn_status(
-    request: Request, agency: AgencyDep, session: SessionDep
-) -> JSON | JSONResponse:
-    """The outcome of an earlier transaction of this agency."""
-    envelope = await env.read_envelope(request)
-    message = envelope.message
-    ask = (env.items_of(message, "txnstatus_request", "txn_status_request") or [{}])[0]
-    with env.refusing(envelope, "txn-on-status", "txnstatus_response"):
-        txn = env.transaction_id(message)
-        env.check_header(envelope.header, ("txn-status",), 1)
+async def status_message(
+    session: AsyncSession, client_id: int, *, txn: str, correlation_id: str, ask: JSON
+) -> JSON:
+    """The TxnStatusResponse message answering ``ask`` (a ``txnstatus_request``)."""
     kind = str(ask.get("attribute_type") or "transaction_id").lower()
     value = ask.get("attribute_value", ask.get("transaction_id"))
     reference = str(ask.get("reference_id") or txn)[:99]
@@ -101,7 +95,7 @@ async def sync_txn_status(
     if kind not in ("transaction_id", "correlation_id", "reference_id_list") or value in (None, ""):
         found = []
     else:
-        found = await _find(session, agency, kind, value)
+        found = await _find(session, client_id, kind, value)
     refs = (
         {str(v) for v in value} if kind == "reference_id_list" and isinstance(value, list) else None
     )
@@ -130,19 +124,83 @@ async def sync_txn_status(
             # RNU's earlier answer, kept for clients built on it.
             "status": state,
             "action": first.action,
-            "summary": {**dict(first.summary), **extra},
+            "summary": public_summary(dict(first.summary), extra),
             "timestamp": first.created_at.isoformat(),
         }
+    return {
+        "transaction_id": txn,
+        "correlation_id": correlation_id,
+        "txnstatus_response": {
+            "txn_type": TXN_TYPES.get(txn_type, "search"),
+            "txn_status": txn_status,
+        },
+    }
+
+
+def public_summary(summary: JSON, extra: JSON) -> JSON:
+    """What RNU recorded of a transaction, without a request still waiting for its job (a
+    pending search's items may hold DNIs, and are the job's business)."""
+    return {**{k: v for k, v in summary.items() if k != "pending"}, **extra}
+
+
+def status_request(envelope: env.Envelope) -> tuple[str, JSON]:
+    """(transaction id, the ``txnstatus_request``) of a txn-status envelope; refusals raised."""
+    message = envelope.message
+    ask = (env.items_of(message, "txnstatus_request", "txn_status_request") or [{}])[0]
+    with env.refusing(envelope, "txn-on-status", "txnstatus_response"):
+        txn = env.transaction_id(message)
+        env.check_header(envelope.header, ("txn-status",), 1)
+    return txn, ask
+
+
+@router.post(
+    "/sync/txn/status", response_model=None, openapi_extra=env.body_doc("TxnStatusRequest")
+)
+async def sync_txn_status(
+    request: Request, agency: AgencyDep, session: SessionDep
+) -> JSON | JSONResponse:
+    """The outcome of an earlier transaction of this agency."""
+    envelope = await env.read_envelope(request)
+    txn, ask = status_request(envelope)
+    message = await status_message(
+        session, agency.client_id, txn=txn, correlation_id=str(uuid.uuid4()), ask=ask
+    )
     return env.reply(
         env.callback_header(
             envelope.header, action="txn-on-status", status="succ", total=1, done=1
         ),
-        {
-            "transaction_id": txn,
-            "correlation_id": str(uuid.uuid4()),
-            "txnstatus_response": {
-                "txn_type": TXN_TYPES.get(txn_type, "search"),
-                "txn_status": txn_status,
-            },
-        },
+        message,
+    )
+
+
+@router.post(
+    "/txn/status", response_model=None, openapi_extra=env.body_doc("TxnStatusRequest (async)")
+)
+async def async_txn_status(
+    request: Request, agency: AgencyDep, session: SessionDep, state: StateDep, secret: SecretDep
+) -> JSON | JSONResponse:
+    """Acknowledge now; the status is looked up by the job and POSTed to ``header.sender_uri``
+    + ``/registry/txn/on-status`` (header action ``txn-on-status``)."""
+    envelope = await env.read_envelope(request)
+    txn, ask = status_request(envelope)
+    with env.refusing(envelope, "txn-on-status", "txnstatus_response"):
+        target = await callbacks.check_sender(
+            state, envelope.header.sender_uri, callbacks.ON_TXN_STATUS[0]
+        )
+    correlation_id = str(uuid.uuid4())
+    await callbacks.queue(
+        session,
+        agency,
+        envelope,
+        target,
+        txn=txn,
+        kind="txn-status",
+        action=callbacks.ON_TXN_STATUS[1],
+        status="succ",
+        correlation_id=correlation_id,
+        ask=ask,
+    )
+    return env.ack(
+        correlation_id,
+        callback_secret=callbacks.callback_secret(secret, agency.client_id, correlation_id),
     )

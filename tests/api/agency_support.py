@@ -94,6 +94,7 @@ async def run_jobs(
             allow_plain_http=True,
             webhook_policy=webhook_policy
             or WebhookPolicy(allow_plain_http=True, allow_private=True),
+            redis_url=state.endpoints.redis_url,
         )
         if until is None or await until():
             return

@@ -13,6 +13,9 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from api.state import AppState
 from rnu.agency import events
 from rnu.agency.models import AgencyUpload
-from tests.api.agency_support import agency_headers
+from rnu.agency.service import sign
+from rnu.config import Settings
+from rnu.db import session_scope
+from tests.api.agency_support import agency_headers, run_jobs
 from tests.api.dci_conformance_support import (
     answer_conforms,
     assert_conforms,
@@ -32,9 +38,15 @@ from tests.api.dci_conformance_support import (
     example,
     request_conforms,
 )
-from tests.api.dci_support import OWN_PROGRAMME, envelope
-from tests.api.public_support import bind
-from tests.factories import create_batch, create_enrollment, create_household, create_person
+from tests.api.dci_support import OWN_PROGRAMME, Hook, envelope
+from tests.api.public_support import bind, make_client
+from tests.factories import (
+    create_api_client,
+    create_batch,
+    create_enrollment,
+    create_household,
+    create_person,
+)
 
 JSON = dict[str, Any]
 HOOK = "https://127.0.0.1:9/registry/notify"  # never called: these tests only subscribe
@@ -463,7 +475,7 @@ class TestTxnStatus:
         assert item["status_reason_code"] == "rjct.reference_id.invalid"
 
 
-def subscribe_body(criteria: JSON) -> JSON:
+def subscribe_body(criteria: JSON, **header: Any) -> JSON:
     return envelope(
         "subscribe",
         {
@@ -476,13 +488,15 @@ def subscribe_body(criteria: JSON) -> JSON:
                 }
             ],
         },
+        **header,
     )
 
 
-def acknowledged(body: JSON, message: str, action: str) -> None:
-    """An asynchronous call's answer: the spec's ACK, and RNU's answer inside it."""
+def acknowledged(body: JSON, message: str, action: str, ack_status: str = "NACK") -> None:
+    """An asynchronous call's answer: the spec's ACK (NACK: no sender_uri, no callback will
+    follow), and RNU's answer inside it."""
     assert_conforms(component("Response"), body)
-    assert body["message"]["ack_status"] == "ACK"
+    assert body["message"]["ack_status"] == ack_status
     assert_conforms(
         envelope_schema(message, action=action, header="MsgCallbackHeader_V1.0.0"), body
     )
@@ -581,3 +595,245 @@ def test_the_death_notice_push_conforms() -> None:
     )
     assert body["signature"]
     assert body["header"]["status"] == "succ"
+
+
+# ---------------------------------------------------------------------------------------------
+# The asynchronous calls: the ACK now, the answer POSTed by the real job worker to a loopback
+# receiver (allowed by these tests' SSRF policy), both validated against the spec.
+
+
+@pytest.fixture
+def live_state(isolated_app_state: AppState) -> AppState:
+    """Committed data on the module's own database: the worker reads through its own
+    connections. The receivers listen on loopback, which this app allows."""
+    return replace(
+        isolated_app_state, settings=Settings(environment="test", webhook_allow_private=True)
+    )
+
+
+@pytest.fixture
+async def live(live_state: AppState) -> AsyncIterator[httpx.AsyncClient]:
+    async with await make_client(live_state) as client:
+        yield client
+
+
+@pytest.fixture
+def receiver() -> Iterator[Hook]:
+    with Hook(failures=0) as running:
+        yield running
+
+
+async def committed_key(state: AppState, *scopes: str, **overrides: Any) -> dict[str, str]:
+    async with session_scope(state.sessionmaker) as session:
+        _, key = await create_api_client(session, scopes=scopes, **overrides)
+    return {"Authorization": f"Bearer {key}", "X-Purpose": "elegibilidad"}
+
+
+async def committed_people(state: AppState, ubigeo: str, count: int) -> list[str]:
+    async with session_scope(state.sessionmaker) as session:
+        household = await create_household(session, ubigeo=ubigeo)
+        tag = uuid.uuid4().hex[:8]
+        batch = await create_batch(session, source="JUNTOS", period="2026-10", sha256=tag * 8)
+        people = []
+        for _ in range(count):
+            person = await create_person(session, household=household, ubigeo=ubigeo)
+            await create_enrollment(session, person=person, batch=batch)
+            assert person.doc_number
+            people.append(person.doc_number)
+    return people
+
+
+async def called_back(state: AppState, hook: Hook, calls: int = 1) -> list[tuple[str, JSON]]:
+    """Run the worker until ``hook`` got ``calls`` callbacks: (path, body) of each."""
+
+    async def arrived() -> bool:
+        return len(hook.calls) >= calls
+
+    await run_jobs(state, until=arrived)
+    assert len(hook.calls) == calls, hook.paths
+    bodies = [json.loads(body) for _, body in hook.calls]
+    return list(zip(hook.paths, bodies, strict=True))
+
+
+def assert_signed(hook: Hook, index: int, key: str) -> None:
+    """Signed like the death notices: the DCI signature and X-RNU-Signature, under ``key``."""
+    headers, raw = hook.calls[index]
+    body = json.loads(raw)
+    assert body["signature"] == events.dci_signature(key, body["header"], body["message"])
+    assert headers["X-RNU-Signature"] == sign(key, headers["X-RNU-Timestamp"], raw)
+    assert headers["X-RNU-Event"] == body["header"]["action"]
+
+
+def callback_conforms(body: JSON, message: str, action: str) -> None:
+    """A callback body: the spec gives on-subscribe / on-unsubscribe a request header
+    (MsgHeader) and the others a callback header; RNU's header satisfies both."""
+    for header in ("MsgHeader_V1.0.0", "MsgCallbackHeader_V1.0.0"):
+        assert_conforms(envelope_schema(message, action=action, header=header), body)
+
+
+class TestCallbacks:
+    async def test_subscribe_and_unsubscribe_are_answered_at_the_callback(
+        self, live: httpx.AsyncClient, live_state: AppState, receiver: Hook
+    ) -> None:
+        headers = await committed_key(live_state, *OWN_PROGRAMME)
+        criteria = {
+            "reg_event_type": "Death",
+            "notify_record_type": "Person",
+            "filter": [
+                {"attribute_name": "programme", "operator": "eq", "attribute_value": "PENSION65"}
+            ],
+        }
+        body = subscribe_body(criteria, sender_uri=receiver.base)
+        reply = (await live.post("/registry/subscribe", json=body, headers=headers)).json()
+        acknowledged(reply, "SubscribeResponse", "on-subscribe", ack_status="ACK")
+        key = reply["message"]["callback_secret"]
+        [answer] = reply["message"]["subscribe_response"]
+        [subscription] = answer["subscriptions"]
+        assert subscription["signing_secret"]  # shown once, in the ACK only
+
+        [(path, sent)] = await called_back(live_state, receiver)
+        assert path == "/registry/on-subscribe"
+        callback_conforms(sent, "SubscribeResponse", "on-subscribe")
+        assert sent["message"]["correlation_id"] == reply["message"]["correlation_id"]
+        [item] = sent["message"]["subscribe_response"]
+        assert item["status"] == "succ"
+        assert item["subscriptions"][0]["code"] == subscription["code"]
+        assert "signing_secret" not in json.dumps(sent)
+        assert subscription["signing_secret"] not in receiver.calls[0][1].decode()
+        assert_signed(receiver, 0, key)
+
+        cancel = envelope(
+            "unsubscribe",
+            {
+                "transaction_id": "txn-unsub-cb",
+                "timestamp": "2026-11-27T11:00:00Z",
+                "subscription_codes": [subscription["code"], "999999"],
+            },
+            sender_uri=receiver.base + "/registry/on-unsubscribe",  # a full callback URI
+        )
+        reply = (await live.post("/registry/unsubscribe", json=cancel, headers=headers)).json()
+        acknowledged(reply, "UnSubscribeResponse", "on-unsubscribe", ack_status="ACK")
+        [_, (path, sent)] = await called_back(live_state, receiver, calls=2)
+        assert path == "/registry/on-unsubscribe"
+        callback_conforms(sent, "UnSubscribeResponse", "on-unsubscribe")
+        assert sent["message"]["subscription_status"] == [
+            {"code": subscription["code"], "status": "unsubscribe"}
+        ]
+        assert sent["message"]["status_reason_code"] == "rjct.subscription_code.invalid"
+        assert_signed(receiver, 1, reply["message"]["callback_secret"])
+
+    async def test_txn_status_is_answered_at_txn_on_status(
+        self, live: httpx.AsyncClient, live_state: AppState, receiver: Hook
+    ) -> None:
+        headers = await committed_key(live_state, "person:read")
+        criteria = {"query_type": "idtype-value", "query": {"type": "DNI", "value": "40000001"}}
+        searched = await live.post(
+            "/registry/sync/search", json=search_body(criteria), headers=headers
+        )
+        assert searched.status_code == 200, searched.text
+        ask = {
+            "transaction_id": "txn-st-async",
+            "txnstatus_request": {
+                "reference_id": "st-a",
+                "txn_type": "search",
+                "attribute_type": "transaction_id",
+                "attribute_value": "txn-conf",
+            },
+        }
+        body = envelope("txn-status", ask, sender_uri=receiver.base)
+        assert not request_conforms(body, "TxnStatusRequest", "txn-status")
+        reply = await live.post("/registry/txn/status", json=body, headers=headers)
+        assert reply.status_code == 200, reply.text
+        assert_conforms(component("Response"), reply.json())
+        assert reply.json()["message"]["ack_status"] == "ACK"
+
+        [(path, sent)] = await called_back(live_state, receiver)
+        assert path == "/registry/txn/on-status"
+        answer_conforms(sent, "TxnStatusResponse", "txn-on-status")
+        assert sent["message"]["correlation_id"] == reply.json()["message"]["correlation_id"]
+        txn_status = sent["message"]["txnstatus_response"]["txn_status"]
+        assert txn_status["transaction_id"] == "txn-conf"
+        [item] = txn_status["search_response"]
+        assert item["reference_id"] == "ref-1"
+        assert_signed(receiver, 0, reply.json()["message"]["callback_secret"])
+
+        no_callback = envelope("txn-status", {**ask, "transaction_id": "txn-st-b"})
+        refused = await live.post("/registry/txn/status", json=no_callback, headers=headers)
+        assert refused.status_code == 400
+        answer_conforms(refused.json(), "TxnStatusResponse", "txn-on-status")
+        assert refused.json()["header"]["status_reason_code"] == "rjct.action.invalid"
+
+    async def test_async_search_is_charged_to_the_record_quota(
+        self, live: httpx.AsyncClient, live_state: AppState, receiver: Hook
+    ) -> None:
+        """Reserved at the ACK, bounded by the reservation, charged by the records the
+        callback returned: 1 of a 3-record day quota is spent, the rest is given back."""
+        [dni] = await committed_people(live_state, "080801", 1)
+        headers = await committed_key(live_state, "person:read", daily_quota=3)
+
+        def place(page_size: int) -> JSON:
+            return {
+                "query_type": "expression",
+                "query": [
+                    {"attribute_name": "location", "operator": "eq", "attribute_value": "080801"}
+                ],
+                "pagination": {"page_size": page_size},
+            }
+
+        body = search_body(place(2))
+        body["header"]["sender_uri"] = receiver.base
+        reply = await live.post("/registry/search", json=body, headers=headers)
+        assert reply.status_code == 200, reply.text
+        assert_conforms(component("Response"), reply.json())
+        [(path, sent)] = await called_back(live_state, receiver)
+        assert path == "/registry/on-search"
+        answer_conforms(sent, "SearchResponse", "on-search")
+        [item] = sent["message"]["search_response"]
+        [record] = item["data"]["reg_records"]
+        assert record["identifier"][0]["identifier_value"] == dni
+        assert_signed(receiver, 0, reply.json()["message"]["callback_secret"])
+
+        # 2 of 3 are left: a call that may return 3 does not fit, one that may return 2 does.
+        wide = await live.post("/registry/sync/search", json=search_body(place(3)), headers=headers)
+        assert wide.status_code == 429, wide.text
+        assert wide.json()["errors"][0]["code"] == "err.request.too_many_requests"
+        again = search_body(place(3))
+        again["header"]["sender_uri"] = receiver.base
+        refused = await live.post("/registry/search", json=again, headers=headers)
+        assert refused.status_code == 429  # refused at the ACK: no job, no callback
+        fits = await live.post("/registry/sync/search", json=search_body(place(2)), headers=headers)
+        assert fits.status_code == 200, fits.text
+        await run_jobs(live_state)
+        assert len(receiver.calls) == 1
+
+    async def test_async_search_is_bounded_per_call(
+        self,
+        live: httpx.AsyncClient,
+        live_state: AppState,
+        receiver: Hook,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        from api.auth import agency as agency_auth
+
+        monkeypatch.setattr(agency_auth, "MAX_RECORDS_PER_CALL", 1)
+        first, second = await committed_people(live_state, "080802", 2)
+        headers = await committed_key(live_state, "person:read")
+        body = search_body({"query_type": "idtype-value", "query": {"type": "DNI", "value": first}})
+        body["message"]["search_request"].append(
+            {
+                "reference_id": "ref-2",
+                "timestamp": "2026-11-27T10:00:00Z",
+                "search_criteria": {
+                    "query_type": "idtype-value",
+                    "query": {"type": "DNI", "value": second},
+                },
+            }
+        )
+        body["header"]["sender_uri"] = receiver.base
+        reply = await live.post("/registry/search", json=body, headers=headers)
+        assert reply.status_code == 200, reply.text
+        [(_, sent)] = await called_back(live_state, receiver)
+        answer_conforms(sent, "SearchResponse", "on-search")
+        one, two = sent["message"]["search_response"]
+        assert one["status"] == "succ"
+        assert two["status_reason_code"] == "rjct.search.too_many_records_found"

@@ -11,14 +11,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -33,7 +30,7 @@ from rnu.ingest.deaths import load_deaths
 from rnu.ingest.rows import DeathRow
 from tests.api.agency_support import committed_agency, run_jobs
 from tests.api.dci_conformance_support import answer_conforms, assert_conforms, component
-from tests.api.dci_support import OWN_PROGRAMME, envelope, subscribe_envelope
+from tests.api.dci_support import OWN_PROGRAMME, Hook, envelope, subscribe_envelope
 from tests.factories import (
     create_api_client,
     create_batch,
@@ -56,38 +53,6 @@ def app_state(isolated_app_state: AppState) -> AppState:
     return replace(
         isolated_app_state, settings=Settings(environment="test", webhook_allow_private=True)
     )
-
-
-class Hook:
-    """A loopback webhook receiver that fails the first ``failures`` calls with HTTP 500."""
-
-    def __init__(self, failures: int) -> None:
-        self.failures = failures
-        self.calls: list[tuple[dict[str, str], bytes]] = []
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                hook.calls.append((dict(self.headers), body))
-                failing = len(hook.calls) <= hook.failures
-                self.send_response(500 if failing else 200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/defunciones"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> Hook:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
