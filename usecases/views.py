@@ -21,10 +21,11 @@ from typing import Protocol
 
 from privacy.policy import ADULT_AGE, HouseholdView, PersonView
 from privacy.programs import is_disability_program
+from rnu.audit import service as audit
 from rnu.hashing import dni_hmac
 from rnu.normalize.dates import age_on
 
-DNI_DOCUMENTS = frozenset({"DNI", "CUI"})
+DNI_DOCUMENTS = audit.DNI_DOCUMENTS
 
 
 class PersonLike(Protocol):

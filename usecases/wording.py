@@ -66,6 +66,45 @@ REPORT_STATUS = {
     "descartado": "Revisado: no se encontró un problema",
     "cerrado": "Cerrado",
 }
+# The analysts' queue and flag pages: a flag's status and severity, the steps in its history,
+# what an action did, the fields review compares, and the review decisions. A flag's kind is
+# worded by KIND_LABELS, the same label the statistics publish.
+FLAG_STATUS = {
+    "open": "Abierta",
+    "confirmed": "Confirmada",
+    "dismissed": "Descartada",
+    "resolved": "Resuelta",
+}
+FLAG_SEVERITY = {"high": "Alta", "medium": "Media", "low": "Baja"}
+FLAG_EVENTS = {
+    "confirm": "Confirmó",
+    "dismiss": "Descartó",
+    "assign": "Asignó",
+    "comment": "Comentó",
+    "reopen": "Reabrió",
+    "task": "Pidió verificación",
+    "task_answer": "Respuesta de campo",
+}
+FLAG_ACTION_DONE = {
+    "confirm": "Alerta confirmada.",
+    "dismiss": "Alerta descartada.",
+    "reopen": "Alerta reabierta.",
+    "assign": "Alerta asignada.",
+    "comment": "Comentario agregado.",
+    "task": "Tarea enviada al voluntario.",
+}
+MATCH_FIELDS = {
+    "paterno": "Apellido paterno",
+    "materno": "Apellido materno",
+    "swapped": "Orden de apellidos",
+    "nombres": "Nombres",
+    "birth_date": "Fecha de nacimiento",
+    "sex": "Sexo",
+    "ubigeo": "Ubigeo",
+    "document": "Documento",
+}
+REVIEW_DECISIONS = {"link": "Vincular", "new_person": "Persona nueva", "distinct": "Distinta"}
+
 # The short names people use for each program (rules.toml holds the official ones).
 PROGRAM_SHORT = {
     "JUNTOS": "Juntos",
@@ -119,6 +158,16 @@ def error_page(status: int) -> tuple[str, str]:
     if status in ERROR_PAGES:
         return ERROR_PAGES[status]
     return ERROR_PAGES[500 if status >= 500 else 400]
+
+
+def bulk_done(changed: int) -> str:
+    """What a bulk action did, for the queue page's notice."""
+    return f"Acción aplicada a {changed} alertas."
+
+
+def staff_error(detail: object) -> str:
+    """A refused analyst action as a Spanish sentence (the service's English detail after)."""
+    return f"No se pudo completar la acción: {detail}."
 
 
 def espera(seconds: int) -> str:

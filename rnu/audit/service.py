@@ -29,9 +29,22 @@ class Actor:
     purpose: str | None = None
 
 
+# The documents shown as a person's DNI: a DNI, and a CUI (the DNI number of a child).
+DNI_DOCUMENTS = frozenset({"DNI", "CUI"})
+
+
 def subject_of(secret: bytes, dni: str | None) -> str | None:
     """The audit subject for a person's DNI (None for people without one)."""
     return dni_hmac(secret, dni) if dni else None
+
+
+def document_subject(secret: bytes, doc_type: str | None, doc_number: str | None) -> str | None:
+    """The audit subject of a person shown with this document (a DNI or a CUI; else None).
+
+    The citizen's access log looks rows up by the HMAC of the number on their card, and a
+    child's CUI is that number, so a read of a CUI holder is audited like a DNI holder's.
+    """
+    return subject_of(secret, doc_number) if doc_type in DNI_DOCUMENTS else None
 
 
 async def record(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import date, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import case, func, insert, or_, select, text, update
 from sqlalchemy.engine import RowMapping
@@ -20,6 +21,67 @@ from rnu.sqlexec import execute
 from rnu.staff.models import Evidence, FieldTask, FlagEvent, StaffUser
 
 REPORT_KIND = "citizen_report"
+_Row = TypeVar("_Row", "ProgramSpell", "LinkedRow", "TaskLine")
+
+
+@dataclass(frozen=True)
+class ProgramSpell:
+    """One enrolment of the person, with the loaded row that put them there and why."""
+
+    enrollment_id: int
+    program_code: str
+    period: str
+    ubigeo: str | None
+    status: str
+    match_method: str
+    match_weight: float | None
+    agreements: dict[str, Any]
+    row_number: str
+    file_name: str
+
+
+@dataclass(frozen=True)
+class LinkedRow:
+    """A loaded roll row linked to the person (two in one period: a duplicate shows)."""
+
+    id: int
+    row_number: str
+    outcome: str
+    method: str | None
+    weight: float | None
+    agreements: dict[str, Any]
+    doc_type: str | None
+    doc_number: str | None
+    full_name: str
+    nombres: str | None
+    apellido_paterno: str | None
+    apellido_materno: str | None
+    birth_on: date | None
+    ubigeo: str | None
+    file_name: str
+    source: str
+    period: str
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    """A field task of a flag, with its volunteer's username and organisation."""
+
+    id: int
+    status: str
+    instructions: str
+    finding: str | None
+    answer: str | None
+    created_by: str
+    created_at: datetime
+    answered_at: datetime | None
+    assignee: str
+    organisation: str | None
+
+
+def _typed(kind: type[_Row], rows: Sequence[RowMapping]) -> list[_Row]:
+    """Rows of one of the SELECTs below as their record type (the labels are the fields)."""
+    return [kind(**dict(r)) for r in rows]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -180,7 +242,7 @@ async def get_household_of(session: AsyncSession, *, person_id: int) -> Househol
     return found
 
 
-async def person_history(session: AsyncSession, *, person_id: int) -> list[RowMapping]:
+async def person_history(session: AsyncSession, *, person_id: int) -> list[ProgramSpell]:
     """The person's programs over time, each with the row that put them there and why."""
     query = (
         select(
@@ -200,12 +262,12 @@ async def person_history(session: AsyncSession, *, person_id: int) -> list[RowMa
         .where(col(Enrollment.person_id) == person_id)
         .order_by(col(Enrollment.period).desc(), col(Enrollment.program_code))
     )
-    return list((await execute(session, query)).mappings().all())
+    return _typed(ProgramSpell, (await execute(session, query)).mappings().all())
 
 
 async def roll_rows_of(
     session: AsyncSession, *, person_id: int, program_code: str | None, period: str | None
-) -> list[RowMapping]:
+) -> list[LinkedRow]:
     """Every loaded row linked to the person in this program and period (duplicates show)."""
     query = (
         select(
@@ -235,7 +297,7 @@ async def roll_rows_of(
         query = query.where(col(LoadBatch.source) == program_code)
     if period:
         query = query.where(col(LoadBatch.period) == period)
-    return list((await execute(session, query.limit(50))).mappings().all())
+    return _typed(LinkedRow, (await execute(session, query.limit(50))).mappings().all())
 
 
 async def reports_about(
@@ -254,7 +316,7 @@ async def reports_about(
     return list((await execute(session, query)).scalars().all())
 
 
-async def tasks_of(session: AsyncSession, *, flag_id: int) -> list[RowMapping]:
+async def tasks_of(session: AsyncSession, *, flag_id: int) -> list[TaskLine]:
     query: Any = (
         select(
             col(FieldTask.id),
@@ -272,7 +334,7 @@ async def tasks_of(session: AsyncSession, *, flag_id: int) -> list[RowMapping]:
         .where(col(FieldTask.flag_id) == flag_id)
         .order_by(col(FieldTask.id))
     )
-    return list((await execute(session, query)).mappings().all())
+    return _typed(TaskLine, (await execute(session, query)).mappings().all())
 
 
 async def evidence_of_report(session: AsyncSession, *, report_ids: Sequence[int]) -> list[Evidence]:

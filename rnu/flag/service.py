@@ -23,7 +23,14 @@ from rnu.base import utcnow
 from rnu.errors import Conflict, InvalidInput, NotFound
 from rnu.flag import repository
 from rnu.flag.models import Flag
-from rnu.flag.repository import REPORT_KIND, SORTS, FlagFilter
+from rnu.flag.repository import (
+    REPORT_KIND,
+    SORTS,
+    FlagFilter,
+    LinkedRow,
+    ProgramSpell,
+    TaskLine,
+)
 from rnu.ingest.quarantine import defuse
 from rnu.person.models import Household, Person
 from rnu.report import service as report_service
@@ -72,10 +79,6 @@ class FlagItem:
     def from_row(cls, row: RowMapping) -> FlagItem:
         return cls(**{name: row[name] for name in cls.__dataclass_fields__})
 
-    @property
-    def dni(self) -> str | None:
-        return self.doc_number if self.doc_type == "DNI" else None
-
 
 @dataclass(frozen=True)
 class FlagPage:
@@ -96,12 +99,12 @@ class FlagDetail:
     flag: Flag
     person: Person | None
     household: Household | None
-    history: list[RowMapping]
-    roll_rows: list[RowMapping]
+    history: list[ProgramSpell]
+    roll_rows: list[LinkedRow]
     reports: list[CitizenReport]
     evidence_files: list[Evidence]
     events: list[FlagEvent]
-    tasks: list[RowMapping]
+    tasks: list[TaskLine]
     programs: tuple[str, ...] = field(default=())
 
 
@@ -114,8 +117,7 @@ class ActionResult:
     changed: int
 
 
-def _subject(secret: bytes, doc_type: str | None, doc_number: str | None) -> str | None:
-    return audit.subject_of(secret, doc_number) if doc_type == "DNI" else None
+_subject = audit.document_subject
 
 
 def check_filter(filters: FlagFilter) -> FlagFilter:
@@ -176,8 +178,8 @@ async def get_detail(
     if flag is None:
         raise NotFound("no such flag")
     person = household = None
-    history: list[RowMapping] = []
-    roll_rows: list[RowMapping] = []
+    history: list[ProgramSpell] = []
+    roll_rows: list[LinkedRow] = []
     if flag.person_id is not None:
         person = await repository.get_person(session, person_id=flag.person_id)
         household = await repository.get_household_of(session, person_id=flag.person_id)
@@ -207,7 +209,7 @@ async def get_detail(
             fields=DETAIL_FIELDS,
             details={"flag_id": flag.id},
         )
-    programs = tuple(sorted({str(h["program_code"]) for h in history}))
+    programs = tuple(sorted({h.program_code for h in history}))
     return FlagDetail(
         flag=flag,
         person=person,

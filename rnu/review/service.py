@@ -109,8 +109,7 @@ class DecisionResult:
     checks_rerun: bool
 
 
-def _subject(secret: bytes, doc_type: str | None, doc_number: str | None) -> str | None:
-    return audit.subject_of(secret, doc_number) if doc_type == "DNI" else None
+_subject = audit.document_subject
 
 
 def _list_item(row: RowMapping) -> ReviewListItem:

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import httpx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from tests.factories import STAFF_PASSWORD, create_flag, create_person, create_staff_user
+from rnu.enrollment.models import RollRow
+from rnu.review.models import MatchReviewItem
+from tests.factories import (
+    STAFF_PASSWORD,
+    create_batch,
+    create_flag,
+    create_household,
+    create_person,
+    create_staff_user,
+)
 from tests.rnu.staff.support import staff_client
 
 __all__ = ["staff_client"]
@@ -108,3 +118,57 @@ class TestFlagPage:
         page = await staff_client.get("/analista")
         assert page.status_code == 403
         assert "No tiene permiso" in page.text
+
+
+class TestReviewAndDashboardPages:
+    async def test_review_item_shows_the_candidate_through_the_policy(
+        self, session: AsyncSession, staff_client: httpx.AsyncClient
+    ) -> None:
+        household = await create_household(session)
+        candidate = await create_person(
+            session, household=household, nombres="JUAN", apellido_paterno="QUISPE"
+        )
+        batch = await create_batch(session, source="JUNTOS", period="2026-10")
+        assert batch.id is not None
+        row = RollRow(
+            batch_id=batch.id,
+            row_number="17",
+            outcome="review",
+            nombres="JUAN",
+            apellido_paterno="QISPE",
+            full_name="QISPE, JUAN",
+            birth_on=date(1980, 5, 17),
+            ubigeo="150101",
+        )
+        session.add(row)
+        await session.flush()
+        assert row.id is not None
+        item = MatchReviewItem(
+            roll_row_id=row.id,
+            batch_id=batch.id,
+            candidates=[
+                {"person_key": candidate.pgh_key, "weight": 9.5, "agreements": {"nombres": "exact"}}
+            ],
+        )
+        session.add(item)
+        await session.flush()
+        user = await create_staff_user(session)
+        await form_login(staff_client, "analista", user.username, STAFF_PASSWORD)
+        page = await staff_client.get(f"/analista/revision/{item.id}")
+        assert page.status_code == 200, page.text
+        assert f"Es {candidate.pgh_key}" in page.text
+        assert f"DNI {candidate.doc_number}" in page.text
+        # The row's birth date and the candidate's (read through PersonOut.birth_date).
+        assert page.text.count("17 de mayo de 1980") == 2
+        queue = await staff_client.get("/analista/revision")
+        assert queue.status_code == 200
+        assert f'href="/analista/revision/{item.id}"' in queue.text
+
+    async def test_dashboard_page(
+        self, session: AsyncSession, staff_client: httpx.AsyncClient
+    ) -> None:
+        user = await create_staff_user(session)
+        await form_login(staff_client, "analista", user.username, STAFF_PASSWORD)
+        page = await staff_client.get("/analista/tablero")
+        assert page.status_code == 200
+        assert "Tablero" in page.text

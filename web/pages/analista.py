@@ -1,18 +1,19 @@
-"""Analyst pages under /analista: login, flag queue, flag detail and actions, review, dashboard.
+"""Analyst pages under /analista: login and logout here; the rest in the analista_* modules.
 
 Server-rendered and usable without JavaScript. Every form that changes something carries the
 session's CSRF token (checked by ``api.auth.staff.RequireSession``); the login form carries a
-double-submit token instead. Errors from the services are shown in Spanish next to the form.
+double-submit token instead. The pages call ``usecases.analyst`` (queue: ``analista_cola``,
+one flag: ``analista_alerta``, review and dashboard: ``analista_revision``); errors from the
+use cases are shown in Spanish next to the form. The login is shared with the volunteers'
+area (``web.pages.voluntarios``).
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Form, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth.login import FAILED, attempt_login, set_device_cookie, throttled
 from api.auth.staff import (
@@ -27,76 +28,14 @@ from api.auth.staff import (
     login_csrf_token,
     set_session_cookie,
 )
-from api.deps import CallerDep, RowId, SecretDep, SessionDep, SettingsDep
-from api.rest.analista import FILTER_PARAMS, filters_from, item_person, person_view
-from privacy.policy import person_out
+from api.deps import SessionDep, SettingsDep
 from rnu.audit import service as audit
-from rnu.dashboard import service as dashboard_service
-from rnu.errors import RnuError
-from rnu.flag import service as flag_service
-from rnu.review import service as review_service
-from rnu.staff import repository as staff_repository
 from rnu.staff import service as staff_service
-from rnu.staff import volunteer as volunteer_service
 from rnu.staff.models import STAFF_ROLES
-from rnu.ubigeo.reference import by_inei, departments
-from web.pages import NO_STORE, render
+from web.pages import analista_alerta, analista_cola, analista_revision
+from web.pages.analista_comun import lugar, page
 
 router = APIRouter(include_in_schema=False)
-
-TIPOS = {
-    "cse_not_qualifying": "CSE no califica",
-    "cse_expired": "CSE vencida",
-    "cse_missing": "Sin CSE",
-    "age_out_of_range": "Edad fuera del rango",
-    "deceased": "Fallecido",
-    "not_in_pgh": "No está en el PGH",
-    "duplicate_in_program": "Duplicado en el programa",
-    "incompatible_programs": "Programas incompatibles",
-    "household_twice": "Hogar dos veces",
-    "pgh_duplicate": "Posible duplicado en el PGH",
-    "citizen_report": "Reporte ciudadano",
-}
-ESTADOS = {
-    "open": "Abierta",
-    "confirmed": "Confirmada",
-    "dismissed": "Descartada",
-    "resolved": "Resuelta",
-}
-SEVERIDADES = {"high": "Alta", "medium": "Media", "low": "Baja"}
-ACCIONES = {
-    "confirm": "Confirmó",
-    "dismiss": "Descartó",
-    "assign": "Asignó",
-    "comment": "Comentó",
-    "reopen": "Reabrió",
-    "task": "Pidió verificación",
-    "task_answer": "Respuesta de campo",
-}
-CAMPOS = {
-    "paterno": "Apellido paterno",
-    "materno": "Apellido materno",
-    "swapped": "Orden de apellidos",
-    "nombres": "Nombres",
-    "birth_date": "Fecha de nacimiento",
-    "sex": "Sexo",
-    "ubigeo": "Ubigeo",
-    "document": "Documento",
-}
-DECISIONES = {"link": "Vincular", "new_person": "Persona nueva", "distinct": "Distinta"}
-
-
-def lugar(ubigeo: str | None) -> str:
-    district = by_inei(ubigeo) if ubigeo else None
-    if district is None:
-        return ubigeo or ""
-    province, department = district.provincia.title(), district.departamento.title()
-    return f"{district.distrito.title()} ({province}, {department})"
-
-
-def mensaje(exc: RnuError) -> str:
-    """A service error as a Spanish sentence for staff (the English detail in brackets)."""
-    return f"No se pudo completar la acción: {exc}."
 
 
 def _safe_next(value: str | None, area: str) -> str:
@@ -104,31 +43,6 @@ def _safe_next(value: str | None, area: str) -> str:
     if value and value.startswith(f"/{area}") and not value.startswith("//"):
         return value
     return f"/{area}"
-
-
-def _context(
-    request: Request, active: staff_service.ActiveSession | None, **extra: Any
-) -> dict[str, Any]:
-    return {
-        "usuario": active.user if active else None,
-        "csrf": active.csrf_token if active else "",
-        "tipos": TIPOS,
-        "estados": ESTADOS,
-        "severidades": SEVERIDADES,
-        "acciones": ACCIONES,
-        "lugar": lugar,
-        **extra,
-    }
-
-
-def page(
-    request: Request,
-    name: str,
-    context: dict[str, Any],
-    *,
-    status_code: int = 200,
-) -> HTMLResponse:
-    return render(request, name, context, status_code=status_code, headers=NO_STORE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -268,370 +182,9 @@ async def salir(
     return await logout(request, session, settings, "/analista/ingresar")
 
 
-# ---------------------------------------------------------------------------------------------
-# Queue
-
-
-def _filter_values(request: Request) -> dict[str, str]:
-    return {k: v for k in FILTER_PARAMS if (v := request.query_params.get(k, "").strip())}
-
-
-@router.get("/analista", response_class=HTMLResponse)
-async def cola(
-    request: Request,
-    active: StaffPageDep,
-    session: SessionDep,
-    secret: SecretDep,
-    caller: CallerDep,
-    orden: str = "created_at",
-    desc: bool = True,
-    pagina: int = 1,
-    aviso: str | None = None,
-) -> HTMLResponse:
-    values = _filter_values(request)
-    if "estado" not in request.query_params:
-        values["estado"] = "open"
-    error = None
-    try:
-        result = await flag_service.list_queue(
-            session,
-            actor=actor_for(active),
-            secret=secret,
-            filters=filters_from(**values),
-            sort=orden,
-            descending=desc,
-            page=pagina,
-            page_size=50,
-        )
-    except RnuError as exc:
-        error = mensaje(exc)
-        result = flag_service.FlagPage(items=[], total=0, page=1, page_size=50)
-    rows = [(item, item_person(secret, item, caller)) for item in result.items]
-    query = {**values, "orden": orden, "desc": "true" if desc else "false"}
-    return page(
-        request,
-        "analista/cola.html",
-        _context(
-            request,
-            active,
-            titulo="Cola de alertas",
-            filas=rows,
-            resultado=result,
-            filtros=values,
-            orden=orden,
-            desc=desc,
-            error=error,
-            aviso=aviso,
-            departamentos=departments(),
-            query=urlencode(query),
-            csv_query=urlencode(values),
-            es_supervisor=active.user.role in {"supervisor", "admin"},
-        ),
-        status_code=400 if error else 200,
-    )
-
-
-@router.post("/analista/lote")
-async def lote(
-    request: Request,
-    active: StaffPageDep,
-    session: SessionDep,
-    accion: Annotated[str, Form(max_length=10)],
-    motivo: Annotated[str | None, Form(max_length=2000)] = None,
-    asignado_a: Annotated[str | None, Form(max_length=64)] = None,
-) -> Response:
-    if active.user.role not in {"supervisor", "admin"}:
-        raise NotAllowed("bulk actions need a supervisor", page=True)
-    form = await request.form()
-    values = {k: str(form.get(f"f_{k}") or "").strip() for k in FILTER_PARAMS}
-    values = {k: v for k, v in values.items() if v}
-    try:
-        result = await flag_service.bulk(
-            session,
-            actor=actor_for(active),
-            filters=filters_from(**values),
-            action=accion,
-            reason=motivo,
-            assignee=asignado_a,
-        )
-        aviso = f"Acción aplicada a {result.changed} alertas."
-    except RnuError as exc:
-        aviso = mensaje(exc)
-    return RedirectResponse("/analista?" + urlencode({**values, "aviso": aviso}), status_code=303)
-
-
-# ---------------------------------------------------------------------------------------------
-# One flag
-
-
-async def _detail_page(
-    request: Request,
-    active: staff_service.ActiveSession,
-    session: Any,
-    secret: bytes,
-    caller: Any,
-    flag_id: int,
-    *,
-    error: str | None = None,
-    aviso: str | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    detail = await flag_service.get_detail(
-        session, actor=actor_for(active), secret=secret, flag_id=flag_id
-    )
-    persona = (
-        person_out(
-            person_view(
-                secret, detail.person, household=detail.household, programs=detail.programs
-            ),
-            caller,
-        )
-        if detail.person
-        else None
-    )
-    staff = [u for u in await staff_repository.list_users(session) if u.role in STAFF_ROLES]
-    volunteers = (
-        await staff_repository.list_volunteers_for(session, ubigeo=detail.flag.ubigeo)
-        if detail.flag.ubigeo
-        else []
-    )
-    return page(
-        request,
-        "analista/alerta.html",
-        _context(
-            request,
-            active,
-            titulo=f"Alerta {flag_id}",
-            d=detail,
-            persona=persona,
-            personal=staff,
-            voluntarios=volunteers,
-            campos=CAMPOS,
-            error=error,
-            aviso=aviso,
-            clase=review_service.agreement_class,
-        ),
-        status_code=status_code,
-    )
-
-
-@router.get("/analista/alertas/{flag_id}", response_class=HTMLResponse)
-async def alerta(
-    request: Request,
-    flag_id: RowId,
-    active: StaffPageDep,
-    session: SessionDep,
-    secret: SecretDep,
-    caller: CallerDep,
-    aviso: str | None = None,
-) -> HTMLResponse:
-    return await _detail_page(request, active, session, secret, caller, flag_id, aviso=aviso)
-
-
-@router.post("/analista/alertas/{flag_id}/{accion}")
-async def alerta_accion(
-    request: Request,
-    flag_id: RowId,
-    accion: str,
-    active: StaffPageDep,
-    session: SessionDep,
-    secret: SecretDep,
-    caller: CallerDep,
-    motivo: Annotated[str | None, Form(max_length=2000)] = None,
-    texto: Annotated[str | None, Form(max_length=2000)] = None,
-    asignado_a: Annotated[str | None, Form(max_length=64)] = None,
-    voluntario: Annotated[str | None, Form(max_length=64)] = None,
-) -> Response:
-    actor = actor_for(active)
-    if accion not in ("confirmar", "descartar", "reabrir", "asignar", "comentar", "tarea"):
-        return page(
-            request,
-            "analista/error.html",
-            _context(request, active, titulo="Error", error="Acción desconocida."),
-            status_code=404,
-        )
-    try:
-        # A savepoint: a refused action undoes only itself, and the session stays usable.
-        async with session.begin_nested():
-            if accion == "confirmar":
-                await flag_service.confirm(session, actor=actor, flag_ids=[flag_id], note=texto)
-                aviso = "Alerta confirmada."
-            elif accion == "descartar":
-                await flag_service.dismiss(session, actor=actor, flag_ids=[flag_id], reason=motivo)
-                aviso = "Alerta descartada."
-            elif accion == "reabrir":
-                await flag_service.reopen(session, actor=actor, flag_ids=[flag_id])
-                aviso = "Alerta reabierta."
-            elif accion == "asignar":
-                await flag_service.assign(
-                    session, actor=actor, flag_ids=[flag_id], assignee=asignado_a
-                )
-                aviso = "Alerta asignada."
-            elif accion == "comentar":
-                await flag_service.comment(session, actor=actor, flag_id=flag_id, text=texto)
-                aviso = "Comentario agregado."
-            else:  # "tarea"
-                await volunteer_service.create_task(
-                    session,
-                    actor=actor,
-                    flag_id=flag_id,
-                    volunteer=voluntario or "",
-                    instructions=texto or "",
-                )
-                aviso = "Tarea enviada al voluntario."
-    except RnuError as exc:
-        return await _detail_page(
-            request,
-            active,
-            session,
-            secret,
-            caller,
-            flag_id,
-            error=mensaje(exc),
-            status_code=400,
-        )
-    return RedirectResponse(
-        f"/analista/alertas/{flag_id}?" + urlencode({"aviso": aviso}), status_code=303
-    )
-
-
-@router.get("/analista/evidencia/{evidence_id}")
-async def evidencia(
-    evidence_id: RowId, active: StaffPageDep, session: SessionDep, settings: SettingsDep
-) -> Response:
-    """An uploaded file, served to staff only, never inline as HTML."""
-    item = await volunteer_service.get_evidence(session, evidence_id=evidence_id)
-    await audit.record(
-        session,
-        actor=actor_for(active),
-        action="evidence.view",
-        details={"evidence_id": evidence_id},
-    )
-    path = volunteer_service.evidence_path(settings.data_dir, item.stored_name)
-    extension = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}.get(
-        item.media_type, "pdf"
-    )
-    return FileResponse(
-        path,
-        media_type=item.media_type,
-        filename=f"evidencia-{evidence_id}.{extension}",
-        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"},
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Match review
-
-
-@router.get("/analista/revision", response_class=HTMLResponse)
-async def revision(
-    request: Request,
-    active: StaffPageDep,
-    session: SessionDep,
-    secret: SecretDep,
-    programa: str | None = None,
-    pagina: int = 1,
-) -> HTMLResponse:
-    result = await review_service.list_queue(
-        session, actor=actor_for(active), secret=secret, program_code=programa or None, page=pagina
-    )
-    return page(
-        request,
-        "analista/revision.html",
-        _context(
-            request,
-            active,
-            titulo="Revisión de coincidencias",
-            resultado=result,
-            programa=programa or "",
-        ),
-    )
-
-
-@router.get("/analista/revision/{item_id}", response_class=HTMLResponse)
-async def revision_item(
-    request: Request,
-    item_id: RowId,
-    active: StaffPageDep,
-    session: SessionDep,
-    secret: SecretDep,
-    error: str | None = None,
-) -> HTMLResponse:
-    detail = await review_service.get_detail(
-        session, actor=actor_for(active), secret=secret, item_id=item_id
-    )
-    return page(
-        request,
-        "analista/revision_item.html",
-        _context(
-            request,
-            active,
-            titulo=f"Revisión {item_id}",
-            d=detail,
-            campos=CAMPOS,
-            decisiones=DECISIONES,
-            error=error,
-        ),
-    )
-
-
-@router.post("/analista/revision/{item_id}")
-async def revision_decidir(
-    item_id: RowId,
-    active: StaffPageDep,
-    session: SessionDep,
-    secret: SecretDep,
-    decision: Annotated[str, Form(max_length=12)],
-    persona: Annotated[str | None, Form(max_length=40)] = None,
-) -> Response:
-    try:
-        async with session.begin_nested():
-            await review_service.decide(
-                session,
-                actor=actor_for(active),
-                secret=secret,
-                item_id=item_id,
-                decision=decision,
-                person_key=persona,
-            )
-    except RnuError as exc:
-        return RedirectResponse(
-            f"/analista/revision/{item_id}?" + urlencode({"error": mensaje(exc)}), status_code=303
-        )
-    return RedirectResponse("/analista/revision", status_code=303)
-
-
-# ---------------------------------------------------------------------------------------------
-# Dashboard
-
-
-@router.get("/analista/tablero", response_class=HTMLResponse)
-async def tablero(
-    request: Request,
-    active: StaffPageDep,
-    session: SessionDep,
-    programa: str | None = None,
-    departamento: str | None = None,
-) -> HTMLResponse:
-    board = await dashboard_service.build(
-        session,
-        today=date.today(),
-        program_code=programa or None,
-        department=departamento or None,
-    )
-    return page(
-        request,
-        "analista/tablero.html",
-        _context(
-            request,
-            active,
-            titulo="Tablero",
-            tablero=board,
-            programa=programa or "",
-            departamento=departamento or "",
-            departamentos=departments(),
-        ),
-    )
+router.include_router(analista_cola.router)
+router.include_router(analista_alerta.router)
+router.include_router(analista_revision.router)
 
 
 def install(app: FastAPI) -> None:
@@ -658,4 +211,12 @@ def install(app: FastAPI) -> None:
         )
 
 
-__all__ = ["OptionalSessionDep", "install", "router"]
+__all__ = [
+    "OptionalSessionDep",
+    "install",
+    "login_form",
+    "login_submit",
+    "logout",
+    "lugar",
+    "router",
+]
