@@ -158,6 +158,42 @@ class _Hierarchy:
         ]
 
 
+def _protect_all(problem: _Hierarchy, primary: set[Pos]) -> set[Pos]:
+    """Primary cells plus complements, none of them a zero, none of them determined.
+
+    Zeros are never reserved: the district page does not list a programme nobody in the
+    district is on, and a roll with no one on it answers "not found", so a zero is public
+    anyway. The rank test therefore treats zeros as known. A hidden cell always has a non-zero
+    partner in each of its equations (a total is at least its part; a positive total has a
+    positive part), and hiding every non-zero count leaves each on a cycle (up to the nation,
+    down to a district), so the loop ends.
+    """
+    equations = problem.equations()
+    hidden = primary | complement(problem, primary)
+    for _ in range(len(problem.value) + 1):
+        hidden = {pos for pos in hidden if problem.value[pos] > 0}
+        exposed = linear.determined(equations, hidden)
+        if not exposed:
+            return hidden
+        # Not expected after the graph pass (it is exact for a hierarchy) unless a zero was
+        # taken as a complement; never publish a determined cell.
+        grown = False
+        for pos in sorted(exposed):
+            for node in problem.nodes(pos):
+                others = [
+                    p
+                    for p in problem.lines.get(node, [])
+                    if p not in hidden and problem.value[p] > 0
+                ]
+                if others:
+                    hidden.add(min(others, key=problem.preference))
+                    grown = True
+        if not grown:  # the last resort, always safe: every non-zero count reserved
+            hidden |= {p for p, v in problem.value.items() if v > 0}
+        hidden |= complement(problem, hidden)
+    raise RuntimeError("could not protect a suppressed count")  # pragma: no cover
+
+
 def suppress_column(
     counts: Mapping[str, int],
     districts: Iterable[str],
@@ -181,21 +217,7 @@ def suppress_column(
     for code, n in (unlisted or {}).items():
         if 0 < n < unlisted_k and code in problem.index:
             primary.add(problem.pos(code))
-    hidden = primary | complement(problem, primary)
-    equations = problem.equations()
-    for _ in range(len(problem.value) + 1):
-        exposed = linear.determined(equations, hidden)
-        if not exposed:
-            break
-        # Not expected after the graph pass (it is exact for a hierarchy); never publish one.
-        for pos in sorted(exposed):
-            node = next(n for n in problem.nodes(pos) if n != NO_EQUATION)
-            others = [p for p in problem.lines[node] if p not in hidden]
-            if others:
-                hidden.add(min(others, key=problem.preference))
-        hidden |= complement(problem, hidden)
-    else:  # pragma: no cover - unreachable: hiding everything determines nothing
-        raise RuntimeError("could not protect a suppressed count")
+    hidden = _protect_all(problem, primary)
     return ColumnPattern(
         k=k,
         values={problem.code(p): v for p, v in problem.value.items() if v},
