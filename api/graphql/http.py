@@ -150,7 +150,7 @@ def as_refusal(exc: Exception) -> Refusal | None:
     if isinstance(exc, RnuError):  # the purpose header and other invalid input
         return Refusal(Code.BAD_REQUEST, str(exc), status=400)
     if isinstance(exc, DBAPIError | PoolTimeout | ConnectionError | OSError):
-        if not observability._is_connection_problem(exc):
+        if not observability.is_connection_problem(exc):
             return None
         observability.DB_UNAVAILABLE.inc()
         log.warning("database unavailable: %s", type(exc).__name__)

@@ -1,0 +1,81 @@
+"""The request middleware: the request id, the timing, the metrics and one access-log line.
+
+Requests are labelled by their *route template* (``/api/v1/reportes/{codigo}``), never by the
+raw path or query string, which can hold a tracking code or a searched name.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from api.observability.metrics import LATENCY, REQUESTS
+from api.observability.request_id import (
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    request_id_of,
+    request_id_var,
+)
+
+access_log = logging.getLogger("rnu.access")
+# Probes and scrapes are counted but not logged: they would drown the access log.
+_QUIET_ROUTES = frozenset({"/metrics", "/healthz", "/readyz", "/static"})
+
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    # Unmatched paths are one label: a raw path could hold anything, and labels must stay few.
+    return str(path) if path else "unmatched"
+
+
+class RequestContextMiddleware:
+    """Give each request an id, time it, count it by route template and log one line."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = request_id_of(scope)
+        token = request_id_var.set(rid)
+        started = time.perf_counter()
+        status_holder = [500]
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder[0] = int(message["status"])
+                headers = list(message.get("headers") or [])
+                headers.append((b"x-request-id", rid.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = _route_template(scope)
+            method = str(scope.get("method", "GET"))
+            status = status_holder[0]
+            REQUESTS.labels(method, route, str(status)).inc()
+            LATENCY.labels(method, route).observe(elapsed)
+            if route not in _QUIET_ROUTES:
+                access_log.info(
+                    "%s %s %d %.1fms",
+                    method,
+                    route,
+                    status,
+                    elapsed * 1000,
+                    extra={
+                        "method": method,
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 1),
+                    },
+                )
+            request_id_var.reset(token)
