@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 
 from loaders import reasons
@@ -91,13 +90,6 @@ def detect(path: Path | str) -> tuple[str, str | None] | None:
             month = groups.get("month")
             return sector, f"{groups['year']}-{month}" if month else groups["year"]
     return None
-
-
-def loader_for(
-    sector: str, *, period: str | None = None, today: date | None = None
-) -> SectorLoader:
-    """A loader instance for a sector name (a key of `LOADERS`); KeyError when unknown."""
-    return LOADERS[sector](period=period, today=today)
 
 
 def reason_message(code: str) -> str:

@@ -244,9 +244,6 @@ def content_hash(row: CanonicalRow, extra_id: int) -> int:
     )  # fmt: skip
 
 
-_hash_of_content = content_hash
-
-
 class _Stager:
     """Turns matched rows into staging records, with the per-row cost kept small.
 
@@ -286,7 +283,7 @@ class _Stager:
         if len(self.extras) > self._LIMIT:
             self.extras.clear()
         agreements_json, extras_json, seen = self.agreements, self.extras, self.seen
-        hash_row = _hash_of_content  # looked up once per chunk (tests replace it)
+        hash_row = content_hash  # looked up once per chunk (tests replace it)
         dumps = json.dumps
         out = []
         order = self.order

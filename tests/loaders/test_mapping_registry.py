@@ -14,7 +14,7 @@ from loaders.base import CanonicalRow
 from loaders.errors import FileRejected
 from loaders.mapping import MappingError, MappingLoader
 from loaders.reasons import FILE_REASONS, REASONS, ROW_REASONS, message
-from loaders.registry import LOADERS, detect, loader_for
+from loaders.registry import LOADERS, detect
 from tests.loaders.conftest import FIXTURES, TODAY, read_all
 
 MAPPINGS = Path(__file__).parents[2] / "loaders" / "mappings"
@@ -171,7 +171,7 @@ class TestRegistry:
         assert {n for n, u in units.items() if u == "household"} == {"juntos", "fise"}
         assert LOADERS["pgh"].program is None
         assert LOADERS["sis"].program == "SIS"
-        loader = loader_for("juntos", period="2026-10", today=TODAY)
+        loader = LOADERS["juntos"](period="2026-10", today=TODAY)
         assert (loader.sector, loader.period, loader.encoding) == ("juntos", "2026-10", "latin-1")
 
     def test_every_fixture_loads_through_the_registry(self):
@@ -181,7 +181,7 @@ class TestRegistry:
                 continue
             sector, period = found
             with path.open("rb") as stream:
-                rows = list(loader_for(sector, period=period, today=TODAY).rows(stream))
+                rows = list(LOADERS[sector](period=period, today=TODAY).rows(stream))
             assert rows, path
 
 

@@ -1,6 +1,6 @@
 """Spanish pages for citizens and the public; each module is one area with its own router.
 
-Pages call the same use cases as the REST routers (``api.rest.*``), never the JSON API, and
+Pages call the same use cases (``usecases.*``) as the REST routes, never a route module, and
 render errors as plain Spanish next to the field they concern.
 """
 

@@ -75,7 +75,7 @@ class TestChunkedLoad:
         reference = load(ingest_db, write_sis(tmp_path / "sis_202610.csv.gz", lines))
         expected = _summary(ingest_db, reference.batch_id)
         # every row hashes alike: all but the first wait for the exact comparison
-        monkeypatch.setattr(program, "_hash_of_content", lambda row, extra: 42)
+        monkeypatch.setattr(program, "content_hash", lambda row, extra: 42)
         collided = load(ingest_db, write_sis(tmp_path / "sis_202611.csv.gz", lines), "sis")
         assert (collided.rows_loaded, collided.rows_quarantined) == (31, 4)
         got = _summary(ingest_db, collided.batch_id)
