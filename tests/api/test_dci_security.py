@@ -50,6 +50,37 @@ class TestCallbackUrls:
         assert answer["status"] == "rjct", answer
         assert answer["status_reason_code"] == "rjct.notify_details.invalid"
 
+    @pytest.mark.parametrize("url", BAD_CALLBACKS[:8])
+    @pytest.mark.parametrize(
+        ("path", "action", "message"),
+        [
+            ("/registry/search", "search", {"search_request": []}),
+            ("/registry/txn/status", "txn-status", {"txnstatus_request": {"reference_id": "s"}}),
+            ("/registry/subscribe", "subscribe", {"subscribe_request": []}),
+            ("/registry/unsubscribe", "unsubscribe", {"subscription_codes": ["1"]}),
+        ],
+    )
+    async def test_an_internal_sender_uri_is_refused_before_anything_is_done(
+        self,
+        api: httpx.AsyncClient,
+        session: AsyncSession,
+        url: str,
+        path: str,
+        action: str,
+        message: dict[str, object],
+    ) -> None:
+        """Every asynchronous call's callback goes through the SSRF guard: refused with the
+        spec's err.sender_uri.invalid, no transaction recorded, no job queued."""
+        headers = await agency_headers(session, *OWN)
+        body = envelope(action, {"transaction_id": "t-ssrf", **message}, sender_uri=url)
+        reply = await api.post(path, headers=headers, json=body)
+        assert reply.status_code == 400, reply.text
+        assert reply.json()["errors"][0]["code"] == "err.sender_uri.invalid"
+        recorded = await session.scalar(
+            text("SELECT count(*) FROM dci_transaction WHERE transaction_id = 't-ssrf'")
+        )
+        assert recorded == 0
+
 
 async def test_oversized_subscription_code_is_a_reason_code_not_a_500(
     api: httpx.AsyncClient, session: AsyncSession
