@@ -1,9 +1,11 @@
 """The public's jobs: a program's masked roll, the published statistics, the open data.
 
 REST, the web pages and GraphQL call these. Rolls pass every entry through the caller's roll
-policy; statistics pass every table through ``privacy.suppression`` with its margins; the open
-data are those very tables in long format. Answers are cached per data version as JSON data
-(``model_dump(mode="json")`` of the models here), so a cached answer costs no database work.
+policy; every published count (statistics at each level, the district page, a roll's
+``no_listados``) is read off its column's one suppression pattern (``usecases.families``,
+``privacy.family``); the open data are those very tables in long format. Answers are cached
+per data version as JSON data (``model_dump(mode="json")`` of the models here), so a cached
+answer costs no database work.
 """
 
 from __future__ import annotations
@@ -420,8 +422,8 @@ DICCIONARIO: dict[str, list[dict[str, str]]] = {
         {
             "campo": "k",
             "tipo": "entero",
-            "descripcion": "Umbral de reserva: 5, o 10 en tablas con programas de niñez "
-            "o discapacidad.",
+            "descripcion": "Umbral de reserva del programa: 5, o 10 para los programas de "
+            "niñez o discapacidad.",
         },
     ],
     "alertas": [
@@ -460,7 +462,7 @@ def _long_rows(body: EstadisticasOut, table: str) -> list[dict[str, Any]]:
                 "programa": column,
                 "periodo": body.periodos.get(column, ""),
                 "usuarios": value,
-                "k": data.k,
+                "k": k_for(column, touches_minors=False),
             }
             for fila in data.filas
             for column, value in fila.valores.items()
