@@ -30,6 +30,8 @@ from privacy.roles import Caller
 from rnu.audit import service as audit
 from rnu.batch.models import LoadBatch
 from rnu.dashboard import service as dashboard_service
+from rnu.dashboard.service import Dashboard as Dashboard
+from rnu.dashboard.service import DashboardRow as DashboardRow
 from rnu.enrollment.models import RollRow
 from rnu.errors import Forbidden, InvalidInput
 from rnu.flag import service as flag_service
@@ -38,6 +40,9 @@ from rnu.flag.repository import FlagFilter, LinkedRow, ProgramSpell, TaskLine
 from rnu.report.models import CitizenReport
 from rnu.review import service as review_service
 from rnu.review.models import MatchReviewItem
+from rnu.review.service import DecisionResult as DecisionResult
+from rnu.review.service import ReviewPage as ReviewPage
+from rnu.review.service import agreement_class as agreement_class
 from rnu.staff import repository as staff_repository
 from rnu.staff import volunteer as volunteer_service
 from rnu.staff.models import STAFF_ROLES, Evidence, FlagEvent, StaffUser
@@ -401,7 +406,7 @@ async def bulk(analyst: Analyst, request: BulkIn) -> ActionDone:
 
 async def review_queue(
     analyst: Analyst, *, program_code: str | None = None, page: int = 1
-) -> review_service.ReviewPage:
+) -> ReviewPage:
     """Rows matching could not decide on, oldest first; the rows' people audited."""
     return await review_service.list_queue(
         analyst.session,
@@ -423,7 +428,7 @@ class Candidate:
     agreements: dict[str, str]
 
     def highlight(self, field_name: str) -> str:
-        return review_service.agreement_class(self.agreements.get(field_name))
+        return agreement_class(self.agreements.get(field_name))
 
 
 @dataclass(frozen=True)
@@ -464,9 +469,7 @@ class DecisionIn:
     person_key: str | None = None
 
 
-async def decide(
-    analyst: Analyst, item_id: int, decision: DecisionIn
-) -> review_service.DecisionResult:
+async def decide(analyst: Analyst, item_id: int, decision: DecisionIn) -> DecisionResult:
     """Apply a review decision now (in a savepoint: a refused one undoes only itself)."""
     async with analyst.session.begin_nested():
         return await review_service.decide(
@@ -485,7 +488,7 @@ async def decide(
 
 async def dashboard(
     analyst: Analyst, *, program_code: str | None = None, department: str | None = None
-) -> dashboard_service.Dashboard:
+) -> Dashboard:
     """Per program and department: users, flags, filtración rate, subcobertura, expiring CSE."""
     return await dashboard_service.build(
         analyst.session,

@@ -16,7 +16,6 @@ from api.auth.analyst import AnalystApiDep
 from api.deps import RowId
 from api.rest.analista_cola import StrictModel
 from privacy.policy import PersonOut
-from rnu.dashboard import service as dashboard_service
 from usecases import analyst as analyst_uc
 
 router = APIRouter()
@@ -176,7 +175,7 @@ class DashboardOut(BaseModel):
     totales: list[DashboardRowOut]
 
 
-def _dash_row(r: dashboard_service.DashboardRow) -> DashboardRowOut:
+def _dash_row(r: analyst_uc.DashboardRow) -> DashboardRowOut:
     return DashboardRowOut(
         programa=r.program_code,
         periodo=r.period,

@@ -17,7 +17,6 @@ from api.auth.analyst import AnalystPageDep
 from api.auth.staff import StaffPageDep
 from api.deps import RowId, SettingsDep
 from rnu.errors import RnuError
-from rnu.review.service import agreement_class
 from rnu.staff.service import ActiveSession
 from usecases import analyst as analyst_uc
 from usecases import wording
@@ -62,7 +61,7 @@ async def _detail_page(
             campos=wording.MATCH_FIELDS,
             error=error,
             aviso=aviso,
-            clase=agreement_class,
+            clase=analyst_uc.agreement_class,
         ),
         status_code=status_code,
     )
