@@ -3,8 +3,10 @@
 Modules: ``envelope`` (reading requests, headers, answers and the spec's error shapes),
 ``query`` (search criteria → typed queries), ``records`` (one search item answered through
 the agency's policy), and one route module per family: ``search`` (sync and async search),
-``enrolled`` (enrolled, enrollment updates, receipts), ``subscriptions``, ``txn``; ``worker``
-runs the asynchronous search's job. The mapping and the spec's defects: ``docs/dci.md``.
+``enrolled`` (enrolled, enrollment updates, receipts), ``subscriptions``, ``txn``. The
+asynchronous calls: ``callbacks`` (where RNU calls back, signed how, the pending callback
+queued), ``quota`` (the asynchronous search's record reservation), ``worker`` (the jobs that
+answer them). The mapping and the spec's defects: ``docs/dci.md``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,10 @@ POSTs the ``on-search`` answer to the caller's ``sender_uri`` from the job queue
 
 The asynchronous request is kept in the transaction row until the job has answered it (the
 job's own arguments hold only that row's id: procrastinate logs job arguments, and a query
-may hold DNIs), then only the per-item statuses stay.
+may hold DNIs), then only the per-item statuses stay. Both are charged to the agency's
+record quota by the people they return and bounded per call: the synchronous one inside the
+request (``agency_reads``), the asynchronous one reserved at the ACK and settled by the job
+(``api.dci.quota``).
 """
 
 from __future__ import annotations

@@ -723,6 +723,13 @@ class TestCallbacks:
         assert_signed(receiver, 1, reply["message"]["callback_secret"])
 
     async def test_txn_status_is_answered_at_txn_on_status(
+        self, live: httpx.AsyncClient, live_state: AppState
+    ) -> None:
+        """The status is POSTed by the job; a refused POST (HTTP 500) is retried."""
+        with Hook(failures=1) as receiver:
+            await self.ask_status_asynchronously(live, live_state, receiver)
+
+    async def ask_status_asynchronously(
         self, live: httpx.AsyncClient, live_state: AppState, receiver: Hook
     ) -> None:
         headers = await committed_key(live_state, "person:read")
@@ -747,7 +754,7 @@ class TestCallbacks:
         assert_conforms(component("Response"), reply.json())
         assert reply.json()["message"]["ack_status"] == "ACK"
 
-        [(path, sent)] = await called_back(live_state, receiver)
+        [_, (path, sent)] = await called_back(live_state, receiver, calls=2)
         assert path == "/registry/txn/on-status"
         answer_conforms(sent, "TxnStatusResponse", "txn-on-status")
         assert sent["message"]["correlation_id"] == reply.json()["message"]["correlation_id"]
@@ -755,7 +762,7 @@ class TestCallbacks:
         assert txn_status["transaction_id"] == "txn-conf"
         [item] = txn_status["search_response"]
         assert item["reference_id"] == "ref-1"
-        assert_signed(receiver, 0, reply.json()["message"]["callback_secret"])
+        assert_signed(receiver, 1, reply.json()["message"]["callback_secret"])
 
         no_callback = envelope("txn-status", {**ask, "transaction_id": "txn-st-b"})
         refused = await live.post("/registry/txn/status", json=no_callback, headers=headers)
@@ -832,6 +839,26 @@ class TestCallbacks:
         body["header"]["sender_uri"] = receiver.base
         reply = await live.post("/registry/search", json=body, headers=headers)
         assert reply.status_code == 200, reply.text
+        # While the job waits, txn/status says pdng and never shows the stored request
+        # (its query holds DNIs).
+        status = envelope(
+            "txn-status",
+            {
+                "transaction_id": "txn-st-wait",
+                "txnstatus_request": {
+                    "reference_id": "w1",
+                    "txn_type": "search",
+                    "attribute_type": "transaction_id",
+                    "attribute_value": "txn-conf",
+                },
+            },
+        )
+        waiting = await live.post("/registry/sync/txn/status", json=status, headers=headers)
+        answer_conforms(waiting.json(), "TxnStatusResponse", "txn-on-status")
+        txn_status = waiting.json()["message"]["txnstatus_response"]["txn_status"]
+        assert txn_status["status"] == "pdng"
+        assert first not in waiting.text
+        assert "pending" not in txn_status["summary"]
         [(_, sent)] = await called_back(live_state, receiver)
         answer_conforms(sent, "SearchResponse", "on-search")
         one, two = sent["message"]["search_response"]
