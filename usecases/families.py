@@ -10,6 +10,8 @@ pattern is computed afresh.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from datetime import date
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -39,9 +41,28 @@ def _key(version: int, *parts: str) -> str:
     return stats_key(version, "family", *parts)
 
 
-async def user_patterns(ctx: Context, periods: dict[str, str]) -> dict[str, ColumnPattern]:
-    """{program: pattern of its users at ``periods[program]``}, from cache or computed."""
-    version = await ctx.version()
+_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _one_at_a_time() -> asyncio.Lock:
+    """This process's lock on computing patterns (one per event loop).
+
+    After a load bumps the data version, every roll page and statistics request misses the
+    cache at once; without it each would run the country-wide grouped query. With it the first
+    computes and stores, the others wait and read the cache.
+    """
+    loop = asyncio.get_running_loop()
+    lock = _LOCKS.get(loop)
+    if lock is None:
+        lock = _LOCKS[loop] = asyncio.Lock()
+    return lock
+
+
+async def _cached_users(
+    ctx: Context, version: int, periods: dict[str, str]
+) -> tuple[dict[str, ColumnPattern], dict[str, str]]:
     found: dict[str, ColumnPattern] = {}
     missing: dict[str, str] = {}
     for program, period in periods.items():
@@ -50,13 +71,23 @@ async def user_patterns(ctx: Context, periods: dict[str, str]) -> dict[str, Colu
             found[program] = ColumnPattern.from_json(cached)
         else:
             missing[program] = period
+    return found, missing
+
+
+async def user_patterns(ctx: Context, periods: dict[str, str]) -> dict[str, ColumnPattern]:
+    """{program: pattern of its users at ``periods[program]``}, from cache or computed."""
+    version = await ctx.version()
+    found, missing = await _cached_users(ctx, version, periods)
     if missing:
-        computed = await compute_user_patterns(ctx.session, missing)
-        for program, pattern in computed.items():
-            await ctx.cache.set_json(
-                _key(version, "users", program, missing[program]), pattern.to_json(), STATS_TTL_S
-            )
-        found |= computed
+        async with _one_at_a_time():
+            again, missing = await _cached_users(ctx, version, missing)
+            found |= again
+            if missing:
+                computed = await compute_user_patterns(ctx.session, missing)
+                for program, pattern in computed.items():
+                    key = _key(version, "users", program, missing[program])
+                    await ctx.cache.set_json(key, pattern.to_json(), STATS_TTL_S)
+                found |= computed
     return {program: found[program] for program in periods}
 
 
@@ -92,9 +123,16 @@ async def flag_patterns(ctx: Context) -> tuple[dict[str, ColumnPattern], int]:
     version = await ctx.version()
     key = _key(version, "flags")
     cached = await ctx.cache.get_json(key)
-    if cached is not None:
-        columns = {kind: ColumnPattern.from_json(p) for kind, p in cached["columns"].items()}
-        return columns, int(cached["k"])
+    if cached is None:
+        async with _one_at_a_time():
+            cached = await ctx.cache.get_json(key)
+            if cached is None:
+                return await _compute_flags(ctx, key)
+    columns = {kind: ColumnPattern.from_json(p) for kind, p in cached["columns"].items()}
+    return columns, int(cached["k"])
+
+
+async def _compute_flags(ctx: Context, key: str) -> tuple[dict[str, ColumnPattern], int]:
     counts, programs = await stats_service.flags_by_district(ctx.session)
     k = max((k_for(p, touches_minors=False) for p in programs), default=DEFAULT_K)
     districts = stats_service.every_district()
