@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     login_address_backoff: str = "10/30/900/86400"
     login_account_backoff: str = "5/60/3600/86400"
     login_device_backoff: str = "5/30/900/86400"
+    # Wrong TOTP codes after a right password, per account: bounds code guessing by someone
+    # who has the password, even from many addresses through the code's way past the account lane.
+    login_code_backoff: str = "5/60/3600/86400"
     reports_per_client: int = 10  # reports per client per hour
     public_per_client: int = 600  # roll/statistics/tracking calls per client per minute
     # /metrics in production answers only a scraper presenting this bearer token (404 without

@@ -84,14 +84,18 @@ async def attempt_login(
         )
     except RateLimited as exc:
         return LoginAttempt(user=None, retry_after_s=exc.retry_after_s)
-    user = await staff_service.authenticate(
+    check = await staff_service.check_login(
         session,
         username=username,
         password=password,
         code=code,
         server_secret=secret,
         require_code=admission.require_code,
+        codes_allowed=await guard.codes_allowed(admission) if code else True,
     )
+    if check.code_failed:
+        await guard.code_failed(admission)
+    user = check.user
     if user is None or user.role not in roles:
         return LoginAttempt(user=None)
     await guard.succeeded(admission)

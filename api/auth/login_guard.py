@@ -23,6 +23,11 @@ million per guess on top of the password) and the address lane still slows it. A
 without a code on a new browser during an attack waits out the account lane's backoff (at most
 ``cap``), as does an attacker.
 
+A fourth lane, **code**, per account, counts wrong TOTP codes that came with the right
+password: while it waits, codes are not even compared (a plain failure, not a 429, which would
+confirm the password), so someone who has the password still cannot try codes from many
+addresses faster than it allows; from the owner's browser the device lane bounds codes instead.
+
 Each attempt *reserves* a failure on its lanes in the same atomic step as the check (a Lua
 script), so parallel requests cannot slip through the free attempts together. A success clears
 the account and device lanes (the owner proved themselves) and gives the reservation back to
@@ -34,6 +39,7 @@ attempts (fail closed, per client, like the public limits).
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -95,11 +101,14 @@ class Lane:
 
 @dataclass(frozen=True)
 class Admission:
-    """An admitted attempt: where it was counted, and whether only a TOTP code may let it in."""
+    """An admitted attempt: where it was counted, whether only a TOTP code may let it in, and
+    the account's code lane (wrong codes after a right password)."""
 
     lanes: tuple[Lane, ...]
     local: bool
     require_code: bool
+    codes: Lane
+    by_device: bool = False
 
 
 # KEYS: the lanes' hashes. ARGV[1]: now; then per lane: checked (1/0), free, base, cap, forget.
@@ -132,6 +141,8 @@ for i, name in ipairs(KEYS) do
 end
 return {0, bypassed}
 """
+# KEYS[1]: a lane; returns its {failures, time of the last one as text}.
+_READ = "return redis.call('HMGET', KEYS[1], 'n', 't')"
 # KEYS: lanes to give one reservation back to (never below zero).
 _GIVE_BACK = """
 for _, name in ipairs(KEYS) do
@@ -159,7 +170,7 @@ class LocalLanes:
             policy = lane.policy.degraded()
             if n >= policy.free and now < last + policy.wait_after(n):
                 if lane.checked:
-                    return int(last + policy.wait_after(n) - now) + 1, False
+                    return math.ceil(last + policy.wait_after(n) - now), False
                 bypassed = True
         for lane in lanes:
             n, _ = self._current(lane, now)
@@ -168,6 +179,9 @@ class LocalLanes:
         while len(self._lanes) > self.max_keys:
             del self._lanes[next(iter(self._lanes))]
         return 0, bypassed
+
+    def read(self, lane: Lane, now: float) -> tuple[int, float]:
+        return self._current(lane, now)
 
     def succeeded(self, lanes: Sequence[Lane]) -> None:
         for lane in lanes:
@@ -215,6 +229,7 @@ class LoginGuard:
         self.address = parse_backoff(settings.login_address_backoff)
         self.account = parse_backoff(settings.login_account_backoff)
         self.device = parse_backoff(settings.login_device_backoff)
+        self.code = parse_backoff(settings.login_code_backoff)
         self._secret = settings.secret_key.get_secret_value().encode()
 
     def lanes(
@@ -233,11 +248,16 @@ class LoginGuard:
         account = key("rl", "login", "account", digest(self._secret, "login-account", name))
         return by_address, Lane(account, self.account, checked=not code_presented, clear=True)
 
+    def code_lane(self, username: str) -> Lane:
+        name = digest(self._secret, "login-code", username.strip().lower())
+        return Lane(key("rl", "login", "code", name), self.code, checked=True, clear=True)
+
     async def admit(
         self, address: str, username: str, *, device: str | None, code_presented: bool
     ) -> Admission:
         """Count this attempt as a failure on its lanes, or raise RateLimited with the wait."""
         lanes = self.lanes(address, username, device=device, code_presented=code_presented)
+        codes = self.code_lane(username)
         now = self.clock()
         args: list[str | int | float] = [repr(now)]
         for lane in lanes:
@@ -249,20 +269,58 @@ class LoginGuard:
             retry, bypassed = self.local.admit(lanes, now)
             if retry:
                 raise RateLimited(retry, "too many failed logins") from None
-            return Admission(lanes, local=True, require_code=bypassed)
+            return Admission(lanes, True, bypassed, codes, by_device=device is not None)
         if int(index):
             raise RateLimited(int(value), "too many failed logins")
         # Let past a waiting account lane only because a code came: only a right code lets in.
-        return Admission(lanes, local=False, require_code=bool(int(value)))
+        return Admission(lanes, False, bool(int(value)), codes, by_device=device is not None)
+
+    async def codes_allowed(self, admission: Admission) -> bool:
+        """Whether the account's code lane lets a code be compared now. A wait here is not a
+        429 (that would confirm the password): the attempt just fails like any other. From the
+        account's own browser the device lane bounds codes instead, so someone who has the
+        password cannot shut the owner out by spending the code lane."""
+        if admission.by_device:
+            return True
+        lane, now = admission.codes, self.clock()
+        if admission.local:
+            n, last = self.local.read(lane, now)
+            policy = lane.policy.degraded()
+        else:
+            try:
+                raw_n, raw_t = await self.cache.run_script(_READ, [lane.key], [])
+            except CacheUnavailable:
+                return False  # fail closed: a supervisor retries, a guesser gets nothing
+            n, last, policy = int(raw_n or 0), float(raw_t or 0), lane.policy
+        return n < policy.free or now >= last + policy.wait_after(n)
+
+    async def code_failed(self, admission: Admission) -> None:
+        """Count a wrong code after a right password on the account's code lane (from the owner's
+        browser, the device lane already counted it)."""
+        if admission.by_device:
+            return
+        lane = Lane(admission.codes.key, admission.codes.policy, checked=False, clear=True)
+        now = self.clock()
+        if admission.local:
+            self.local.admit([lane], now)
+            return
+        p = lane.policy
+        try:
+            await self.cache.run_script(
+                _ADMIT, [lane.key], [repr(now), 0, p.free, p.base_s, p.cap_s, p.forget_s]
+            )
+        except CacheUnavailable:
+            self.local.admit([lane], now)
 
     async def succeeded(self, admission: Admission) -> None:
         """The owner got in: forget the account's (or browser's) failures, give the address its
         reservation back."""
         if admission.local:
-            self.local.succeeded(admission.lanes)
+            self.local.succeeded([*admission.lanes, admission.codes])
             return
         try:
-            await self.cache.delete(*[lane.key for lane in admission.lanes if lane.clear])
+            cleared = [lane.key for lane in admission.lanes if lane.clear]
+            await self.cache.delete(*cleared, admission.codes.key)
             await self.cache.run_script(
                 _GIVE_BACK, [lane.key for lane in admission.lanes if not lane.clear], []
             )

@@ -159,7 +159,18 @@ async def set_active(session: AsyncSession, *, username: str, is_active: bool) -
     return user
 
 
-async def authenticate(
+@dataclass(frozen=True)
+class LoginCheck:
+    """What a login attempt came to. ``code_failed``: the password was right and the code was
+    not (wrong, replayed, missing, or not checked because the account's code lane waits) — the
+    edge counts those per account, so a stranger who has the password still cannot try codes
+    faster than that lane allows. The caller answers every failure the same way."""
+
+    user: StaffUser | None
+    code_failed: bool = False
+
+
+async def check_login(
     session: AsyncSession,
     *,
     username: str,
@@ -167,33 +178,58 @@ async def authenticate(
     code: str = "",
     server_secret: bytes = b"",
     require_code: bool = False,
+    codes_allowed: bool = True,
     now: datetime | None = None,
-) -> StaffUser | None:
+) -> LoginCheck:
     """The account when the password is right, the account active and — where a second factor
-    is needed — the TOTP code right and unused; else None, the same None for every reason.
+    is needed — the TOTP code right and unused.
 
     A code is needed when the account requires one (``totp.required``: supervisors and admins,
     who cannot log in at all before ``rnu users totp-enrol``) or when the caller says so
-    (``require_code``: the edge let this attempt past a throttled account lane only because a
-    code came with it, so it may succeed only with a right one). One answer for a wrong password
-    and a wrong code, so the password is never confirmed on its own.
+    (``require_code``: the edge let this attempt past a waiting account lane only because a
+    code came with it, so it may succeed only with a right one). ``codes_allowed`` False: the
+    code is not even compared (too many wrong codes for this account lately).
     """
     now = now or utcnow()
     user = await repository.get_user_by_username(session, username=username.strip().lower())
     stored = user.password_hash if user is not None else _DUMMY_HASH
     matches = await asyncio.to_thread(_verify, stored, password)
     if user is None or not matches or not user.is_active:
-        return None
-    if (require_code or totp.required(user)) and not await totp.verify_and_consume(
-        session, user=user, code=code, server_secret=server_secret, now=now
+        return LoginCheck(None)
+    if (require_code or totp.required(user)) and not (
+        codes_allowed
+        and await totp.verify_and_consume(
+            session, user=user, code=code, server_secret=server_secret, now=now
+        )
     ):
-        return None
+        return LoginCheck(None, code_failed=True)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = await asyncio.to_thread(hash_password, password)
     user.last_login_at = now
     session.add(user)
     await session.flush()
-    return user
+    return LoginCheck(user)
+
+
+async def authenticate(
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    code: str = "",
+    server_secret: bytes = b"",
+    now: datetime | None = None,
+) -> StaffUser | None:
+    """``check_login``'s account, or None (for callers that need no more than that)."""
+    check = await check_login(
+        session,
+        username=username,
+        password=password,
+        code=code,
+        server_secret=server_secret,
+        now=now,
+    )
+    return check.user
 
 
 async def open_session(

@@ -9,6 +9,7 @@ app's): addresses are told apart through a trusted proxy's ``X-Forwarded-For``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.auth.login_guard import DEVICE_COOKIE
 from api.state import AppState
+from rnu.base import utcnow
 from rnu.staff.totp import current_code
 from tests.factories import STAFF_PASSWORD, create_staff_user
 from tests.rnu.staff.support import bind, enrol_totp, make_client
@@ -175,6 +177,39 @@ class TestTotp:
         # The same body as a wrong password: the password is never confirmed on its own.
         bad_password = await attempt(client, admin.username, "otra-clave-mala", "192.0.2.31", code)
         assert replay.json() == bad_password.json()
+
+    async def test_someone_with_the_password_cannot_guess_codes_from_many_addresses(
+        self, session: AsyncSession, client: httpx.AsyncClient
+    ) -> None:
+        """A code is the way past a waiting account lane, so wrong codes after the right
+        password have a lane of their own; the owner's browser is not bound by it."""
+        owner = await create_staff_user(session, role="supervisor")
+        secret = await enrol_totp(session, owner.username)
+        first = await attempt(
+            client, owner.username, STAFF_PASSWORD, "192.0.2.50", current_code(secret)
+        )
+        assert first.status_code == 200
+        device = {DEVICE_COOKIE: first.cookies[DEVICE_COOKIE]}
+        right = current_code(secret, utcnow() + timedelta(seconds=30))  # the next step's: unused
+        wrong = str((int(right) + 500_000) % 1_000_000).zfill(6)
+        guesses = [
+            (
+                await attempt(client, owner.username, STAFF_PASSWORD, f"10.3.{n}.1", wrong)
+            ).status_code
+            for n in range(5)
+        ]
+        assert guesses == [401] * 5
+        # The code lane waits now: even the right code is not compared (and not spent), and the
+        # answer is the plain failure, not a 429 that would confirm the password.
+        held = await attempt(client, owner.username, STAFF_PASSWORD, "10.3.9.1", right)
+        assert held.status_code == 401
+        await session.refresh(owner)
+        used = owner.totp_last_step
+        # The owner's browser: its own lane, the code compared.
+        ok = await attempt(client, owner.username, STAFF_PASSWORD, "192.0.2.50", right, device)
+        assert ok.status_code == 200
+        await session.refresh(owner)
+        assert owner.totp_last_step != used
 
     async def test_a_supervisor_not_enrolled_cannot_log_in(
         self, session: AsyncSession, client: httpx.AsyncClient

@@ -54,6 +54,51 @@ class TestCreateUser:
         assert STAFF_PASSWORD not in user.password_hash
 
 
+WEAK = [
+    ("123456789012", "only digits"),  # the probe's admin password
+    ("987654321098", "only digits"),
+    ("password1234", "common passwords"),
+    ("Qwertyuiop123", "common passwords"),
+    ("iloveyou2026!", "digits or symbols added"),
+    ("Midis2026!!!!", "digits or symbols added"),
+    ("aaaaaaaaaaaa", "different characters"),
+    ("abababababab", "different characters"),
+    ("abcdefghijklm", "sequence"),
+    ("qwertyuiopasd", "keyboard"),
+    ("corta-11chr", "at least 12"),
+]
+
+
+class TestPasswords:
+    """Issue 11.11: a 12-character ``123456789012`` admin password was accepted."""
+
+    @pytest.mark.parametrize(("password", "reason"), WEAK)
+    async def test_common_and_trivial_passwords_are_refused(
+        self, session: AsyncSession, password: str, reason: str
+    ) -> None:
+        with pytest.raises(InvalidInput, match=reason):
+            await service.create_user(session, username="admin1", role="admin", password=password)
+
+    async def test_a_password_holding_the_username_is_refused(self, session: AsyncSession) -> None:
+        with pytest.raises(InvalidInput, match="username"):
+            await service.create_user(
+                session, username="rosario", role="analyst", password="Rosario-de-Lima-7"
+            )
+
+    async def test_changing_to_a_common_password_is_refused(self, session: AsyncSession) -> None:
+        user = await create_staff_user(session)
+        with pytest.raises(InvalidInput, match="common"):
+            await service.set_password(session, username=user.username, password="password1234")
+        await service.set_password(session, username=user.username, password="tres-llamas-y-un-rio")
+
+    def test_the_shipped_list_is_read(self) -> None:
+        from rnu.staff.passwords import common_passwords
+
+        common = common_passwords()
+        assert len(common) == 19_640
+        assert {"123456", "password", "iloveyou", "1234567890123"} <= common
+
+
 class TestSessions:
     async def test_idle_and_revoked_sessions_die(self, session: AsyncSession) -> None:
         user = await create_staff_user(session)
