@@ -24,6 +24,7 @@ from strawberry.fastapi import BaseContext
 from api.auth.agency import Agency
 from api.graphql.dataloaders import Loaders
 from usecases.agency import AgencyReads
+from usecases.context import Context as UseCaseContext
 
 T = TypeVar("T")
 
@@ -66,10 +67,19 @@ class Context(BaseContext):
     ``info.context``."""
 
     def __init__(
-        self, *, session: AsyncSession, agency: Agency, secret: bytes, reads: AgencyReads
+        self,
+        *,
+        session: AsyncSession,
+        agency: Agency,
+        secret: bytes,
+        reads: AgencyReads,
+        public: UseCaseContext | None = None,
     ) -> None:
         super().__init__()
         self.session = session
+        # For the published statistics (coverage): their cache and data version, shared with
+        # the public pages so GraphQL reads the very same suppression patterns.
+        self.public = public
         self.agency = agency
         self.secret = secret
         # The one reader of people (policy, audit subjects, the call's record bound).

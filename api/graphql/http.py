@@ -49,7 +49,9 @@ from api.graphql.context import Context
 from api.graphql.errors import Code, Refusal, with_codes
 from api.graphql.schema import AUDIT_ACTION, schema
 from api.ratelimit import RateLimited
+from rnu.cache import cache_for
 from rnu.errors import Forbidden, RnuError, ServiceUnavailable
+from usecases.context import Context as UseCaseContext
 
 log = logging.getLogger("rnu.graphql")
 
@@ -315,7 +317,13 @@ async def post_graphql(
     async with agency_reads(
         state, agency, session, secret, action=AUDIT_ACTION, wanted=operation.measure.records
     ) as reads:
-        context = Context(session=session, agency=agency, secret=secret, reads=reads)
+        public = UseCaseContext(
+            session=session,
+            cache=cache_for(state.redis),
+            settings=settings,
+            data_version=state.data_version,
+        )
+        context = Context(session=session, agency=agency, secret=secret, reads=reads, public=public)
         context.request = request
         try:
             result = await schema.execute(

@@ -191,11 +191,14 @@ class Query:
         if code not in columns.periods:
             raise InvalidInput(f"no loaded roll for program {code}")
         # The column's one pattern (usecases.families): the cells the public tables reserve.
-        pattern = (
-            await info.context.in_flight.guard(
-                families.compute_user_patterns(info.context.session, {code: columns.periods[code]})
-            )
-        )[code]
+        wanted = {code: columns.periods[code]}
+        public = info.context.public
+        found = (
+            families.user_patterns(public, wanted)
+            if public is not None
+            else families.compute_user_patterns(info.context.session, wanted)
+        )
+        pattern = (await info.context.in_flight.guard(found))[code]
         k = pattern.k
         areas = [
             CoverageArea(ubigeo=area, name=name, count=pattern.shown(area))

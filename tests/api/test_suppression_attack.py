@@ -18,6 +18,7 @@ import httpx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from tests.api import public_support
+from tests.api.agency_support import agency_headers
 from tests.api.test_padrones import _roll
 from tests.privacy import attack
 
@@ -165,3 +166,20 @@ class TestDifferencingAttack:
         assert any(f.value is None for f in relevant)  # there is something to attack
         leaks = attack.recovered(relevant)
         assert leaks == [], [(f.where, attack.truth_of(f, truth)) for f in leaks]
+
+    async def test_graphql_coverage_reserves_the_same_cells(self, session, public_client):
+        await _country(session)
+        headers = await agency_headers(session, "coverage:read")
+        query = (
+            '{ coverage(program: "QALIWARMA", ubigeo: "0801") '
+            "{ k total areas(first: 100) { edges { node { ubigeo count } } } } }"
+        )
+        response = await public_client.post("/graphql", json={"query": query}, headers=headers)
+        body = response.json()
+        assert "errors" not in body, body
+        coverage = body["data"]["coverage"]
+        cells = {e["node"]["ubigeo"]: e["node"]["count"] for e in coverage["areas"]["edges"]}
+        # Before, GraphQL suppressed its own one-province table: the same 3 and 12 reserved
+        # there, but nothing tied it to the pages; now it reads the public pattern.
+        assert (coverage["k"], coverage["total"]) == (10, 40)
+        assert (cells["080101"], cells["080102"], cells["080103"]) == (None, None, 25)
