@@ -21,16 +21,19 @@ from rnu.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    PurposeRequired,
     RateLimited,
     RnuError,
     ServiceUnavailable,
     StepUpRequired,
 )
-from usecases.wording import STEP_UP_MESSAGE
+from usecases.wording import PURPOSE_REQUIRED, STEP_UP_MESSAGE
 
 log = logging.getLogger("rnu.api")
 
+# Most specific first: a subclass is rendered under its own code.
 STATUS: dict[type[RnuError], int] = {
+    PurposeRequired: 400,
     NotFound: 404,
     Conflict: 409,
     InvalidInput: 400,
@@ -50,6 +53,7 @@ MENSAJES: dict[str, str] = {
     "ValidationError": "Algunos datos enviados no son válidos. Revise los campos indicados.",
     "RateLimited": "Realizó demasiadas consultas. Espere unos minutos e intente de nuevo.",
     "StepUpRequired": STEP_UP_MESSAGE,
+    "PurposeRequired": PURPOSE_REQUIRED,
     "Unauthorized": "Debe identificarse para realizar esta acción.",
     "InternalError": "Ocurrió un error inesperado. Ya lo estamos revisando.",
     "HTTPError": "No se pudo atender su solicitud.",

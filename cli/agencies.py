@@ -1,4 +1,4 @@
-"""`rnu agencies add|rotate|revoke|scopes|list`: agency API clients, operator side."""
+"""`rnu agencies add|rotate|revoke|scopes|name|list`: agency API clients, operator side."""
 
 from __future__ import annotations
 
@@ -52,6 +52,10 @@ def register(app: typer.Typer, database_url: Any) -> None:
         records_per_minute: Annotated[
             int, typer.Option(help="Person records read per minute.")
         ] = 10_000,
+        public_name: Annotated[
+            str | None,
+            typer.Option(help="The institution's name as citizens read it in their access log."),
+        ] = None,
     ) -> None:
         """Create a client and print its key ONCE (only a hash is kept).
 
@@ -66,6 +70,7 @@ def register(app: typer.Typer, database_url: Any) -> None:
                 rate_per_minute=rate_per_minute,
                 daily_quota=daily_quota,
                 records_per_minute=records_per_minute,
+                public_name=public_name,
             ),
         )
         console.print(f"Client {issued.client.id} for {name}: {', '.join(issued.client.scopes)}")
@@ -96,13 +101,29 @@ def register(app: typer.Typer, database_url: Any) -> None:
         )
         console.print(f"{client.agency}: {', '.join(client.scopes)}")
 
+    @agencies.command("name")
+    def name_cmd(
+        ref: Annotated[str, typer.Argument(help="Client id, key prefix or name.")],
+        public_name: Annotated[str, typer.Argument(help="The institution's public name.")],
+    ) -> None:
+        """Set the name citizens read in "¿Quién revisó sus datos?".
+
+        Example: `rnu agencies name FISE-OSINERGMIN "Fondo de Inclusión Social Energético"`
+        """
+        client = _run(
+            database_url(),
+            lambda s: service.set_public_name(s, ref=ref, public_name=public_name),
+        )
+        console.print(f"{client.agency}: {client.public_name}")
+
     @agencies.command("list")
     def list_cmd() -> None:
         """List clients (never their keys). Example: `rnu agencies list`."""
         clients = _run(database_url(), service.list_clients)
         table = Table(title="Agency clients")
         for column in (
-            "id", "agency", "prefix", "scopes", "req/min", "records/day", "records/min", "state"
+            "id", "agency", "public name", "prefix", "scopes",
+            "req/min", "records/day", "records/min", "state",
         ):  # fmt: skip
             table.add_column(column)
         for c in clients:
@@ -110,6 +131,7 @@ def register(app: typer.Typer, database_url: Any) -> None:
             table.add_row(
                 str(c.id),
                 c.agency,
+                c.public_name or "",
                 c.key_prefix,
                 ", ".join(c.scopes),
                 str(c.rate_per_minute),

@@ -6,7 +6,8 @@ RnuError
  │    └── NoRuleInForce  the program had no rule for that period (it did not exist yet)
  ├── Conflict            the change contradicts current state (duplicate, stale)
  ├── InvalidInput        well-formed but unacceptable data
- │    └── InvalidPeriod  text that is not a period YYYY-MM or YYYY
+ │    ├── InvalidPeriod  text that is not a period YYYY-MM or YYYY
+ │    └── PurposeRequired  a person's data asked for without a declared purpose
  ├── Forbidden           the caller may not do this
  ├── RateLimited         too many requests; ``retry_after_s`` says when to try again
  ├── StepUpRequired      this DNI saw wrong birth dates: send it with its check character
@@ -46,6 +47,11 @@ class InvalidInput(RnuError, ValueError):
 
 class InvalidPeriod(InvalidInput):
     pass
+
+
+class PurposeRequired(InvalidInput):
+    """Staff asked to open a person's data without one of the purposes they must choose from
+    (``rnu.audit.purposes``); nothing is shown or audited."""
 
 
 class Forbidden(RnuError):

@@ -18,7 +18,7 @@ from privacy.policy import PersonOut, person_out
 from privacy.roles import Caller, Role
 from rnu.cache import LOOKUP_TTL_S, Cache, digest, lookup_key, seal_key
 from rnu.coverage import service as coverage_service
-from rnu.coverage.models import PersonCoverage
+from rnu.coverage.models import AccessGroup, PersonCoverage
 from rnu.eligibility.evaluate import Trace
 from rnu.errors import InvalidInput, NotFound
 from rnu.report import service as report_service
@@ -58,11 +58,40 @@ class TrazaOut(BaseModel):
 
 
 class AccesoOut(BaseModel):
-    fecha: datetime
-    quien: str
-    tipo: str
-    accion: str
-    motivo: str | None
+    """Reads of the record by one reader, for one purpose, on one day (Lima), in words."""
+
+    quien: str  # the agency's public name, or "Analista del RNU"
+    tipo: str  # "Entidad del Estado", "Analista del RNU", …
+    motivo: str  # the purpose in words
+    motivo_codigo: str | None  # the declared purpose code (None: recorded without one)
+    dia: date  # the Lima day of these reads
+    fecha: datetime  # the latest of them
+    primera: datetime  # the first of them
+    veces: int
+    cuando: str  # "3 de diciembre de 2026, 10:15" / "…, de 09:02 a 16:40"
+
+
+def acceso_out(group: AccessGroup) -> AccesoOut:
+    """One group of reads as the citizen reads it."""
+    last = wording.fecha_hora(group.last_at)
+    if group.count > 1 and wording.hora(group.first_at) != wording.hora(group.last_at):
+        cuando = (
+            f"{wording.fecha_larga(group.day)}, de {wording.hora(group.first_at)} "
+            f"a {wording.hora(group.last_at)}"
+        )
+    else:
+        cuando = last
+    return AccesoOut(
+        quien=wording.reader_label(group.actor_kind, group.reader, group.agency_name),
+        tipo=wording.ACTOR_KINDS.get(group.actor_kind, group.actor_kind),
+        motivo=wording.purpose_label(group.purpose, group.action),
+        motivo_codigo=group.purpose,
+        dia=group.day,
+        fecha=group.last_at,
+        primera=group.first_at,
+        veces=group.count,
+        cuando=cuando,
+    )
 
 
 class ConsultaOut(BaseModel):
@@ -119,18 +148,7 @@ def answer(coverage: PersonCoverage, secret: bytes, subject_hmac: str, today: da
             )
             for t in coverage.traces
         ],
-        accesos=[
-            AccesoOut(
-                fecha=a.at,
-                quien=a.actor_id
-                if a.actor_kind == "agency"
-                else wording.ACTOR_KINDS.get(a.actor_kind, "RNU"),
-                tipo=wording.ACTOR_KINDS.get(a.actor_kind, a.actor_kind),
-                accion=a.action,
-                motivo=a.purpose,
-            )
-            for a in coverage.access_log
-        ],
+        accesos=[acceso_out(a) for a in coverage.access_log],
     )
 
 

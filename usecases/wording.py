@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from rnu.audit.purposes import ANALYST_PURPOSES
 from rnu.eligibility.evaluate import RuleCheck, Trace
 from rnu.eligibility.rules import load_programs
 from rnu.period import MONTHS_ES
@@ -50,6 +52,47 @@ ACTOR_KINDS = {
     "agency": "Entidad del Estado",
     "volunteer": "Voluntario de vigilancia",
 }
+# Why someone read a citizen's record: the purposes agencies declare (X-Purpose,
+# api.auth.agency.PURPOSES) and analysts choose (rnu.audit.purposes), as the citizen reads them.
+PURPOSES = {
+    "elegibilidad": "Verificar si usted cumple los requisitos de un programa",
+    "pago": "Revisar el padrón antes de pagar un programa",
+    "control_filtraciones": "Buscar personas que reciben un programa sin cumplir sus requisitos",
+    "fallecidos": "Dar de baja programas de personas fallecidas",
+    "verificacion": "Verificar en qué programas figura",
+    "carga_padron": "Enviar el padrón de un programa",
+    "estadistica": "Elaborar estadísticas",
+    "fiscalizacion": "Control de una entidad fiscalizadora",
+    "revisar_alerta": "Revisar una alerta sobre su registro",
+    "atender_reporte": "Atender un reporte ciudadano sobre su registro",
+    "revisar_coincidencia": "Comprobar que un registro de un padrón corresponde a usted",
+    "atender_solicitud": "Atender una solicitud o un reclamo suyo",
+    "verificacion_campo": "Preparar una verificación en campo",
+}
+if missing := set(ANALYST_PURPOSES) - set(PURPOSES):
+    raise RuntimeError(f"analyst purposes without wording: {sorted(missing)}")
+# Reads recorded without a purpose (before analysts had to choose one): what the reader did.
+READ_ACTIONS = {
+    "flag.list": "Revisión de la lista de alertas",
+    "flag.view": "Revisión de una alerta sobre su registro",
+    "flag.export": "Descarga de la lista de alertas",
+    "review.list": "Revisión de registros de padrones por confirmar",
+    "review.view": "Revisión de registros de padrones por confirmar",
+    "review.link": "Confirmación de que un registro de un padrón corresponde a usted",
+    "review.confirm_link": "Confirmación de que un registro de un padrón corresponde a usted",
+    "review.new_person": "Decisión sobre un registro de un padrón",
+    "review.distinct": "Decisión sobre un registro de un padrón",
+}
+NO_PURPOSE = "Motivo no registrado"
+# An analyst opening a person's data must say why (rnu.audit.purposes): the ask, the refusal.
+PURPOSE_ASK = (
+    "Antes de ver los datos de esta persona, indique para qué los abre. La persona podrá ver "
+    "en su consulta quién revisó sus datos, cuándo y para qué."
+)
+PURPOSE_REQUIRED = (
+    "Elija para qué abre los datos de esta persona: sin un motivo de la lista no se muestran."
+)
+LIMA = ZoneInfo("America/Lima")  # the citizen's clock: Peru keeps UTC-5 all year
 # A citizen's report: why it was filed, and where it stands.
 REPORT_REASONS = {
     "fallecido": "La persona falleció",
@@ -230,6 +273,41 @@ def flag_label(kind: str) -> str:
 def kind_label(kind: str) -> str:
     """A flag kind in Spanish; kinds of outside lists read as 'Figura en la lista …'."""
     return KIND_LABELS.get(kind, f"Figura en la lista externa «{kind}»")
+
+
+def purpose_label(purpose: str | None, action: str | None = None) -> str:
+    """Why a record was read, in words: the purpose, else what the reader was doing."""
+    if purpose:
+        if purpose in PURPOSES:
+            return PURPOSES[purpose]
+        text = purpose.replace("_", " ")  # a code without wording: its words, as written
+        return text[:1].upper() + text[1:]
+    return READ_ACTIONS.get(action or "", NO_PURPOSE)
+
+
+def reader_label(actor_kind: str, reader: str, agency_name: str | None = None) -> str:
+    """Who read: an agency by its public name (its code when it has none), staff by kind."""
+    if actor_kind == "agency":
+        if agency_name:
+            return agency_name
+        # Audit rows name clients ``agency:<id>:<code>``: never show the id part.
+        return reader.rsplit(":", 1)[-1] if reader.startswith("agency:") else reader
+    return ACTOR_KINDS.get(actor_kind, "RNU")
+
+
+def hora(value: datetime) -> str:
+    """A moment's time of day in Lima, 24-hour: '14:05'."""
+    return value.astimezone(LIMA).strftime("%H:%M")
+
+
+def fecha_hora(value: datetime) -> str:
+    """A moment in Lima time: '3 de diciembre de 2026, 14:05' (the citizens' one format)."""
+    local = value.astimezone(LIMA)
+    return f"{fecha_larga(local.date())}, {local:%H:%M}"
+
+
+def veces(count: int) -> str:
+    return "1 vez" if count == 1 else f"{miles(count)} veces"
 
 
 def fecha(value: str | date | None) -> str:

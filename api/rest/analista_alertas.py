@@ -14,7 +14,14 @@ from pydantic import BaseModel, Field
 
 from api.auth.analyst import AnalystApiDep
 from api.deps import RowId
-from api.rest.analista_cola import ActionOut, FlagOut, StrictModel, action_out
+from api.rest.analista_cola import (
+    PURPOSE_RESPONSES,
+    ActionOut,
+    FinalidadQuery,
+    FlagOut,
+    StrictModel,
+    action_out,
+)
 from privacy.policy import PersonOut
 from usecases import analyst as analyst_uc
 from usecases.analyst import ActionIn, FlagAction
@@ -151,10 +158,15 @@ def detail_out(case: analyst_uc.FlagCase) -> FlagDetailOut:
     )
 
 
-@router.get("/alertas/{flag_id}", response_model=FlagDetailOut)
-async def get_flag(flag_id: RowId, analyst: AnalystApiDep) -> FlagDetailOut:
-    """One flag with its evidence, the person, their programs over time, reports, history."""
-    return detail_out(await analyst_uc.flag_case(analyst, flag_id))
+@router.get("/alertas/{flag_id}", response_model=FlagDetailOut, responses=PURPOSE_RESPONSES)
+async def get_flag(
+    flag_id: RowId, analyst: AnalystApiDep, finalidad: FinalidadQuery = None
+) -> FlagDetailOut:
+    """One flag with its evidence, the person, their programs over time, reports, history.
+
+    ``finalidad``: why you open the person's data; without it nothing is shown (400).
+    """
+    return detail_out(await analyst_uc.flag_case(analyst, flag_id, purpose=finalidad))
 
 
 class NoteIn(StrictModel):

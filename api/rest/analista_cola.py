@@ -7,7 +7,7 @@ supervisor rule for bulk actions).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth.analyst import AnalystApiDep, SupervisorAnalystApiDep
 from privacy.policy import PersonOut
+from rnu.audit.purposes import AnalystPurpose
 from rnu.flag.repository import FlagFilter
 from usecases import analyst as analyst_uc
 
@@ -23,6 +24,17 @@ router = APIRouter()
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+# Opening one person's data (a flag's or a review item's detail) needs a declared purpose, kept
+# in the audit row the citizen's access log reads; without one: 400 PurposeRequired.
+FinalidadQuery = Annotated[
+    AnalystPurpose | None,
+    Query(description="Why you open this person's data (required); stored in the audit."),
+]
+PURPOSE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "No purpose (finalidad): the person's data is not shown"}
+}
 
 
 class FlagOut(BaseModel):

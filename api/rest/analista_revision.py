@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from api.auth.analyst import AnalystApiDep
 from api.deps import RowId
-from api.rest.analista_cola import StrictModel
+from api.rest.analista_cola import PURPOSE_RESPONSES, FinalidadQuery, StrictModel
 from privacy.policy import PersonOut
 from usecases import analyst as analyst_uc
 
@@ -88,10 +88,15 @@ class ReviewDetailOut(BaseModel):
     candidatos: list[CandidateOut]
 
 
-@router.get("/revision/{item_id}", response_model=ReviewDetailOut)
-async def get_review(item_id: RowId, analyst: AnalystApiDep) -> ReviewDetailOut:
-    """The row beside its candidates, with field-level agreements."""
-    d = await analyst_uc.review_case(analyst, item_id)
+@router.get("/revision/{item_id}", response_model=ReviewDetailOut, responses=PURPOSE_RESPONSES)
+async def get_review(
+    item_id: RowId, analyst: AnalystApiDep, finalidad: FinalidadQuery = None
+) -> ReviewDetailOut:
+    """The row beside its candidates, with field-level agreements.
+
+    ``finalidad``: why you open these people's data; without it nothing is shown (400).
+    """
+    d = await analyst_uc.review_case(analyst, item_id, purpose=finalidad)
     row = d.row
     return ReviewDetailOut(
         id=item_id,

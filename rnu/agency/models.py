@@ -25,6 +25,8 @@ class ApiClient(SQLModel, table=True):
 
     id: int | None = id_field()
     agency: str
+    # The institution's name as citizens read it in their access log; None: show ``agency``.
+    public_name: str | None = Field(default=None, max_length=160)
     key_prefix: str = Field(max_length=12, unique=True)
     key_hash: str
     scopes: list[str] = text_array_field()

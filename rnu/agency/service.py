@@ -95,6 +95,7 @@ async def add_client(
     rate_per_minute: int = 600,
     daily_quota: int = 200_000,
     records_per_minute: int = 10_000,
+    public_name: str | None = None,
 ) -> IssuedKey:
     """Create an agency client and its first key (shown once)."""
     if not _AGENCY_NAME.match(agency):
@@ -112,9 +113,20 @@ async def add_client(
         rate_per_minute=rate_per_minute,
         daily_quota=daily_quota,
         records_per_minute=records_per_minute,
+        public_name=clean_public_name(public_name),
     )
     await repository.add(session, client)
     return IssuedKey(client, key)
+
+
+def clean_public_name(raw: str | None) -> str | None:
+    """The institution's name as citizens read it: one line, 3-160 characters, or None."""
+    if raw is None:
+        return None
+    name = " ".join(raw.split())
+    if not 3 <= len(name) <= 160 or not any(c.isalpha() for c in name):
+        raise InvalidInput("public name: 3-160 characters with letters")
+    return name
 
 
 async def _get(session: AsyncSession, ref: str) -> ApiClient:
@@ -159,6 +171,14 @@ async def revoke(session: AsyncSession, *, ref: str) -> ApiClient:
 async def set_scopes(session: AsyncSession, *, ref: str, scopes: Iterable[str]) -> ApiClient:
     client = await _get(session, ref)
     client.scopes = check_scopes(scopes)
+    await repository.add(session, client)
+    return client
+
+
+async def set_public_name(session: AsyncSession, *, ref: str, public_name: str) -> ApiClient:
+    """Name the institution as citizens will read it in their access log."""
+    client = await _get(session, ref)
+    client.public_name = clean_public_name(public_name)
     await repository.add(session, client)
     return client
 

@@ -63,14 +63,25 @@ class ProgramStatus:
 
 
 @dataclass(frozen=True, kw_only=True)
-class AccessEntry:
-    """One read of the person's record by staff or an agency, from the audit trail."""
+class AccessGroup:
+    """Reads of the person's record by one reader, for one purpose, on one day (Lima time).
 
-    at: datetime
+    A queue page re-read thirteen times in a morning is one line with ``count`` 13, not
+    thirteen identical lines. ``reader`` is the agency client's audit name for agencies and
+    the kind otherwise (citizens are not told which analyst); ``agency_name`` is the
+    agency's public name (its code when it has none). ``purpose`` is the declared purpose
+    code; rows written before purposes were required have None and keep their ``action``.
+    """
+
     actor_kind: str
-    actor_id: str
-    action: str
+    reader: str
+    agency_name: str | None
     purpose: str | None
+    action: str | None
+    day: date
+    first_at: datetime
+    last_at: datetime
+    count: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,4 +92,4 @@ class PersonCoverage:
     household: HouseholdRecord | None
     programs: tuple[ProgramStatus, ...]
     traces: tuple[Trace, ...]  # the rules engine's, one per program it could judge
-    access_log: tuple[AccessEntry, ...]
+    access_log: tuple[AccessGroup, ...]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from rnu.coverage.models import AccessEntry, HouseholdRecord, PersonRecord
+from rnu.coverage.models import AccessGroup, HouseholdRecord, PersonRecord
 from rnu.sqlexec import run_sql
 
 _PERSON_COLUMNS = (
@@ -74,17 +74,40 @@ async def list_programs_in_period(
     return [str(r[0]) for r in rows]
 
 
+# The day a read happened is the citizen's day: Peru's (UTC-5 all year, no daylight saving).
+LOCAL_TIME_ZONE = "America/Lima"
+
+
 async def list_reads(
     session: AsyncSession, *, subject_hmac: str, limit: int = 50
-) -> list[AccessEntry]:
-    """Reads of this subject by anyone but the system, newest first."""
+) -> list[AccessGroup]:
+    """Reads of this subject by anyone but the system, grouped, newest first.
+
+    One group per reader, purpose and Lima day. An agency's reader is its client
+    (``agency:<id>:<code>``), named by ``api_client.public_name`` (else its code); a row
+    without a declared purpose keeps its action, which says what the reader was doing.
+    """
     rows = await run_sql(
         session,
         (
-            "SELECT at, actor_kind, actor_id, action, purpose FROM audit_event "
-            "WHERE subject_hmac = :subject AND actor_kind <> 'system' "
-            "ORDER BY at DESC LIMIT :limit"
+            """
+            SELECT a.actor_kind,
+                   CASE WHEN a.actor_kind = 'agency' THEN a.actor_id ELSE a.actor_kind END
+                     AS reader,
+                   max(coalesce(c.public_name, c.agency)) AS agency_name,
+                   a.purpose,
+                   CASE WHEN a.purpose IS NULL THEN a.action END AS action,
+                   (a.at AT TIME ZONE :tz)::date AS day,
+                   min(a.at) AS first_at, max(a.at) AS last_at, count(*) AS count
+              FROM audit_event a
+              LEFT JOIN api_client c
+                ON a.actor_kind = 'agency' AND c.id::text = split_part(a.actor_id, ':', 2)
+             WHERE a.subject_hmac = :subject AND a.actor_kind <> 'system'
+             GROUP BY 1, 2, 4, 5, 6
+             ORDER BY last_at DESC
+             LIMIT :limit
+            """
         ),
-        {"subject": subject_hmac, "limit": limit},
+        {"subject": subject_hmac, "limit": limit, "tz": LOCAL_TIME_ZONE},
     )
-    return [AccessEntry(**row._mapping) for row in rows]
+    return [AccessGroup(**row._mapping) for row in rows]

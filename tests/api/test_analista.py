@@ -171,6 +171,18 @@ class TestFlagQueue:
         flag = await create_flag(session, person_id=person.id)
         await login(staff_client, user.username)
         response = await staff_client.get(f"{API}/alertas/{flag.id}")
+        assert response.status_code == 400  # no purpose: the person is not shown
+        assert response.json()["error"] == "PurposeRequired"
+        assert response.json()["mensaje"].startswith("Elija para qué abre los datos")
+        assert "00123456" not in response.text
+        for bad in ("", "curiosidad"):  # not one of the listed purposes
+            response = await staff_client.get(f"{API}/alertas/{flag.id}", params={"finalidad": bad})
+            assert response.status_code == 422
+            assert "00123456" not in response.text
+        assert await audit_rows(session, "flag.view") == []
+        response = await staff_client.get(
+            f"{API}/alertas/{flag.id}", params={"finalidad": "revisar_alerta"}
+        )
         assert response.status_code == 200
         body = response.json()
         assert body["persona"]["dni"] == "00123456"
@@ -179,6 +191,7 @@ class TestFlagQueue:
         assert len(rows) == 1
         assert rows[0].subject_hmac == dni_hmac(SECRET.encode(), "00123456")
         assert rows[0].details == {"flag_id": flag.id}
+        assert rows[0].purpose == "revisar_alerta"
 
     async def test_dismiss_requires_a_reason(
         self, session: AsyncSession, staff_client: httpx.AsyncClient
@@ -219,7 +232,7 @@ class TestFlagQueue:
         )
         r3 = await staff_client.post(f"{base}/confirmar", json={}, headers=headers)
         assert [r.status_code for r in (r1, r2, r3)] == [200, 200, 200]
-        detail = (await staff_client.get(base)).json()
+        detail = (await staff_client.get(base, params={"finalidad": "revisar_alerta"})).json()
         assert detail["alerta"]["estado"] == "confirmed"
         assert detail["alerta"]["asignado_a"] == other.username
         assert [e["accion"] for e in detail["historial"]] == ["assign", "comment", "confirm"]
@@ -302,7 +315,11 @@ class TestCitizenReports:
         # listing again does not duplicate it
         again = await staff_client.get(f"{API}/alertas", params={"tipo": "citizen_report"})
         assert again.json()["total"] == 1
-        detail = (await staff_client.get(f"{API}/alertas/{flag_out['id']}")).json()
+        detail = (
+            await staff_client.get(
+                f"{API}/alertas/{flag_out['id']}", params={"finalidad": "atender_reporte"}
+            )
+        ).json()
         assert [r["codigo"] for r in detail["reportes"]] == ["RNU-TEST-0000-0001"]
         await staff_client.post(
             f"{API}/alertas/{flag_out['id']}/confirmar",
@@ -358,7 +375,16 @@ class TestMatchReview:
         user = await create_staff_user(session)
         item, row, key = await self._item(session)
         csrf = await login(staff_client, user.username)
-        detail = (await staff_client.get(f"{API}/revision/{item.id}")).json()
+        refused = await staff_client.get(f"{API}/revision/{item.id}")
+        assert refused.status_code == 400
+        assert refused.json()["error"] == "PurposeRequired"
+        detail = (
+            await staff_client.get(
+                f"{API}/revision/{item.id}", params={"finalidad": "revisar_coincidencia"}
+            )
+        ).json()
+        views = await audit_rows(session, "review.view")
+        assert {r.purpose for r in views} == {"revisar_coincidencia"}
         assert detail["candidatos"][0]["resaltado"] == {"paterno": "partial", "nombres": "agree"}
         version = (await execute(session, text("SELECT data_version FROM registry_state"))).scalar()
         response = await staff_client.post(

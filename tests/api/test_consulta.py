@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -18,6 +18,7 @@ from rnu.config import Settings
 from rnu.normalize.documents import dni_check_chars
 from tests.api import public_support
 from tests.api.public_support import TEST_SETTINGS, bind, make_client, seed_person
+from tests.factories import create_api_client
 
 bound_state = public_support.bound_state
 public_client = public_support.public_client
@@ -92,31 +93,41 @@ class TestConsulta:
 
     async def test_access_log_lists_reads_of_my_record(self, session, public_client):
         await _person(session)
-        session.add(
-            AuditEvent(
-                actor_kind="agency",
-                actor_id="MINSA",
-                action="person.read",
-                purpose="verificación de afiliación al SIS",
-                subject_hmac=dni_hmac(SECRET, "07654321"),
-            )
+        client, _ = await create_api_client(
+            session, agency="FISE-OSINERGMIN", public_name="Fondo de Inclusión Social Energético"
         )
-        session.add(
-            AuditEvent(
-                actor_kind="agency",
-                actor_id="OTRA",
-                action="person.read",
-                subject_hmac=dni_hmac(SECRET, "07654329"),
-            )
-        )
+        mine, other = dni_hmac(SECRET, "07654321"), dni_hmac(SECRET, "07654329")
+        # 15:00 and 20:30 UTC on 2 December are 10:00 and 15:30 in Lima: one group of two.
+        for at in (
+            datetime(2026, 12, 2, 15, 0, tzinfo=UTC),
+            datetime(2026, 12, 2, 20, 30, tzinfo=UTC),
+        ):
+            session.add(AuditEvent(
+                at=at, actor_kind="agency", actor_id=f"agency:{client.id}:FISE-OSINERGMIN",
+                action="graphql.person", purpose="elegibilidad", subject_hmac=mine,
+            ))  # fmt: skip
+        session.add(AuditEvent(
+            at=datetime(2026, 12, 2, 16, 0, tzinfo=UTC), actor_kind="agency",
+            actor_id="agency:999:OTRA", action="person.read", purpose="pago", subject_hmac=other,
+        ))  # fmt: skip
         await session.flush()
         body = (
             await public_client.post(
                 URL, json={"dni": "07654321", "fecha_nacimiento": "1950-03-09"}
             )
         ).json()
-        assert [(a["quien"], a["motivo"]) for a in body["accesos"]] == [
-            ("MINSA", "verificación de afiliación al SIS")
+        assert body["accesos"] == [
+            {
+                "quien": "Fondo de Inclusión Social Energético",
+                "tipo": "Entidad del Estado",
+                "motivo": "Verificar si usted cumple los requisitos de un programa",
+                "motivo_codigo": "elegibilidad",
+                "dia": "2026-12-02",
+                "fecha": "2026-12-02T20:30:00Z",
+                "primera": "2026-12-02T15:00:00Z",
+                "veces": 2,
+                "cuando": "2 de diciembre de 2026, de 10:00 a 15:30",
+            }
         ]
 
     async def test_cached_answer_is_keyed_by_hmac_and_goes_stale_with_the_version(

@@ -165,6 +165,10 @@ async def test_login_filter_open_and_dismiss(server: str, seeded: dict[str, int 
             # Open the flag.
             await page.get_by_role("link", name=str(seeded["lima_flag"]), exact=True).click()
             await page.wait_for_url(f"**/analista/alertas/{seeded['lima_flag']}")
+            assert "70112233" not in await page.content()  # first: why open this person?
+            await page.get_by_label("Motivo").select_option("revisar_alerta")
+            await page.get_by_role("button", name="Ver los datos").click()
+            await page.wait_for_url(f"**/analista/alertas/{seeded['lima_flag']}?finalidad=*")
             assert "70112233" in await page.content()
             await page.screenshot(path=str(ARTIFACTS / "analista-3-alerta.png"), full_page=True)
 

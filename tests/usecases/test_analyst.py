@@ -13,7 +13,7 @@ from privacy.masking import dni_hmac
 from privacy.roles import Caller, Role
 from rnu.audit.models import AuditEvent
 from rnu.audit.service import Actor
-from rnu.errors import Forbidden, InvalidInput, NotFound
+from rnu.errors import Forbidden, InvalidInput, NotFound, PurposeRequired
 from rnu.flag.models import Flag
 from rnu.sqlexec import execute
 from rnu.staff.models import FlagEvent
@@ -66,7 +66,7 @@ class TestOnePersonView:
         flag = await create_flag(session, person_id=child.id, kind="age_out_of_range")
         who = analyst(session)
 
-        case = await analyst_uc.flag_case(who, flag.id)
+        case = await analyst_uc.flag_case(who, flag.id, purpose="revisar_alerta")
         assert case.person is not None
         assert case.person.dni == "81234567"
         assert case.person.is_minor is True
@@ -81,10 +81,27 @@ class TestOnePersonView:
     async def test_a_foreigners_ce_is_never_shown_as_a_dni(self, session: AsyncSession) -> None:
         person = await create_person(session, doc_type="CE", doc_number="001234567")
         flag = await create_flag(session, person_id=person.id)
-        case = await analyst_uc.flag_case(analyst(session), flag.id)
+        case = await analyst_uc.flag_case(analyst(session), flag.id, purpose="revisar_alerta")
         assert case.person is not None
         assert case.person.dni is None
         assert case.person.nombres == person.nombres
+
+
+class TestPurpose:
+    async def test_no_person_without_a_purpose_and_the_purpose_is_audited(
+        self, session: AsyncSession
+    ) -> None:
+        person = await create_person(session, doc_number="45612378")
+        flag = await create_flag(session, person_id=person.id)
+        who = analyst(session)
+        for missing in (None, "", "curiosidad"):
+            with pytest.raises(PurposeRequired):
+                await analyst_uc.flag_case(who, flag.id, purpose=missing)
+        assert await audit_subjects(session, "flag.view") == []
+        await analyst_uc.flag_case(who, flag.id, purpose="verificacion_campo")
+        query = select(AuditEvent).where(col(AuditEvent.action) == "flag.view")
+        rows = list((await execute(session, query)).scalars())
+        assert [r.purpose for r in rows] == ["verificacion_campo"]
 
 
 class TestActions:
@@ -95,7 +112,7 @@ class TestActions:
         with pytest.raises(InvalidInput):
             await analyst_uc.act(who, flag.id, ActionIn(FlagAction.DISMISS, text="no"))
         # The session is still usable and the earlier comment is still there.
-        case = await analyst_uc.flag_case(who, flag.id)
+        case = await analyst_uc.flag_case(who, flag.id, purpose="revisar_alerta")
         assert case.flag.status == "open"
         assert [e.action for e in await events_of(session, flag.id)] == ["comment"]
 
@@ -112,7 +129,7 @@ class TestActions:
 
     async def test_an_unknown_flag_is_not_found(self, session: AsyncSession) -> None:
         with pytest.raises(NotFound):
-            await analyst_uc.flag_case(analyst(session), 987_654_321)
+            await analyst_uc.flag_case(analyst(session), 987_654_321, purpose="revisar_alerta")
 
     async def test_bulk_needs_a_supervisor(self, session: AsyncSession) -> None:
         flag = await create_flag(session, program_code="JUNTOS")

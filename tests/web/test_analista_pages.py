@@ -90,13 +90,15 @@ class TestFlagPage:
         user = await create_staff_user(session)
         flag = await create_flag(session)
         await form_login(staff_client, "analista", user.username, STAFF_PASSWORD)
-        page = await staff_client.get(f"/analista/alertas/{flag.id}")
+        page = await staff_client.get(f"/analista/alertas/{flag.id}?finalidad=revisar_alerta")
         csrf = page_csrf(page.text)
         url = f"/analista/alertas/{flag.id}/descartar"
         forged = await staff_client.post(url, data={"motivo": "Homónimo verificado en RENIEC."})
         assert forged.status_code == 403
         assert "No tiene permiso" in forged.text
-        empty = await staff_client.post(url, data={"motivo": "", "csrf_token": csrf})
+        empty = await staff_client.post(
+            url, data={"motivo": "", "csrf_token": csrf, "finalidad": "revisar_alerta"}
+        )
         assert empty.status_code == 400
         done = await staff_client.post(
             url, data={"motivo": "Homónimo verificado en RENIEC.", "csrf_token": csrf}
@@ -154,7 +156,9 @@ class TestReviewAndDashboardPages:
         await session.flush()
         user = await create_staff_user(session)
         await form_login(staff_client, "analista", user.username, STAFF_PASSWORD)
-        page = await staff_client.get(f"/analista/revision/{item.id}")
+        page = await staff_client.get(
+            f"/analista/revision/{item.id}?finalidad=revisar_coincidencia"
+        )
         assert page.status_code == 200, page.text
         assert f"Es {candidate.pgh_key}" in page.text
         assert f"DNI {candidate.doc_number}" in page.text

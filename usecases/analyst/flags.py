@@ -41,10 +41,16 @@ class FlagCase:
     tasks: list[TaskLine]
 
 
-async def flag_case(analyst: Analyst, flag_id: int) -> FlagCase:
-    """One flag with its evidence, person, programs over time, rows, reports, history, tasks."""
+async def flag_case(analyst: Analyst, flag_id: int, *, purpose: str | None) -> FlagCase:
+    """One flag with its evidence, person, programs over time, rows, reports, history, tasks.
+
+    ``purpose``: why the analyst opens the person (``rnu.audit.purposes``), required.
+    """
     d = await flag_service.get_detail(
-        analyst.session, actor=analyst.actor, secret=analyst.secret, flag_id=flag_id
+        analyst.session,
+        actor=analyst.reading_for(purpose),
+        secret=analyst.secret,
+        flag_id=flag_id,
     )
     person = None
     if d.person is not None:

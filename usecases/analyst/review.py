@@ -57,10 +57,16 @@ class ReviewCase:
     candidates: list[Candidate]
 
 
-async def review_case(analyst: Analyst, item_id: int) -> ReviewCase:
-    """The row beside its candidates (best first); the row's and candidates' people audited."""
+async def review_case(analyst: Analyst, item_id: int, *, purpose: str | None) -> ReviewCase:
+    """The row beside its candidates (best first); the row's and candidates' people audited.
+
+    ``purpose``: why the analyst opens these people (``rnu.audit.purposes``), required.
+    """
     d = await review_service.get_detail(
-        analyst.session, actor=analyst.actor, secret=analyst.secret, item_id=item_id
+        analyst.session,
+        actor=analyst.reading_for(purpose),
+        secret=analyst.secret,
+        item_id=item_id,
     )
     today = analyst.clock.today()
     candidates = [

@@ -25,6 +25,7 @@ templates.env.filters.update(
     periodo=wording.periodo,
     miles=wording.miles,
     programa=wording.program_short,
+    veces=wording.veces,
 )
 
 

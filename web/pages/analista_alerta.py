@@ -16,12 +16,19 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from api.auth.analyst import AnalystPageDep
 from api.auth.staff import StaffPageDep
 from api.deps import RowId, SettingsDep
-from rnu.errors import RnuError
+from rnu.errors import PurposeRequired, RnuError
 from rnu.staff.service import ActiveSession
 from usecases import analyst as analyst_uc
 from usecases import wording
 from usecases.analyst import ActionIn, FlagAction
-from web.pages.analista_comun import context, mensaje, page
+from web.pages.analista_comun import (
+    Finalidad,
+    context,
+    known_purpose,
+    mensaje,
+    page,
+    purpose_page,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,11 +49,16 @@ async def _detail_page(
     analyst: analyst_uc.Analyst,
     flag_id: int,
     *,
+    purpose: str | None,
     error: str | None = None,
     aviso: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    case = await analyst_uc.flag_case(analyst, flag_id)
+    try:
+        case = await analyst_uc.flag_case(analyst, flag_id, purpose=purpose)
+    except PurposeRequired:
+        destino = f"/analista/alertas/{flag_id}"
+        return purpose_page(request, active, destino, purpose, error=error)
     people = await analyst_uc.assignees(analyst, case.flag.ubigeo)
     return page(
         request,
@@ -55,6 +67,7 @@ async def _detail_page(
             active,
             titulo=f"Alerta {flag_id}",
             d=case,
+            finalidad=purpose,
             persona=case.person,
             personal=people.staff,
             voluntarios=people.volunteers,
@@ -74,8 +87,9 @@ async def alerta(
     active: StaffPageDep,
     analyst: AnalystPageDep,
     aviso: str | None = None,
+    finalidad: Finalidad = None,
 ) -> HTMLResponse:
-    return await _detail_page(request, active, analyst, flag_id, aviso=aviso)
+    return await _detail_page(request, active, analyst, flag_id, purpose=finalidad, aviso=aviso)
 
 
 def _action_in(
@@ -107,7 +121,10 @@ async def alerta_accion(
     texto: Annotated[str | None, Form(max_length=2000)] = None,
     asignado_a: Annotated[str | None, Form(max_length=64)] = None,
     voluntario: Annotated[str | None, Form(max_length=64)] = None,
+    finalidad: Annotated[str | None, Form(max_length=40)] = None,
 ) -> Response:
+    # The page after the action shows the person again, for the purpose it was opened for.
+    purpose = known_purpose(finalidad)
     action = ACTIONS.get(accion)
     if action is None:
         return page(
@@ -123,12 +140,12 @@ async def alerta_accion(
         await analyst_uc.act(analyst, flag_id, form)
     except RnuError as exc:
         return await _detail_page(
-            request, active, analyst, flag_id, error=mensaje(exc), status_code=400
+            request, active, analyst, flag_id, purpose=purpose, error=mensaje(exc), status_code=400
         )
-    aviso = wording.FLAG_ACTION_DONE[action.value]
-    return RedirectResponse(
-        f"/analista/alertas/{flag_id}?" + urlencode({"aviso": aviso}), status_code=303
-    )
+    back = {"aviso": wording.FLAG_ACTION_DONE[action.value]}
+    if purpose:
+        back["finalidad"] = purpose
+    return RedirectResponse(f"/analista/alertas/{flag_id}?" + urlencode(back), status_code=303)
 
 
 @router.get("/analista/evidencia/{evidence_id}")

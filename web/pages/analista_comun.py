@@ -5,11 +5,12 @@ The labels are ``usecases.wording``'s (one home per label); the pages are never 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 
+from rnu.audit.purposes import ANALYST_PURPOSES
 from rnu.staff.service import ActiveSession
 from rnu.ubigeo.reference import by_inei
 from usecases import wording
@@ -45,3 +46,41 @@ def page(
     request: Request, name: str, context: dict[str, Any], *, status_code: int = 200
 ) -> HTMLResponse:
     return render(request, name, context, status_code=status_code, headers=NO_STORE)
+
+
+# Opening a person's data: the analyst says why first; the purpose goes into the audit row.
+Finalidad = Annotated[str | None, Query(max_length=40)]
+
+
+def known_purpose(value: str | None) -> str | None:
+    """A purpose a form carried back (hidden field), if it is one of the list."""
+    return value if value in ANALYST_PURPOSES else None
+
+
+def purpose_page(
+    request: Request,
+    active: ActiveSession,
+    destino: str,
+    given: str | None,
+    *,
+    error: str | None = None,
+) -> HTMLResponse:
+    """Ask why before a person is shown; an empty or unknown purpose is refused (400).
+
+    ``error``: an action on the person failed and its form carried no purpose to show them
+    again with (400 too).
+    """
+    refused = given is not None or error is not None
+    return page(
+        request,
+        "analista/finalidad.html",
+        context(
+            active,
+            titulo="¿Para qué abre estos datos?",
+            destino=destino,
+            finalidades={code: wording.PURPOSES[code] for code in ANALYST_PURPOSES},
+            explicacion=wording.PURPOSE_ASK,
+            error=error or (wording.PURPOSE_REQUIRED if given is not None else None),
+        ),
+        status_code=400 if refused else 200,
+    )

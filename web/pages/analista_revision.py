@@ -16,11 +16,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.auth.analyst import AnalystPageDep
 from api.auth.staff import StaffPageDep
 from api.deps import RowId
-from rnu.errors import RnuError
+from rnu.errors import PurposeRequired, RnuError
 from rnu.ubigeo.reference import departments
 from usecases import analyst as analyst_uc
 from usecases import wording
-from web.pages.analista_comun import context, mensaje, page
+from web.pages.analista_comun import (
+    Finalidad,
+    context,
+    known_purpose,
+    mensaje,
+    page,
+    purpose_page,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,8 +57,12 @@ async def revision_item(
     active: StaffPageDep,
     analyst: AnalystPageDep,
     error: str | None = None,
+    finalidad: Finalidad = None,
 ) -> HTMLResponse:
-    case = await analyst_uc.review_case(analyst, item_id)
+    try:
+        case = await analyst_uc.review_case(analyst, item_id, purpose=finalidad)
+    except PurposeRequired:
+        return purpose_page(request, active, f"/analista/revision/{item_id}", finalidad)
     return page(
         request,
         "analista/revision_item.html",
@@ -59,6 +70,7 @@ async def revision_item(
             active,
             titulo=f"Revisión {item_id}",
             d=case,
+            finalidad=finalidad,
             campos=wording.MATCH_FIELDS,
             decisiones=wording.REVIEW_DECISIONS,
             error=error,
@@ -72,15 +84,17 @@ async def revision_decidir(
     analyst: AnalystPageDep,
     decision: Annotated[str, Form(max_length=12)],
     persona: Annotated[str | None, Form(max_length=40)] = None,
+    finalidad: Annotated[str | None, Form(max_length=40)] = None,
 ) -> Response:
     try:
         await analyst_uc.decide(
             analyst, item_id, analyst_uc.DecisionIn(decision=decision, person_key=persona)
         )
     except RnuError as exc:
-        return RedirectResponse(
-            f"/analista/revision/{item_id}?" + urlencode({"error": mensaje(exc)}), status_code=303
-        )
+        back = {"error": mensaje(exc)}
+        if purpose := known_purpose(finalidad):
+            back["finalidad"] = purpose
+        return RedirectResponse(f"/analista/revision/{item_id}?" + urlencode(back), status_code=303)
     return RedirectResponse("/analista/revision", status_code=303)
 
 
