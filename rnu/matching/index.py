@@ -41,11 +41,11 @@ is wrong, and the long tail of common names would otherwise multiply the pairs t
 
 from __future__ import annotations
 
+import hashlib
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -97,13 +97,6 @@ def doc_code(doc_type: str | None, number: str | None) -> int:
         return -1
     kind = _DOC_TYPES.get(doc_type.strip().upper(), _OTHER_DOC_TYPE) if doc_type else 1
     return (kind * 16 + len(number)) * _DOC_SCALE + int(number)
-
-
-def date_code(value: date | None) -> int:
-    """YYYYMMDD as an int, 0 when unknown: digit-wise comparisons stay cheap."""
-    if value is None:
-        return 0
-    return value.year * 10000 + value.month * 100 + value.day
 
 
 def _ubigeo_code(value: str | None) -> int:
@@ -233,6 +226,11 @@ class PghIndex:
     # (rnu.ingest.matcher.build_index) so a load writes its rows without looking them up.
     person_ids: I64 = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     household_ids: I64 = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    # per name code, computed on first use: a hash of its multiset of words (so that
+    # "HUAMAN SOFIA | SILVA" and "SOFIA | HUAMAN SILVA" meet as bags) and whether it holds an
+    # initial ("L. ALBERTO")
+    _bags: npt.NDArray[np.uint64] | None = None
+    _initials: npt.NDArray[np.bool_] | None = None
 
     @classmethod
     def build(cls, records: Iterable[PersonRecord], *, max_block: int = 500) -> PghIndex:
@@ -381,6 +379,19 @@ class PghIndex:
         out[known] = self.name_initial[codes[known]]
         out[~known] = extra[codes[~known] - base]
         return out
+
+    def word_bags(self, codes: I32, batch: QueryBatch) -> npt.NDArray[np.uint64]:
+        """Order-free hash of the words of each name code (0 for none); sums of several
+        fields' bags compare whole names whatever column each word was written in."""
+        if self._bags is None:
+            self._bags = np.array([_bag(s) for s in self.name_strings], dtype=np.uint64)
+        return _lookup(self._bags, codes, batch, _bag)
+
+    def has_initials(self, codes: I32, batch: QueryBatch) -> npt.NDArray[np.bool_]:
+        """Whether each name code holds a one-letter word (an initial: "L. ALBERTO")."""
+        if self._initials is None:
+            self._initials = np.array([_has_initial(s) for s in self.name_strings], dtype=np.bool_)
+        return _lookup(self._initials, codes, batch, _has_initial)
 
     def phonetic_codes(self, codes: I32, batch: QueryBatch | None, which: str) -> I32:
         """Phonetic key codes of name codes; -1 for a key the index has never seen."""
@@ -795,6 +806,68 @@ class IndexBuilder:
                 index.block_keys(scheme, cols, rows, probe=False)[0], max(cap, 2)
             )
         return index
+
+
+_WORD_HASHES: dict[str, int] = {}
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in text.replace(".", " ").split() if w]
+
+
+def _bag(text: str) -> int:
+    """Sum (mod 2**64) of a stable 64-bit hash per word: equal for the same words in any
+    order (a process-independent hash, as index and batches may be built apart)."""
+    total = 0
+    for word in _words(text):
+        h = _WORD_HASHES.get(word)
+        if h is None:
+            h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+            _WORD_HASHES[word] = h
+        total = (total + h) & 0xFFFFFFFFFFFFFFFF
+    return total
+
+
+def _has_initial(text: str) -> bool:
+    return any(len(w) == 1 for w in _words(text))
+
+
+def initials_agree(a: str, b: str) -> bool:
+    """Given names that agree word by word where one side wrote some words as initials:
+    "L. ALBERTO" and "LUIS ALBERTO", "M ANTONIO" and "MARCO ANTONIO" (not "L. ALBERTO" and
+    "LUIS ALFREDO", nor two full names that differ)."""
+    wa, wb = _words(a), _words(b)
+    if len(wa) != len(wb) or not wa:
+        return False
+    initial = False
+    for x, y in zip(wa, wb, strict=True):
+        if x == y:
+            continue
+        short, full = (x, y) if len(x) <= len(y) else (y, x)
+        if len(short) != 1 or not full.startswith(short):
+            return False
+        initial = True
+    return initial
+
+
+_T = TypeVar("_T", bound=np.generic)
+
+
+def _lookup(
+    table: npt.NDArray[_T], codes: I32, batch: QueryBatch, func: Callable[[str], Any]
+) -> npt.NDArray[_T]:
+    """``table`` at name codes, computing ``func`` for codes past the vocabulary (a batch's
+    extra names)."""
+    base = len(table)
+    if not batch.extra_names or not (codes >= base).any():
+        out: npt.NDArray[_T] = table[np.minimum(codes, base - 1)]
+        return out
+    extra = np.array([func(s) for s in batch.extra_names], dtype=table.dtype)
+    result = np.empty(len(codes), dtype=table.dtype)
+    known = codes < base
+    result[known] = table[codes[known]]
+    result[~known] = extra[codes[~known] - base]
+    return result
 
 
 def _frequencies(size: int, *columns: I32) -> npt.NDArray[np.float32]:

@@ -24,7 +24,7 @@ import numpy.typing as npt
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, JaroWinkler
 
-from rnu.matching.index import I8, I32, I64, PghIndex, QueryBatch
+from rnu.matching.index import I8, I32, I64, PghIndex, QueryBatch, initials_agree
 
 F64 = npt.NDArray[np.float64]
 Bool = npt.NDArray[np.bool_]
@@ -295,7 +295,9 @@ def compare(index: PghIndex, batch: QueryBatch, q: I32, r: I32) -> Comparison:
     nom[(nom > level("nombres", "reordered")) & (s_sort == 100)] = level("nombres", "reordered")
     nom[an == rn] = level("nombres", "exact")
     nom[(an == 0) | (rn == 0)] = level("nombres", "missing")
+    _lift_initials(index, batch, an, rn, nom)
     out[:, COL["nombres"]] = nom
+    _read_as_bags(index, batch, (qn, qp, qm), (rn, rp, rm), out)
 
     out[:, COL["birth_date"]] = date_levels(qc.dob[q], ic.dob[r])
 
@@ -317,6 +319,64 @@ def compare(index: PghIndex, batch: QueryBatch, q: I32, r: I32) -> Comparison:
     out[:, COL["document"]] = doc_levels(qc.doc[q], ic.doc[r])
     ref = np.stack([bp, bm, rn], axis=1).astype(np.int32)
     return Comparison(out, ref, batch.trusted[q])
+
+
+def _lift_initials(index: PghIndex, batch: QueryBatch, an: I32, rn: I32, nom: I8) -> None:
+    """Given names written with initials ("L. ALBERTO" for "LUIS ALBERTO") agree as a
+    shortened form does (``subset``) instead of falling to a weak level or ``different``.
+
+    Only pairs with an initial on one side and a weaker level are looked at, once per
+    distinct pair of names.
+    """
+    weak = (nom > level("nombres", "subset")) & (nom != level("nombres", "missing"))
+    cand = np.flatnonzero(weak)
+    if len(cand) == 0:
+        return
+    cand = cand[index.has_initials(an[cand], batch) | index.has_initials(rn[cand], batch)]
+    if len(cand) == 0:
+        return
+    base = len(index.name_strings) + len(batch.extra_names) + 1
+    combo = an[cand].astype(np.int64) * base + rn[cand].astype(np.int64)
+    uniq, inverse = np.unique(combo, return_inverse=True)
+    left = index.name_text((uniq // base).astype(np.int32), batch)
+    right = index.name_text((uniq % base).astype(np.int32), batch)
+    agree = np.array([initials_agree(a, b) for a, b in zip(left, right, strict=True)])
+    nom[cand[agree[inverse.reshape(-1)]]] = level("nombres", "subset")
+
+
+def _read_as_bags(
+    index: PghIndex,
+    batch: QueryBatch,
+    query: tuple[I32, I32, I32],
+    ref: tuple[I32, I32, I32],
+    out: I8,
+) -> None:
+    """Names whose words are all the same, written in other columns, agree.
+
+    "CÁCERES MIGUEL | ÁNGEL | SALAZAR" is MIGUEL ÁNGEL CÁCERES SALAZAR with the paterno
+    moved into the given names and a given name into the paterno: no reading by columns
+    (straight, surnames swapped, given and paterno swapped) meets it, but the two names are
+    the same bag of words. Such a pair is read as every part agreeing in another order
+    (surnames exact, given names ``reordered``, ``given_swapped``). Only for a reference with
+    all three parts (three words at least), and only where the column readings left the
+    given names or the paterno weak.
+    """
+    rn, rp, rm = ref
+    full = (rn > 0) & (rp > 0) & (rm > 0)
+    weak = (out[:, COL["nombres"]] > level("nombres", "one_edit")) | (
+        out[:, COL["paterno"]] > level("paterno", "one_edit")
+    )
+    cand = np.flatnonzero(full & weak)
+    if len(cand) == 0:
+        return
+    with np.errstate(over="ignore"):
+        bq = sum((index.word_bags(c[cand], batch) for c in query), np.uint64(0))
+        br = sum((index.word_bags(c[cand], batch) for c in ref), np.uint64(0))
+    same = cand[(bq == br) & (bq != 0)]
+    out[same, COL["paterno"]] = level("paterno", "exact")
+    out[same, COL["materno"]] = level("materno", "exact")
+    out[same, COL["nombres"]] = level("nombres", "reordered")
+    out[same, COL["swapped"]] = level("swapped", "given_swapped")
 
 
 def _place_levels(index: PghIndex, batch: QueryBatch, a: I32, b: I32) -> I8:

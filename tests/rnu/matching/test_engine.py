@@ -158,3 +158,32 @@ class TestWithoutBirthDate:
         res = one(matcher, without_doc(cruz, birth_date=None))
         assert res.outcome in {"linked", "review"}
         assert cruz.key in {res.person_key, *(c.key for c in res.candidates)}
+
+
+class TestNamesWrittenOtherwise:
+    def test_given_name_written_as_an_initial(self, matcher: Matcher) -> None:
+        son = BY_KEY["P-SON"]  # LUIS ALBERTO CCORIMANYA TICONA
+        res = one(matcher, without_doc(son, nombres="L. ALBERTO"))
+        assert (res.outcome, res.person_key) == ("linked", son.key)
+        assert res.agreements["nombres"] == "subset"
+
+    def test_an_initial_that_names_someone_else_does_not_agree(self, matcher: Matcher) -> None:
+        son = BY_KEY["P-SON"]
+        res = one(matcher, without_doc(son, nombres="L. ALFREDO"))
+        assert not (res.outcome == "linked" and res.person_key == son.key)
+
+    def test_paterno_moved_into_the_given_names(self, matcher: Matcher) -> None:
+        cruz = BY_KEY["P-CRUZ"]  # JUAN CARLOS | DE LA CRUZ | HUAMAN
+        moved = without_doc(cruz, nombres="DE LA CRUZ JUAN", apellido_paterno="CARLOS")
+        res = one(matcher, moved)
+        assert (res.outcome, res.person_key) == ("linked", cruz.key)
+        assert res.agreements["swapped"] == "given_swapped"
+        assert res.agreements["nombres"] == "reordered"
+
+    def test_same_words_do_not_outweigh_another_birth_date(self, matcher: Matcher) -> None:
+        cruz = BY_KEY["P-CRUZ"]
+        moved = without_doc(
+            cruz, nombres="DE LA CRUZ JUAN", apellido_paterno="CARLOS", birth_date=date(1995, 2, 1)
+        )
+        res = one(matcher, moved)
+        assert not (res.outcome == "linked" and res.person_key == cruz.key)
