@@ -72,7 +72,9 @@ async def audit(db_url: str) -> None:
     def reserved_by(groups: list[list[str]]) -> set[tuple[str, str]]:
         hidden: set[tuple[str, str]] = set()
         for areas in groups:
-            grid = {(a, p): total.get((a, p), 0) for a in areas for p in programmes}
+            grid: dict[tuple[str, ...], int] = {
+                (a, p): total.get((a, p), 0) for a in areas for p in programmes
+            }
             for (a, p), value in suppress(grid, k).as_mapping().items():
                 if value is None:
                     hidden.add((a, p))
