@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 import rnu
 import rnu.tables  # every table in the metadata, so foreign keys resolve when served
-from api import docs, errors, headers, observability, peak
+from api import docs, errors, fastpath, headers, observability, peak
 from api.state import AppState
 from rnu.cache import make_redis
 from rnu.config import Settings, get_settings
@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
         app.state.rnu = state
     errors.install(app)
     headers.install(app)
+    fastpath.install(app)  # inside the request id, metrics and access log
     observability.install(app)
     peak.install(app, effective.peak_cohorts)
     _include_staff(app)

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from collections.abc import MutableMapping
-from dataclasses import dataclass
+from collections.abc import MutableMapping, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Annotated, Any
 from weakref import WeakKeyDictionary
@@ -92,6 +92,22 @@ def forwarded_proto(scope: MutableMapping[str, Any], trusted_proxies: str) -> st
             claimed = value.decode("latin-1").split(",")[-1].strip().lower()
             return claimed if claimed in ("http", "https") else scheme
     return scheme
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A self-lookup's admission before its counters are read: the client's request window
+    (counted), the failure budgets and DNI lane it must fit (read), and how to judge them."""
+
+    window_key: str
+    window_s: int
+    retry_s: int  # until the request window ends
+    limit: int
+    checks: tuple[tuple[str, Tier], ...]
+    stepped_up: bool
+    scope: str
+    client: str  # the client's keyed digest
+    now: float
 
 
 @dataclass(frozen=True)
@@ -179,6 +195,38 @@ class RateLimiter:
         count, retry = self.local.incr(key("rl", scope, "local", client), window_s, now)
         return (count if count <= max(1, limit // 4) else limit + 1), retry
 
+    def admission(
+        self,
+        scope: str,
+        address: str,
+        subject_hmac: str,
+        *,
+        limit: int,
+        window_s: int,
+        stepped_up: bool = False,
+    ) -> Admission:
+        """Which counters a self-lookup's admission counts and reads (no I/O)."""
+        now = time.time()
+        window = int(now // window_s)
+        client = self.client_digest(address)
+        return Admission(
+            window_key=client_limit_key(scope, client, window),
+            window_s=window_s,
+            retry_s=int((window + 1) * window_s - now) + 1,
+            limit=limit,
+            checks=tuple(self.guard.checks(client, subject_hmac, stepped_up=stepped_up)),
+            stepped_up=stepped_up,
+            scope=scope,
+            client=client,
+            now=now,
+        )
+
+    def judge(self, admission: Admission, count: int, values: Sequence[tuple[int, int]]) -> None:
+        """Raise RateLimited or StepUpRequired from the counters' values, or return."""
+        if count > admission.limit:
+            raise RateLimited(admission.retry_s)
+        self.guard.judge(admission.checks, values, stepped_up=admission.stepped_up)
+
     async def hit_and_check_subject(
         self,
         scope: str,
@@ -192,21 +240,18 @@ class RateLimiter:
         """A self-lookup's admission in one Redis round trip: the client's request window, its
         failure budget, and the DNI's lane (``api.lookup_guard``). Raises RateLimited or
         StepUpRequired; the same for a DNI that exists and one that does not."""
-        now = time.time()
-        window = int(now // window_s)
-        client = self.client_digest(address)
-        checks = self.guard.checks(client, subject_hmac, stepped_up=stepped_up)
+        a = self.admission(
+            scope, address, subject_hmac, limit=limit, window_s=window_s, stepped_up=stepped_up
+        )
         try:
             count, values = await self.cache.incr_and_read_counters(
-                client_limit_key(scope, client, window), window_s, [name for name, _ in checks]
+                a.window_key, window_s, [name for name, _ in a.checks]
             )
-            retry = int((window + 1) * window_s - now) + 1
         except CacheUnavailable:
-            count, retry = self._fallback_hit(scope, client, limit, window_s, now)
-            values = self.guard.read_local(checks)
-        if count > limit:
-            raise RateLimited(retry)
-        self.guard.judge(checks, values, stepped_up=stepped_up)
+            count, retry = self._fallback_hit(scope, a.client, limit, window_s, a.now)
+            values = self.guard.read_local(a.checks)
+            a = replace(a, retry_s=retry)
+        self.judge(a, count, values)
 
     async def record_failure(
         self, scope: str, subject_hmac: str, *, address: str, stepped_up: bool = False

@@ -27,8 +27,9 @@ class Reply:
 class RawClient:
     """One keep-alive connection; reconnects when the server closes it."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, headers: dict[str, str] | None = None) -> None:
         parts = urlsplit(base_url)
+        self.headers = headers or {}  # sent with every request (a forwarded address)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
@@ -67,7 +68,7 @@ class RawClient:
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         assert self._reader is not None
         head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n"
-        for name, value in (headers or {}).items():
+        for name, value in (self.headers | (headers or {})).items():
             head += f"{name}: {value}\r\n"
         if body:
             head += f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     lookup_per_client: int = 20  # self-lookups per client per window
     lookup_window_s: int = 600
+    # Cached self-lookups answered by api/fastpath.py (one Redis round trip, no session);
+    # false: every lookup takes the FastAPI route (the bench measures both).
+    lookup_fast_path: bool = True
     # Birth-date guesses per DNI (api/lookup_guard.py; arithmetic in docs/security.md): the
     # plain lane (DNI + date) closes after this many failures in its window, whoever sent
     # them; the holder then adds the check character printed on the card (the step-up lane,

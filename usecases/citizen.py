@@ -152,8 +152,9 @@ def answer(coverage: PersonCoverage, secret: bytes, subject_hmac: str, today: da
     )
 
 
-class _Recipe:
-    """The cache key, seal and body of one self-lookup: shared by lookup and warming."""
+class LookupRecipe:
+    """The cache key, seal and body of one self-lookup: shared by lookup, warming and the
+    edge's fast path for cached answers (``api.fastpath``), so all three agree on the entry."""
 
     def __init__(self, secret: bytes, version: int, dni: str, fecha_nacimiento: str) -> None:
         self.secret = secret
@@ -189,7 +190,7 @@ async def lookup(ctx: Context, *, dni_raw: str, fecha_nacimiento: str) -> dict[s
     except InvalidInput:
         await ctx.limiter.hit(LOOKUP_SCOPE, ctx.client, **limits)  # a malformed DNI counts too
         raise
-    recipe = _Recipe(ctx.secret, await ctx.version(), dni, fecha_nacimiento)
+    recipe = LookupRecipe(ctx.secret, await ctx.version(), dni, fecha_nacimiento)
     stepped_up = coverage_service.has_check_character(dni_raw)  # the holder's way in
     await ctx.limiter.hit_and_check_subject(
         LOOKUP_SCOPE, ctx.client, recipe.subject, stepped_up=stepped_up, **limits
@@ -213,7 +214,7 @@ async def warm(ctx: Context, *, dni: str, birth_on: date, ttl_s: int) -> bool:
 
     False when the registry cannot answer for this DNI (two people on it, or data changed).
     """
-    recipe = _Recipe(ctx.secret, await ctx.version(), dni, birth_on.isoformat())
+    recipe = LookupRecipe(ctx.secret, await ctx.version(), dni, birth_on.isoformat())
     try:
         body = await recipe.compute(ctx.session, ctx.clock.today())
     except NotFound:

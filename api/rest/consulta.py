@@ -30,6 +30,17 @@ class ConsultaIn(BaseModel):
     fecha_nacimiento: str = Field(max_length=10, pattern=r"^\d{4}-\d{2}-\d{2}$")
 
 
+def refusal(exc: RateLimited | StepUpRequired) -> JSONResponse:
+    """A lookup the limits or the DNI's lane refused (also sent by ``api.fastpath``)."""
+    if isinstance(exc, RateLimited):
+        return error_response(
+            "RateLimited", "too many requests", 429, headers={**NO_STORE, **exc.headers}
+        )
+    body = error_body("StepUpRequired", str(exc))
+    body["mensaje"] = STEP_UP_MESSAGE
+    return JSONResponse(body, status_code=428, headers=NO_STORE)
+
+
 @router.post(
     "/consulta",
     response_model=ConsultaOut,
@@ -46,14 +57,8 @@ async def consulta(payload: ConsultaIn, ctx: ContextDep) -> JSONResponse:
         body = await citizen.lookup(
             ctx, dni_raw=payload.dni, fecha_nacimiento=payload.fecha_nacimiento
         )
-    except RateLimited as exc:
-        return error_response(
-            "RateLimited", "too many requests", 429, headers={**NO_STORE, **exc.headers}
-        )
-    except StepUpRequired as exc:
-        body = error_body("StepUpRequired", str(exc))
-        body["mensaje"] = STEP_UP_MESSAGE
-        return JSONResponse(body, status_code=428, headers=NO_STORE)
+    except (RateLimited, StepUpRequired) as exc:
+        return refusal(exc)
     except (NotFound, InvalidInput) as exc:
         name = type(exc).__name__
         return error_response(name, str(exc), 404 if name == "NotFound" else 400, NO_STORE)

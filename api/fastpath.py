@@ -1,0 +1,319 @@
+"""Cached self-lookups answered at the edge: one Redis round trip, no routing, no session.
+
+``POST /api/v1/consulta`` through FastAPI costs ≈ 10× the server CPU of a bare route even when
+the answer is cached (bench/api_speed.py, docs/performance.md): ten routers matched, five
+dependencies solved, an ``AsyncSession`` opened and committed with no query, the limiter's
+MULTI pipeline and the cache GET as two redis-py round trips. This ASGI middleware sits inside
+the request-id, metrics and access-log middleware (so those are kept, under the route's own
+template) and answers a request itself only when the answer is cached:
+
+1. the body parsed exactly as the route would (``ConsultaIn``, ``parse_dni``);
+2. the data version from the process memo (read through a short session only when stale,
+   one read at a time: ``rnu.cache.DataVersionMemo``);
+3. one Lua script on Redis (``rnu.respclient``): *if* the sealed answer exists under the
+   lookup's key (``usecases.citizen.LookupRecipe``), count the client's request window and read
+   the failure budgets and the DNI's lane, atomically, and return them with the answer;
+4. the limits judged by the limiter's own rule (``RateLimiter.judge``): the same 429 or 428 as
+   the route (``api.rest.consulta.refusal``), and before any answer is sent;
+5. the answer unsealed and sent as stored: ``rnu.cache.sealed_json`` stores the bytes the route's
+   ``JSONResponse`` would send.
+
+Anything else goes to the route untouched, with the body replayed: no cached answer (the
+script then counted nothing, so the route counts the request once, as before), an unknown DNI
+or a wrong date (both are misses: the same path, the same answer, the same work), a body the
+model refuses, Redis unwell or slow (the route has the circuit breaker and the fail-closed
+limits), peak-mode's waiting room (an outer middleware), the fast path turned off
+(``RNU_LOOKUP_FAST_PATH=false``). Nothing here writes the audit trail, exactly as a cached
+answer through the route does not: a citizen reading their own record is not a read of
+personal data by someone else; the answer's ``accesos`` list is as cached.
+
+With counters in a Redis of their own (``RNU_REDIS_COUNTERS_URL``) the same happens in two
+round trips: the answer's GET on the cache's server, then the admission script on the counters'.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from prometheus_client import Counter
+from pydantic import ValidationError
+from redis.asyncio import Redis
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.requests import Request
+
+from api.ratelimit import Admission, client_address, limiter_for
+from api.rest.consulta import NO_STORE, ConsultaIn, refusal
+from api.state import AppState
+from rnu.cache import cache_for, redis_origin, unseal
+from rnu.coverage.service import has_check_character, parse_dni
+from rnu.errors import InvalidInput, RateLimited, StepUpRequired
+from rnu.respclient import Reply, RespClient, RespUnavailable
+from usecases.citizen import LOOKUP_SCOPE, LookupRecipe
+
+log = logging.getLogger("rnu.api")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+PATH = "/api/v1/consulta"
+MAX_BODY = 4096  # ConsultaIn fits in a few dozen bytes; anything longer is the route's to refuse
+
+FAST_PATH = Counter(
+    "rnu_lookup_fast_path_total",
+    "Self-lookups by how the fast path took them (answered, refused, or passed to the route)",
+    ["outcome"],
+)
+
+# KEYS: the client's request window, the budgets and lane to read, then the answer's key.
+# ARGV: the window's length. Nothing is counted when the answer is absent.
+ADMIT_IF_CACHED = """
+local answer = redis.call('GET', KEYS[#KEYS])
+if not answer then return false end
+redis.call('SET', KEYS[1], 0, 'EX', ARGV[1], 'NX')
+local out = {redis.call('INCR', KEYS[1])}
+for i = 2, #KEYS - 1 do
+  out[#out + 1] = redis.call('GET', KEYS[i]) or '0'
+  out[#out + 1] = redis.call('TTL', KEYS[i])
+end
+out[#out + 1] = answer
+return out
+"""
+# The same admission without the answer, for counters on a Redis of their own.
+ADMIT = """
+redis.call('SET', KEYS[1], 0, 'EX', ARGV[1], 'NX')
+local out = {redis.call('INCR', KEYS[1])}
+for i = 2, #KEYS do
+  out[#out + 1] = redis.call('GET', KEYS[i]) or '0'
+  out[#out + 1] = redis.call('TTL', KEYS[i])
+end
+return out
+"""
+
+
+@dataclass(frozen=True)
+class RouteLabel:
+    """What ``scope["route"]`` holds for a request answered here: the route's template."""
+
+    path: str
+    name: str
+
+
+_ROUTE = RouteLabel(PATH, "consulta")
+
+
+class _Pass(Exception):
+    """Not for the fast path: the route answers (``reason`` labels the metric)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+class _Clients:
+    """The pipelined connections of one app state: the cache's Redis and the counters'."""
+
+    def __init__(self, state: AppState) -> None:
+        self.cache = _client_for(state.redis)
+        self.counters = _client_for(state.counters) if state.counters is not None else None
+        self.usable = self.cache is not None and (
+            state.counters is None or self.counters is not None
+        )
+
+
+def _client_for(redis: Redis) -> RespClient | None:
+    origin = redis_origin(redis)
+    if origin is None:
+        return None
+    url, timeout_s = origin
+    return RespClient.from_url(url, timeout_s=timeout_s)
+
+
+_clients: WeakKeyDictionary[Redis, _Clients] = WeakKeyDictionary()
+
+
+def clients_for(state: AppState) -> _Clients:
+    clients = _clients.get(state.redis)
+    if clients is None:
+        clients = _clients[state.redis] = _Clients(state)
+    return clients
+
+
+class LookupFastPath:
+    """ASGI middleware: answer ``POST /api/v1/consulta`` from the cache, else pass it on."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        state: AppState | None = getattr(scope["app"].state, "rnu", None)
+        if state is None or not state.settings.lookup_fast_path:
+            await self.app(scope, receive, send)
+            return
+        chunks, complete = await _read_body(receive)
+        body = b"".join(m.get("body", b"") for m in chunks)
+        try:
+            if not complete:
+                raise _Pass("body")
+            await self._answer(scope, send, state, body)
+        except _Pass as passed:
+            FAST_PATH.labels(passed.reason).inc()
+            await self.app(scope, _replay(chunks, receive), send)
+
+    async def _answer(self, scope: Scope, send: Send, state: AppState, body: bytes) -> None:
+        payload = _payload(scope, body)
+        try:
+            dni = parse_dni(payload.dni)
+        except InvalidInput:
+            raise _Pass("invalid") from None
+        clients = clients_for(state)
+        limiter = limiter_for(state)
+        if not clients.usable or cache_for(state.redis).breaker.is_open:
+            raise _Pass("redis")
+        if limiter.cache.breaker.is_open:
+            raise _Pass("redis")
+        version = state.data_version.fresh()
+        if version is None:
+            try:
+                async with state.sessionmaker() as session:
+                    version = await state.data_version.current(session)
+            except (SQLAlchemyError, OSError, TimeoutError):
+                raise _Pass("database") from None  # the route meets it too, and says 503
+        settings = state.settings
+        recipe = LookupRecipe(
+            settings.secret_key.get_secret_value().encode("utf-8"),
+            version,
+            dni,
+            payload.fecha_nacimiento,
+        )
+        admission = limiter.admission(
+            LOOKUP_SCOPE,
+            client_address(Request(scope), settings.trusted_proxies),
+            recipe.subject,
+            limit=settings.lookup_per_client,
+            window_s=settings.lookup_window_s,
+            stepped_up=has_check_character(payload.dni),
+        )
+        count, values, sealed = await _admit_if_cached(clients, admission, recipe.key)
+        scope["route"] = _ROUTE  # metrics and the access log name the route, as for the route
+        try:
+            limiter.judge(admission, count, values)
+        except (RateLimited, StepUpRequired) as exc:
+            FAST_PATH.labels("refused").inc()
+            await refusal(exc)(scope, _no_body, send)
+            return
+        plain = unseal(recipe.key, sealed, recipe.seal)
+        if plain is None:  # damaged: the route computes it again (the request counted twice)
+            raise _Pass("unsealed")
+        if b"\\u" in plain:  # stored before sealed_json wrote UTF-8: as JSONResponse renders
+            value = json.loads(plain)
+            plain = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        FAST_PATH.labels("answered").inc()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    *_NO_STORE,
+                    (b"content-length", str(len(plain)).encode()),
+                    (b"content-type", b"application/json"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": plain})
+
+
+_NO_STORE = tuple((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in NO_STORE.items())
+
+
+def _payload(scope: Scope, body: bytes) -> ConsultaIn:
+    """The body as the route reads it: JSON when untyped or ``application/json``; else pass."""
+    content_type = b""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            content_type = value
+            break
+    media = content_type.split(b";", 1)[0].strip().lower()
+    if media not in (b"", b"application/json") or not body:
+        raise _Pass("content")
+    try:  # json.loads then the model, as FastAPI reads a JSON body
+        return ConsultaIn.model_validate(json.loads(body))
+    except (ValueError, ValidationError):
+        raise _Pass("invalid") from None
+
+
+async def _admit_if_cached(
+    clients: _Clients, admission: Admission, answer_key: str
+) -> tuple[int, list[tuple[int, int]], bytes]:
+    """The request window's count, the budgets' (count, seconds left), the sealed answer; or
+    _Pass when there is no cached answer (nothing counted) or Redis did not answer."""
+    counters = [admission.window_key, *(name for name, _ in admission.checks)]
+    window = [admission.window_s]
+    reply: Reply
+    try:
+        if clients.counters is None:
+            assert clients.cache is not None
+            reply = await clients.cache.script(ADMIT_IF_CACHED, [*counters, answer_key], window)
+            if reply is None:
+                raise _Pass("miss")
+        else:
+            assert clients.cache is not None
+            sealed = await clients.cache.call(b"GET", answer_key)
+            if sealed is None:
+                raise _Pass("miss")
+            reply = await clients.counters.script(ADMIT, counters, window)
+            if isinstance(reply, list):
+                reply = [*reply, sealed]
+    except RespUnavailable as exc:
+        log.debug("lookup fast path: redis %s", exc)
+        raise _Pass("redis") from None
+    if not isinstance(reply, list) or not isinstance(reply[-1], bytes):
+        raise _Pass("redis")
+    values = [(int(reply[i]), max(int(reply[i + 1]), 0)) for i in range(1, len(reply) - 1, 2)]
+    return int(reply[0]), values, reply[-1]
+
+
+async def _read_body(receive: Receive) -> tuple[list[Message], bool]:
+    """The request's body messages, up to MAX_BODY bytes: (messages, whole body read)."""
+    messages: list[Message] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return messages, False
+        size += len(message.get("body", b""))
+        if size > MAX_BODY:
+            return messages, False
+        if not message.get("more_body", False):
+            return messages, True
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A receive that gives back the messages already read, then the connection's own."""
+    queue = list(messages)
+
+    async def replay() -> Message:
+        if queue:
+            return queue.pop(0)
+        return await receive()
+
+    return replay
+
+
+async def _no_body() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def install(app: Any) -> None:
+    """Add the fast path; call before ``observability.install`` so it runs inside it."""
+    app.add_middleware(LookupFastPath)
