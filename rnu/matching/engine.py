@@ -182,7 +182,10 @@ def contradiction_caps(
         | np.isin(lv[:, COL["document"]], _DOC_AGREE)
     )
     soft = ((n == 1) & ~doc_equal & ~doc_only) | ~corroborated
-    out[soft] = np.minimum(out[soft], thresholds.lower)
+    # capped into [lower, lower + 0.01): review, with the candidates' order kept (two capped
+    # candidates must not tie, or the review queue would show a stranger before the likelier one)
+    over = soft & (out > thresholds.lower)
+    out[over] = thresholds.lower + 0.01 * (1.0 - 1.0 / (1.0 + out[over] - thresholds.lower))
     hard = n >= 2
     if documents_identify:
         hard |= (comp.levels[:, COL["document"]] == level("document", "different")) & (

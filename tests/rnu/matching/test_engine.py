@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from rnu.matching.engine import Matcher, MatchResult, Thresholds
+from rnu.matching.index import PghIndex
 from rnu.matching.records import PersonRecord
+from rnu.matching.scoring import MatchModel
 from tests.rnu.matching.conftest import BY_KEY, person
 
 
@@ -187,3 +189,22 @@ class TestNamesWrittenOtherwise:
         )
         res = one(matcher, moved)
         assert not (res.outcome == "linked" and res.person_key == cruz.key)
+
+
+class TestCappedCandidatesKeepTheirOrder:
+    def test_names_alone_go_to_review_with_the_likelier_person_first(
+        self, pgh: list[PersonRecord], fitted: tuple[MatchModel, Thresholds]
+    ) -> None:
+        """No date, no document: both are capped at review, but the one whose given name
+        and sex agree must rank above the sister (a tie showed whichever came first)."""
+        sister = person("SISTER", "NANCY", "SANCHEZ", "DEL AGUILA", date(2006, 5, 11),
+                        dni="79432048", sex="F", ubigeo="010101")  # fmt: skip
+        mateo = person("MATEO", "MATEO", "SANCHEZ", "DEL AGUILA", date(2016, 1, 22),
+                       dni="01249447", sex="M", ubigeo="010101")  # fmt: skip
+        index = PghIndex.build([*pgh[:3000], sister, mateo])
+        matcher = Matcher(index, *fitted)
+        query = without_doc(mateo, birth_date=None)
+        res = one(matcher, query)
+        assert res.outcome == "review"
+        assert [c.key for c in res.candidates[:2]] == ["MATEO", "SISTER"]
+        assert res.candidates[0].weight > res.candidates[1].weight
