@@ -82,6 +82,7 @@ READ_ACTIONS = {
     "review.confirm_link": "Confirmación de que un registro de un padrón corresponde a usted",
     "review.new_person": "Decisión sobre un registro de un padrón",
     "review.distinct": "Decisión sobre un registro de un padrón",
+    "report.prepare": "Preparar un reporte de vigilancia ciudadana",
 }
 NO_PURPOSE = "Motivo no registrado"
 # An analyst opening a person's data must say why (rnu.audit.purposes): the ask, the refusal.

@@ -118,6 +118,26 @@ async def latest_enrollment(
     return (int(row[0]), str(row[1]), row[2]) if row else None
 
 
+async def get_entry(session: AsyncSession, *, enrollment_id: int) -> RollEntryRecord | None:
+    """One enrollment with its person's fields (the entry a report points at)."""
+    row = (
+        await run_sql(
+            session,
+            (
+                "SELECT e.id AS enrollment_id, e.person_id, e.program_code, e.period, e.ubigeo, "
+                "p.doc_number AS dni, p.nombres, p.apellido_paterno, p.apellido_materno, "
+                "p.birth_on, p.sex FROM enrollment e JOIN person p ON p.id = e.person_id "
+                "WHERE e.id = :id"
+            ),
+            {"id": enrollment_id},
+        )
+    ).first()
+    if row is None:
+        return None
+    key = roll_entry_key(row.program_code, row.person_id)
+    return RollEntryRecord(entry_key=key, **row._mapping)
+
+
 async def list_district_programs(session: AsyncSession, *, ubigeo: str) -> list[DistrictProgram]:
     """Programs with users in the district, each at its latest period there."""
     rows = await run_sql(

@@ -169,6 +169,28 @@ async def resolve_entry(
     raise NotFound("no roll entry with this id in this program and district")
 
 
+async def entry(
+    session: AsyncSession,
+    *,
+    program_code: str,
+    ubigeo: str,
+    entry_id: str,
+    entry_id_of: Callable[[str], str],
+) -> RollEntryRecord:
+    """The roll entry behind a public entry id, whole (its latest enrollment); NotFound."""
+    resolved = await resolve_entry(
+        session,
+        program_code=program_code,
+        ubigeo=ubigeo,
+        entry_id=entry_id,
+        entry_id_of=entry_id_of,
+    )
+    record = await repository.get_entry(session, enrollment_id=resolved.enrollment_id)
+    if record is None:
+        raise NotFound("no roll entry with this id in this program and district")
+    return record
+
+
 async def periods(session: AsyncSession, *, program_code: str, ubigeo: str) -> list[str]:
     """The periods of a program's roll in a district, newest first (at most 36)."""
     return await repository.list_periods(session, program_code=program_code, ubigeo=ubigeo)

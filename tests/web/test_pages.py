@@ -100,9 +100,12 @@ class TestReportFlow:
         assert "La persona falleció" in status.text
 
     async def test_report_form_errors(self, public_client):
-        response = await public_client.post("/reportar", data={"motivo": "", "ubigeo": ""})
+        response = await public_client.post("/reportar", data={"motivo": "", "ubigeo": "080101"})
         assert response.status_code == 400
         assert 'id="motivo-error" role="alert"' in response.text
+        nowhere = await public_client.post("/reportar", data={"motivo": "otro", "ubigeo": ""})
+        assert nowhere.status_code == 400
+        assert 'id="ubigeo-error" role="alert"' in nowhere.text
 
     async def test_unknown_code(self, public_client):
         response = await public_client.get("/seguimiento", params={"codigo": "RNU-XXXX"})

@@ -16,17 +16,22 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.auth.staff import VOLUNTEER_ROLES, VolunteerPageDep, actor_for
 from api.context import ContextDep
 from api.deps import RowId, SessionDep, SettingsDep, StateDep
+from privacy.policy import RollEntryOut
 from rnu.audit import service as audit
-from rnu.errors import RnuError
+from rnu.errors import NotFound, RnuError
 from rnu.report import service as report_service
 from rnu.report.models import REASON_CODES
 from rnu.roll import service as roll_service
 from rnu.staff import volunteer as volunteer_service
 from rnu.staff.service import ActiveSession
 from usecases import public
+from usecases.context import Context
+from usecases.reported import reported_entry
 from usecases.wording import REPORT_REASONS
 from web.pages import NO_STORE, render
 from web.pages.analista import login_form, login_submit, logout, lugar
+from web.pages.lugares import elegir
+from web.pages.reportar import program_choices
 
 router = APIRouter(include_in_schema=False)
 
@@ -175,24 +180,78 @@ async def padron(
     )
 
 
-@router.get("/voluntarios/reportar", response_class=HTMLResponse)
-async def reportar(
+ERROR_ENTRADA = "No encontramos esa persona en el padrón del distrito."
+ERROR_PROGRAMA = "Elija uno de los programas del distrito."
+PROTEGIDA = "una persona del padrón cuyos datos están protegidos (menor de edad o Contigo)"
+
+
+def _chosen_district(active: ActiveSession, ubigeo: str | None) -> str:
+    """The district the report is about: the one asked for if it is mine; my only one."""
+    districts = list(active.user.districts)
+    if ubigeo in districts:
+        return str(ubigeo)
+    return districts[0] if len(districts) == 1 else ""
+
+
+def _name_of(shown: RollEntryOut | None) -> str:
+    """The reported person as my roll shows them (full name in my districts)."""
+    if shown is None:
+        return PROTEGIDA
+    names = (shown.nombres, shown.apellido_paterno, shown.apellido_materno)
+    return " ".join(n for n in names if n) or shown.display_name or PROTEGIDA
+
+
+async def _report_form(
     request: Request,
-    active: VolunteerPageDep,
-    ubigeo: str | None = None,
-    programa: str | None = None,
-    entrada: str | None = None,
+    active: ActiveSession,
+    ctx: Context,
+    valores: dict[str, str],
+    errores: dict[str, str],
+    status: int = 200,
 ) -> HTMLResponse:
+    """The form: my district (a GET choice), its programs (a select), whom I report.
+
+    From a roll entry the person is named as my roll shows them (``usecases.reported``).
+    """
+    ubigeo = _chosen_district(active, valores.get("ubigeo"))
+    programas = await program_choices(ctx.session, elegir(distrito=ubigeo))
+    reportado = None
+    if valores.get("entrada") and ubigeo and valores.get("programa"):
+        try:
+            shown = await reported_entry(
+                ctx, programa=valores["programa"], ubigeo=ubigeo, entrada=valores["entrada"]
+            )
+            reportado = _name_of(shown)
+        except NotFound:
+            errores = errores | {"entrada": ERROR_ENTRADA}
+            status = 400 if status == 200 else status
     return _page(
         request,
         "voluntarios/reportar.html",
         _context(
             active,
             titulo="Reportar un caso",
-            valores={"ubigeo": ubigeo or "", "programa": programa or "", "entrada": entrada or ""},
-            errores={},
+            valores=valores | {"ubigeo": ubigeo},
+            errores=errores,
+            programas=programas,
+            reportado=reportado,
+            aviso_recarga=f"Distrito elegido: {lugar(ubigeo)}." if ubigeo else "Elija el distrito.",
         ),
+        status=status,
     )
+
+
+@router.get("/voluntarios/reportar", response_class=HTMLResponse)
+async def reportar(
+    request: Request,
+    active: VolunteerPageDep,
+    ctx: ContextDep,
+    ubigeo: str | None = None,
+    programa: str | None = None,
+    entrada: str | None = None,
+) -> HTMLResponse:
+    valores = {"ubigeo": ubigeo or "", "programa": programa or "", "entrada": entrada or ""}
+    return await _report_form(request, active, ctx, valores, {})
 
 
 @router.post("/voluntarios/reportar", response_class=HTMLResponse)
@@ -201,6 +260,7 @@ async def reportar_enviar(
     active: VolunteerPageDep,
     session: SessionDep,
     state: StateDep,
+    ctx: ContextDep,
     ubigeo: Annotated[str, Form(max_length=6)],
     programa: Annotated[str, Form(max_length=20)],
     motivo: Annotated[str, Form(max_length=30)],
@@ -230,6 +290,10 @@ async def reportar_enviar(
         errores["ubigeo"] = "Elija uno de los distritos asignados a su organización."
     if motivo not in REASON_CODES:
         errores["motivo"] = "Elija el motivo del reporte."
+    elif not entrada and programa.upper() not in await program_choices(
+        session, elegir(distrito=ubigeo)
+    ):
+        errores["programa"] = ERROR_PROGRAMA
     target = None
     if not errores:
         try:
@@ -254,14 +318,9 @@ async def reportar_enviar(
             else:
                 target = report_service.ReportTarget(program_code=programa.upper(), ubigeo=ubigeo)
         except RnuError:
-            errores["entrada"] = "No encontramos esa entrada en el padrón del distrito."
+            errores["entrada"] = ERROR_ENTRADA
     if errores or target is None:
-        return _page(
-            request,
-            "voluntarios/reportar.html",
-            _context(active, titulo="Reportar un caso", valores=valores, errores=errores),
-            status=400,
-        )
+        return await _report_form(request, active, ctx, valores, errores, 400)
     try:
         async with session.begin_nested():
             receipt, _ = await volunteer_service.file_report(
@@ -276,12 +335,7 @@ async def reportar_enviar(
             )
     except RnuError:
         errores["texto"] = "Describa el caso (qué vio y dónde) para que podamos revisarlo."
-        return _page(
-            request,
-            "voluntarios/reportar.html",
-            _context(active, titulo="Reportar un caso", valores=valores, errores=errores),
-            status=400,
-        )
+        return await _report_form(request, active, ctx, valores, errores, 400)
     return _page(
         request,
         "voluntarios/reporte_recibido.html",
