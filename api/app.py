@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
         app.state.rnu = state
     errors.install(app)
     headers.install(app)
-    fastpath.install(app)  # inside the request id, metrics and access log
+    fastpath.install(app)  # in front of the whole stack: after headers.install
     observability.install(app)
     peak.install(app, effective.peak_cohorts)
     _include_staff(app)

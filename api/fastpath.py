@@ -35,8 +35,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -44,14 +45,18 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 from redis.asyncio import Redis
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.requests import Request
 
-from api.ratelimit import Admission, client_address, limiter_for
+from api import peak
+from api.headers import security_headers
+from api.observability.access import observe
+from api.observability.request_id import request_id_of, request_id_var
+from api.ratelimit import Admission, limiter_for, scope_client_address
 from api.rest.consulta import NO_STORE, ConsultaIn, refusal
 from api.state import AppState
 from rnu.cache import cache_for, redis_origin, unseal
 from rnu.coverage.service import has_check_character, parse_dni
 from rnu.errors import InvalidInput, RateLimited, StepUpRequired
+from rnu.peak import CohortSchedule, parse_schedule, today_in_lima
 from rnu.respclient import Reply, RespClient, RespUnavailable
 from usecases.citizen import LOOKUP_SCOPE, LookupRecipe
 
@@ -71,6 +76,8 @@ FAST_PATH = Counter(
     "Self-lookups by how the fast path took them (answered, refused, or passed to the route)",
     ["outcome"],
 )
+
+_ANSWERED, _REFUSED = FAST_PATH.labels("answered"), FAST_PATH.labels("refused")
 
 # KEYS: the client's request window, the budgets and lane to read, then the answer's key.
 # ARGV: the window's length. Nothing is counted when the answer is absent.
@@ -96,17 +103,6 @@ for i = 2, #KEYS do
 end
 return out
 """
-
-
-@dataclass(frozen=True)
-class RouteLabel:
-    """What ``scope["route"]`` holds for a request answered here: the route's template."""
-
-    path: str
-    name: str
-
-
-_ROUTE = RouteLabel(PATH, "consulta")
 
 
 class _Pass(Exception):
@@ -159,22 +155,49 @@ class LookupFastPath:
         if state is None or not state.settings.lookup_fast_path:
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         chunks, complete = await _read_body(receive)
-        body = b"".join(m.get("body", b"") for m in chunks)
+        rid = request_id_of(scope)
+        token = request_id_var.set(rid)
         try:
             if not complete:
                 raise _Pass("body")
-            await self._answer(scope, send, state, body)
+            status, headers, body = await self._answer(
+                scope, state, b"".join(m.get("body", b"") for m in chunks)
+            )
         except _Pass as passed:
             FAST_PATH.labels(passed.reason).inc()
+            request_id_var.reset(token)
             await self.app(scope, _replay(chunks, receive), send)
+            return
+        except Exception as exc:  # a fault here must not cost the citizen the answer
+            log.warning("lookup fast path failed (%s); the route answers", type(exc).__name__)
+            FAST_PATH.labels("error").inc()
+            request_id_var.reset(token)
+            await self.app(scope, _replay(chunks, receive), send)
+            return
+        try:
+            # The headers in the order the route's stack adds them: the response's own, the
+            # request id (RequestContextMiddleware), then the security headers.
+            headers += [(b"x-request-id", rid.encode())]
+            headers += security_headers(scope, state.settings.trusted_proxies)
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+        finally:
+            observe("POST", PATH, status, time.perf_counter() - started)
+            request_id_var.reset(token)
 
-    async def _answer(self, scope: Scope, send: Send, state: AppState, body: bytes) -> None:
+    async def _answer(
+        self, scope: Scope, state: AppState, body: bytes
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """The response (status, headers, body) for a cached answer; _Pass for the route."""
         payload = _payload(scope, body)
         try:
             dni = parse_dni(payload.dni)
         except InvalidInput:
             raise _Pass("invalid") from None
+        if state.settings.peak_cohorts and not await _admitted_today(scope, body, dni, state):
+            raise _Pass("cohort")  # the waiting room (api/peak.py) answers it
         clients = clients_for(state)
         limiter = limiter_for(state)
         if not clients.usable or cache_for(state.redis).breaker.is_open:
@@ -197,39 +220,50 @@ class LookupFastPath:
         )
         admission = limiter.admission(
             LOOKUP_SCOPE,
-            client_address(Request(scope), settings.trusted_proxies),
+            scope_client_address(scope, settings.trusted_proxies),
             recipe.subject,
             limit=settings.lookup_per_client,
             window_s=settings.lookup_window_s,
             stepped_up=has_check_character(payload.dni),
         )
         count, values, sealed = await _admit_if_cached(clients, admission, recipe.key)
-        scope["route"] = _ROUTE  # metrics and the access log name the route, as for the route
         try:
             limiter.judge(admission, count, values)
         except (RateLimited, StepUpRequired) as exc:
-            FAST_PATH.labels("refused").inc()
-            await refusal(exc)(scope, _no_body, send)
-            return
+            _REFUSED.inc()
+            refused = refusal(exc)
+            return refused.status_code, list(refused.raw_headers), bytes(refused.body)
         plain = unseal(recipe.key, sealed, recipe.seal)
         if plain is None:  # damaged: the route computes it again (the request counted twice)
             raise _Pass("unsealed")
         if b"\\u" in plain:  # stored before sealed_json wrote UTF-8: as JSONResponse renders
             value = json.loads(plain)
             plain = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-        FAST_PATH.labels("answered").inc()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    *_NO_STORE,
-                    (b"content-length", str(len(plain)).encode()),
-                    (b"content-type", b"application/json"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": plain})
+        _ANSWERED.inc()
+        headers = [
+            *_NO_STORE,
+            (b"content-length", str(len(plain)).encode()),
+            (b"content-type", b"application/json"),
+        ]
+        return 200, headers, plain
+
+
+async def _admitted_today(scope: Scope, body: bytes, dni: str, state: AppState) -> bool:
+    """False when peak mode's waiting room (``api.peak.CohortGate``) would not let this
+    request through today: its DNI's cohort is not served, or the gate refuses the body."""
+    schedule = _schedule(state.settings.peak_cohorts)
+    if not schedule.is_active:
+        return True
+    try:
+        gated = await peak.dni_of_request(scope, body)  # the gate's own reading of the body
+    except peak.Refused:
+        return False
+    return gated == dni and schedule.admits(dni, today_in_lima())
+
+
+@lru_cache(maxsize=4)
+def _schedule(spec: str) -> CohortSchedule:
+    return parse_schedule(spec)
 
 
 _NO_STORE = tuple((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in NO_STORE.items())
@@ -310,10 +344,12 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replay
 
 
-async def _no_body() -> Message:
-    return {"type": "http.disconnect"}
-
-
 def install(app: Any) -> None:
-    """Add the fast path; call before ``observability.install`` so it runs inside it."""
-    app.add_middleware(LookupFastPath)
+    """Put the fast path in front of the whole stack; call after ``headers.install`` (the
+    security headers it adds itself, from ``api.headers.security_headers``)."""
+    build = app.build_middleware_stack
+
+    def build_with_fast_path() -> ASGIApp:
+        return LookupFastPath(build())
+
+    app.build_middleware_stack = build_with_fast_path

@@ -46,6 +46,17 @@ ALWAYS: Final = (
 )
 
 
+def security_headers(scope: Scope, trusted_proxies: str) -> list[tuple[bytes, bytes]]:
+    """The headers this request's response gets, in order (a route's own CSP or HSTS wins:
+    ``SecurityHeaders`` adds only those the response does not carry)."""
+    path = str(scope.get("path", ""))
+    csp = DOCS_CSP if path.startswith(DOCS_PATHS) else CSP
+    headers = [*ALWAYS, (b"content-security-policy", csp.encode())]
+    if forwarded_proto(scope, trusted_proxies) == "https":
+        headers.append((b"strict-transport-security", HSTS.encode()))
+    return headers
+
+
 class SecurityHeaders:
     """ASGI middleware adding the headers above to every HTTP response start."""
 
@@ -57,21 +68,13 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = str(scope.get("path", ""))
-        csp = DOCS_CSP if path.startswith(DOCS_PATHS) else CSP
-        tls = forwarded_proto(scope, self.trusted_proxies()) == "https"
+        added = security_headers(scope, self.trusted_proxies())
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers") or [])
                 present = {name.lower() for name, _ in headers}
-                for name, value in ALWAYS:
-                    if name not in present:
-                        headers.append((name, value))
-                if b"content-security-policy" not in present:
-                    headers.append((b"content-security-policy", csp.encode()))
-                if tls and b"strict-transport-security" not in present:
-                    headers.append((b"strict-transport-security", HSTS.encode()))
+                headers += [(name, value) for name, value in added if name not in present]
                 message["headers"] = headers
             await send(message)
 

@@ -119,6 +119,7 @@ class _Refused(Exception):
         self.status, self.detail, self.mensaje = status, detail, mensaje
 
 
+Refused = _Refused  # what dni_of_request raises (api.fastpath asks the gate the same way)
 _AMBIGUOUS = _Refused(400, "the request names more than one dni", "Envíe un solo DNI por consulta.")
 _UNSUPPORTED = _Refused(
     415,

@@ -49,7 +49,10 @@ def _networks(spec: str) -> tuple[Network, ...]:
     )
 
 
+@lru_cache(maxsize=8192)
 def _is_trusted(address: str, networks: tuple[Network, ...]) -> bool:
+    # Memoised: every request asks for its peer (and forwarded hops), and parsing an address
+    # with ipaddress costs more than the rest of the check.
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -59,14 +62,21 @@ def _is_trusted(address: str, networks: tuple[Network, ...]) -> bool:
 
 def client_address(request: Request, trusted_proxies: str) -> str:
     """The address of whoever sent the request, through trusted proxies only."""
-    peer = request.client.host if request.client else "unknown"
+    return scope_client_address(request.scope, trusted_proxies)
+
+
+def scope_client_address(scope: MutableMapping[str, Any], trusted_proxies: str) -> str:
+    """``client_address`` from the ASGI scope itself (``api.fastpath`` has no Request)."""
+    client = scope.get("client")
+    peer = str(client[0]) if client else "unknown"
     networks = _networks(trusted_proxies)
     if not networks or not _is_trusted(peer, networks):
         return peer
-    forwarded = [
+    forwarded: list[str] = [
         part.strip()
-        for header in request.headers.getlist("x-forwarded-for")
-        for part in header.split(",")
+        for name, value in scope.get("headers") or ()
+        if name.lower() == b"x-forwarded-for"
+        for part in value.decode("latin-1").split(",")
         if part.strip()
     ]
     for address in reversed(forwarded):
@@ -135,9 +145,15 @@ class RateLimiter:
             self.local,
         )
         self._secret = settings.secret_key.get_secret_value().encode()
+        self._digests: dict[str, str] = {}  # address → its keyed digest, for repeat callers
 
     def client_digest(self, address: str) -> str:
-        return digest(self._secret, "client", address)
+        known = self._digests.get(address)
+        if known is None:
+            if len(self._digests) >= 10_000:  # bounded: a flood of addresses only recomputes
+                self._digests.clear()
+            known = self._digests[address] = digest(self._secret, "client", address)
+        return known
 
     async def hit(self, scope: str, address: str, *, limit: int, window_s: int) -> None:
         """Count one request of this client in ``scope``; raise RateLimited over ``limit``."""

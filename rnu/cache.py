@@ -351,17 +351,17 @@ def cache_for(redis: Redis) -> Cache:
 
 def digest(secret: bytes, label: str, value: str) -> str:
     """Keyed, short hex digest for free text in keys (a search term may be a person's name)."""
-    return hmac.new(secret, f"{label}\x00{value}".encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(secret, f"{label}\x00{value}".encode(), hashlib.sha256).hex()[:32]
 
 
 def seal_key(secret: bytes, *parts: str) -> bytes:
     """A 256-bit key for ``set_sealed``, derived from the server secret and what only the
     person knows (their DNI and second factor)."""
-    return hmac.new(secret, b"seal\x00" + "\x00".join(parts).encode(), hashlib.sha256).digest()
+    return hmac.digest(secret, b"seal\x00" + "\x00".join(parts).encode(), hashlib.sha256)
 
 
 def key(*parts: object) -> str:
-    return "rnu:" + ":".join(str(p) for p in parts)
+    return "rnu:" + ":".join(map(str, parts))
 
 
 def lookup_key(data_version: int, role: str, subject_hmac: str, factor_hmac: str) -> str:
@@ -446,17 +446,19 @@ class DataVersionMemo:
         return None
 
     async def current(self, session: AsyncSession) -> int:
-        value = self.fresh()
-        if value is not None:
-            return value
         loop = asyncio.get_running_loop()
-        pending = self._pending
-        if pending is not None and not pending.done() and pending.get_loop() is loop:
+        while True:
+            value = self.fresh()
+            if value is not None:
+                return value
+            pending = self._pending
+            if pending is None or pending.done() or pending.get_loop() is not loop:
+                return await self._read(session, loop)
             shared = await asyncio.shield(pending)
             if shared is not None:
                 return shared
-            # the read we waited for failed: read ourselves (our own error, if any, is ours)
-        return await self._read(session, loop)
+            # The read we waited for failed: look again (one of us reads next, the rest wait;
+            # an error of our own read is then ours).
 
     async def _read(self, session: AsyncSession, loop: asyncio.AbstractEventLoop) -> int:
         now = self._clock()

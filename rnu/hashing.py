@@ -20,7 +20,8 @@ def keyed(secret: bytes, label: bytes, message: str) -> bytes:
     if not secret:
         # An empty key makes the HMAC a public hash: anyone could enumerate all DNIs.
         raise ValueError("a non-empty secret is required")
-    return hmac.new(secret, label + message.encode("utf-8"), hashlib.sha256).digest()
+    # hmac.digest: the one-shot C path (same bytes as hmac.new(...).digest(), a few times faster)
+    return hmac.digest(secret, label + message.encode("utf-8"), hashlib.sha256)
 
 
 def dni_hmac(secret: bytes, dni: str) -> str:

@@ -24,6 +24,7 @@ import asyncio
 import hashlib
 from collections import deque
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -79,8 +80,13 @@ def pack(args: tuple[Any, ...]) -> bytes:
     """One command in RESP: an array of bulk strings."""
     out = [b"*%d\r\n" % len(args)]
     for arg in args:
-        data = arg if isinstance(arg, bytes) else str(arg).encode()
-        out.append(b"$%d\r\n%b\r\n" % (len(data), data))
+        if type(arg) is bytes:
+            data = arg
+        elif type(arg) is str:
+            data = arg.encode()
+        else:
+            data = str(arg).encode()
+        out += (b"$%d\r\n" % len(data), data, b"\r\n")
     return b"".join(out)
 
 
@@ -94,7 +100,7 @@ def parse(buf: bytearray | bytes, pos: int) -> tuple[Reply | RespError, int]:
     end = buf.find(b"\r\n", pos)
     if end < 0:
         raise _Incomplete
-    kind, line = buf[pos : pos + 1], bytes(buf[pos + 1 : end])
+    kind, line = buf[pos : pos + 1], buf[pos + 1 : end]
     pos = end + 2
     if kind == b":":
         return int(line), pos
@@ -104,11 +110,11 @@ def parse(buf: bytearray | bytes, pos: int) -> tuple[Reply | RespError, int]:
             return None, pos
         if len(buf) < pos + size + 2:
             raise _Incomplete
-        return bytes(buf[pos : pos + size]), pos + size + 2
+        return bytes(buf[pos : pos + size]), pos + size + 2  # bytes(): a copy when a bytearray
     if kind == b"+":
-        return line.decode(), pos
+        return bytes(line).decode(), pos
     if kind == b"-":
-        return RespError(line.decode(errors="replace")), pos
+        return RespError(bytes(line).decode(errors="replace")), pos
     if kind == b"*":
         count = int(line)
         if count < 0:
@@ -137,9 +143,10 @@ class _Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self.buffer += data
         pos = 0
+        view = bytes(self.buffer)  # parsed as bytes: slices are then single copies
         try:
             while self.waiting:
-                value, pos = parse(self.buffer, pos)
+                value, pos = parse(view, pos)
                 future = self.waiting.popleft()
                 if future.done():  # its caller timed out: the late reply is dropped
                     continue
@@ -197,7 +204,7 @@ class RespClient:
 
     async def script(self, source: str, keys: list[str], args: list[Any]) -> Reply:
         """Run a Lua script by its SHA1 (sent in full once per connection, if unknown)."""
-        sha = hashlib.sha1(source.encode()).hexdigest().encode()
+        sha = _sha1(source)
         if sha in self._scripts:
             try:
                 return await self.call(b"EVALSHA", sha, len(keys), *keys, *args)
@@ -272,6 +279,11 @@ class RespClient:
     def close(self) -> None:
         if self._conn is not None:
             self._drop(self._conn)
+
+
+@lru_cache(maxsize=16)
+def _sha1(source: str) -> bytes:
+    return hashlib.sha1(source.encode()).hexdigest().encode()
 
 
 def _expire(future: asyncio.Future[Reply]) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import lru_cache
+from typing import Any
 
 from api.observability.metrics import LATENCY, REQUESTS
 from api.observability.request_id import (
@@ -58,24 +60,38 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            elapsed = time.perf_counter() - started
-            route = _route_template(scope)
-            method = str(scope.get("method", "GET"))
-            status = status_holder[0]
-            REQUESTS.labels(method, route, str(status)).inc()
-            LATENCY.labels(method, route).observe(elapsed)
-            if route not in _QUIET_ROUTES:
-                access_log.info(
-                    "%s %s %d %.1fms",
-                    method,
-                    route,
-                    status,
-                    elapsed * 1000,
-                    extra={
-                        "method": method,
-                        "route": route,
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 1),
-                    },
-                )
+            observe(
+                str(scope.get("method", "GET")),
+                _route_template(scope),
+                status_holder[0],
+                time.perf_counter() - started,
+            )
             request_id_var.reset(token)
+
+
+@lru_cache(maxsize=4096)  # bounded like the labels: route templates × methods × statuses
+def _series(method: str, route: str, status: int) -> tuple[Any, Any]:
+    """The labelled counter and histogram of one (method, route, status)."""
+    return REQUESTS.labels(method, route, str(status)), LATENCY.labels(method, route)
+
+
+def observe(method: str, route: str, status: int, elapsed: float) -> None:
+    """Count and time one answered request by its route template, and log its one line
+    (also called by ``api.fastpath`` for the lookups it answers itself)."""
+    counted, timed = _series(method, route, status)
+    counted.inc()
+    timed.observe(elapsed)
+    if route not in _QUIET_ROUTES:
+        access_log.info(
+            "%s %s %d %.1fms",
+            method,
+            route,
+            status,
+            elapsed * 1000,
+            extra={
+                "method": method,
+                "route": route,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 1),
+            },
+        )

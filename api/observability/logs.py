@@ -139,6 +139,13 @@ def configure_logging(settings: Settings) -> None:
     own start/stop lines. Every record is scrubbed when it is made (``scrub_record``).
     """
     _install_scrubbing_factory()
+    # Neither format shows where a call was made, nor its thread or process: skip collecting
+    # them for every record (the Logging HOWTO's "Optimization" settings). Measured on the
+    # served app: an access line cost ≈ 65 µs of CPU a request with them, ≈ 40 without.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     root = logging.getLogger()
     for logger in (root, logging.getLogger("rnu")):
         for handler in list(logger.handlers):

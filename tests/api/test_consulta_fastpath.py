@@ -62,6 +62,8 @@ async def both_ways(
     answered = {}
     for fast in (True, False):
         await redis.flushdb()
+        if app_state.counters is not None:
+            await app_state.counters.flushdb()
         state = bind(
             app_state, session, trusted_proxies="127.0.0.0/8", lookup_fast_path=fast, **settings
         )
@@ -254,3 +256,34 @@ class TestKeptAtTheEdge:
             clients.cache = working
         assert answers == [200, 200, 200]
         assert fast_count("redis") - passed == 3
+
+
+@pytest.mark.usefixtures("holder")
+async def test_counters_in_a_redis_of_their_own(
+    app_state: AppState, session: AsyncSession, redis: Redis, redis_url: str
+) -> None:
+    # RNU_REDIS_COUNTERS_URL (compose runs it): the answer's GET on the cache's Redis, the
+    # admission script on the counters', and the same answers as the route.
+    from dataclasses import replace
+
+    from rnu.cache import make_redis
+
+    counters = make_redis(redis_url.replace("db=0", "db=1"), timeout_s=1.0)
+    assert counters.connection_pool.connection_kwargs["db"] == 1
+    split = replace(app_state, counters=counters)
+
+    async def scenario(client: httpx.AsyncClient) -> list[httpx.Response]:
+        return [await ask(client, HOLDER, BORN) for _ in range(4)]
+
+    try:
+        fast, route, counted = await both_ways(split, session, redis, scenario, lookup_per_client=2)
+        assert [r.status_code for r in fast] == [200, 200, 429, 429]
+        for response in fast + route:
+            response.headers.pop("retry-after", None)
+        assert_same(fast, route)
+        assert counted == {"answered": 1, "refused": 2, "miss": 1}
+        assert await counters.keys("rnu:rl:*")  # counted where the counters live
+        assert not await redis.keys("rnu:rl:*")
+    finally:
+        await counters.flushdb()
+        await counters.aclose()
