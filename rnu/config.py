@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     login_code_backoff: str = "5/60/3600/86400"
     reports_per_client: int = 10  # reports per client per hour
     public_per_client: int = 600  # roll/statistics/tracking calls per client per minute
+    verify_per_client: int = 30  # /verificar code checks per client per 10 minutes
     # /metrics in production answers only a scraper presenting this bearer token (404 without
     # one configured); outside production it is open, for a developer's Prometheus.
     metrics_token: SecretStr | None = None

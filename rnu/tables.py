@@ -11,6 +11,7 @@ from rnu.agency.models import (
 )
 from rnu.audit.models import AuditEvent
 from rnu.batch.models import LoadBatch, QuarantinedRow
+from rnu.constancia.models import Constancia
 from rnu.enrollment.models import Enrollment, RollRow
 from rnu.flag.models import Flag
 from rnu.person.models import DeathRecord, Household, HouseholdMember, Person
@@ -38,6 +39,7 @@ __all__ = [
     "ApiClient",
     "AuditEvent",
     "CitizenReport",
+    "Constancia",
     "DeathRecord",
     "Enrollment",
     "Evidence",

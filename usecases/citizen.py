@@ -25,8 +25,9 @@ from rnu.report import service as report_service
 from rnu.report.models import REASON_CODES
 from rnu.report.service import ReportReceipt, ReportTarget
 from rnu.roll import service as roll_service
-from usecases import views, wording
+from usecases import orientation, views, wording
 from usecases.context import Context
+from usecases.orientation import PosibleOut
 
 LOOKUP_SCOPE = "consulta"
 
@@ -102,6 +103,8 @@ class ConsultaOut(BaseModel):
     programas: list[ProgramaOut]
     elegibilidad: list[TrazaOut]
     accesos: list[AccesoOut]
+    # Programs the person appears to qualify for but is not on (usecases.orientation).
+    otros_programas: list[PosibleOut] = Field(default_factory=list)
 
 
 def explanation(trace: Trace) -> list[str]:
@@ -149,6 +152,7 @@ def answer(coverage: PersonCoverage, secret: bytes, subject_hmac: str, today: da
             for t in coverage.traces
         ],
         accesos=[acceso_out(a) for a in coverage.access_log],
+        otros_programas=orientation.posibles(coverage.not_received),
     )
 
 

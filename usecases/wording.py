@@ -51,6 +51,7 @@ ACTOR_KINDS = {
     "analyst": "Analista del RNU",
     "agency": "Entidad del Estado",
     "volunteer": "Voluntario de vigilancia",
+    "citizen": "Usted, con su DNI y fecha de nacimiento",
 }
 # Why someone read a citizen's record: the purposes agencies declare (X-Purpose,
 # api.auth.agency.PURPOSES) and analysts choose (rnu.audit.purposes), as the citizen reads them.
@@ -68,6 +69,7 @@ PURPOSES = {
     "revisar_coincidencia": "Comprobar que un registro de un padrón corresponde a usted",
     "atender_solicitud": "Atender una solicitud o un reclamo suyo",
     "verificacion_campo": "Preparar una verificación en campo",
+    "constancia": "Descargar una constancia de su consulta",
 }
 if missing := set(ANALYST_PURPOSES) - set(PURPOSES):
     raise RuntimeError(f"analyst purposes without wording: {sorted(missing)}")

@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _include_staff_pages(app)
     from web.pages import (
+        constancia,
         consulta,
         datos_abiertos,
         estadisticas,
@@ -40,6 +41,15 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
         seguimiento,
     )
 
-    for page in (inicio, consulta, padron, reportar, seguimiento, estadisticas, datos_abiertos):
+    for page in (
+        inicio,
+        consulta,
+        constancia,
+        padron,
+        reportar,
+        seguimiento,
+        estadisticas,
+        datos_abiertos,
+    ):
         app.include_router(page.router)
     return app

@@ -93,3 +93,6 @@ class PersonCoverage:
     programs: tuple[ProgramStatus, ...]
     traces: tuple[Trace, ...]  # the rules engine's, one per program it could judge
     access_log: tuple[AccessGroup, ...]
+    # The programs the person is not on, judged at each one's latest roll: where "what else
+    # could I receive" comes from (usecases.orientation words and filters them).
+    not_received: tuple[Trace, ...] = ()

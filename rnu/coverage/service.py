@@ -179,6 +179,9 @@ async def lookup(
         trace = await _trace(session, person, program.program_code, program.period)
         if trace is not None:
             traces.append(trace)
+    not_received = await eligibility_service.explain_not_received(
+        session, person_id=person.id, received=frozenset(p.program_code for p in programs)
+    )
     reads = await repository.list_reads(session, subject_hmac=subject_hmac)
     return PersonCoverage(
         person=person,
@@ -186,4 +189,5 @@ async def lookup(
         programs=programs,
         traces=tuple(traces),
         access_log=tuple(reads),
+        not_received=not_received,
     )

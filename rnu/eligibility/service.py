@@ -32,3 +32,25 @@ async def explain(
         return evaluate(program, period, facts)
     except LookupError as exc:
         raise InvalidInput(str(exc)) from exc
+
+
+async def explain_not_received(
+    session: AsyncSession, *, person_id: int, received: frozenset[str]
+) -> tuple[Trace, ...]:
+    """The person against every program they are not on, each at its latest loaded roll.
+
+    Only programs whose roll RNU holds are judged: without a roll RNU cannot tell whether
+    someone receives the program. Programs in ``received`` (any period) are left out; so is
+    a program whose latest period has no rule in force. Ordered as the rules file lists them.
+    """
+    programs = load_programs()
+    latest = await repository.latest_roll_periods(session)
+    periods = {code: latest[code] for code in programs if code in latest and code not in received}
+    facts = await repository.get_facts_for_programs(session, person_id=person_id, periods=periods)
+    traces = []
+    for code, period in periods.items():
+        try:
+            traces.append(evaluate(programs[code], period, facts[code]))
+        except (LookupError, ValueError):  # no rule in force then, or a malformed period
+            continue
+    return tuple(traces)

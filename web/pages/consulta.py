@@ -12,7 +12,7 @@ from api.context import ContextDep
 from rnu.errors import InvalidInput, NotFound, RateLimited, StepUpRequired
 from usecases import citizen
 from usecases.wording import STEP_UP_MESSAGE
-from web.pages import NO_STORE, render
+from web.pages import NO_STORE, constancia, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -92,9 +92,12 @@ async def consultar(
         return _page(request, {"errores": {field: msg}}, status_code=400)
     except NotFound:
         return _page(request, {"aviso": ERR_NO_MATCH}, status_code=404)
-    return render(
+    extra, ticket = await constancia.result_context(ctx, body)
+    response = render(
         request,
         "consulta/resultado.html",
-        {"titulo": "Sus programas", "seccion": "consulta", "r": body},
+        {"titulo": "Sus programas", "seccion": "consulta", "r": body} | extra,
         headers=NO_STORE,
     )
+    constancia.set_flow_cookie(response, ticket, ctx.settings)
+    return response

@@ -1,0 +1,1 @@
+"""Issued constancias: printable, verifiable records of a citizen's own lookup."""
