@@ -22,7 +22,15 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from rnu.matching.index import I8, I32, PghIndex, QueryBatch
+from rnu.matching.index import (
+    BLOCK_SCHEMES,
+    I8,
+    I32,
+    SECOND_PASS_SCHEMES,
+    PghIndex,
+    QueryBatch,
+    unique_int64,
+)
 from rnu.matching.records import PersonRecord
 from rnu.matching.scoring import (
     COL,
@@ -324,10 +332,35 @@ class Matcher:
         # 2. everyone else: blocked candidates plus document holders, one score
         todo = np.flatnonzero(np.array([res is None for res in results])).astype(np.int32)
         if len(todo):
-            q, r = index.candidate_pairs(batch, todo)
+            q, r = index.candidate_pairs(batch, todo, schemes=_FIRST_PASS)
             q, r = _drop_self(q, r, self_offset)
             comp, weights = self.scorer.score(batch, q, r)
             self._decide(results, q, r, comp.levels, weights)
+            # 3. rows still without a link: the second-pass rules too, scored with the rest
+            linked = np.array(
+                [
+                    (res := results[i]) is not None and res.outcome == "linked"
+                    for i in todo.tolist()
+                ],
+                dtype=np.bool_,
+            )
+            again = todo[~linked]
+            if len(again):
+                q2, r2 = index.candidates(batch, again, SECOND_PASS_SCHEMES)
+                q2, r2 = _drop_self(q2, r2, self_offset)
+                if len(q2):
+                    mine = np.isin(q, again)
+                    n_idx = len(index.keys) + 1
+                    code = unique_int64(
+                        np.concatenate([
+                            q[mine].astype(np.int64) * n_idx + r[mine],
+                            q2.astype(np.int64) * n_idx + r2,
+                        ])
+                    )  # fmt: skip
+                    q3 = (code // n_idx).astype(np.int32)
+                    r3 = (code % n_idx).astype(np.int32)
+                    comp3, weights3 = self.scorer.score(batch, q3, r3)
+                    self._decide(results, q3, r3, comp3.levels, weights3)
         return [res if res is not None else unmatched() for res in results]
 
     def _decide(
@@ -375,6 +408,7 @@ class Matcher:
             )
 
 
+_FIRST_PASS = tuple(s for s in BLOCK_SCHEMES if s not in SECOND_PASS_SCHEMES)
 _NO_AGREEMENTS: dict[str, str] = {}
 
 

@@ -208,3 +208,19 @@ class TestCappedCandidatesKeepTheirOrder:
         assert res.outcome == "review"
         assert [c.key for c in res.candidates[:2]] == ["MATEO", "SISTER"]
         assert res.candidates[0].weight > res.candidates[1].weight
+
+
+class TestSecondPass:
+    def test_a_given_name_slip_with_a_wrong_year_is_still_found(
+        self, pgh: list[PersonRecord], fitted: tuple[MatchModel, Thresholds]
+    ) -> None:
+        """No first-pass rule holds both (a slip in the given name, the year wrong, another
+        department): the second-pass rule on surnames and month-day does."""
+        held = person("ORLANDO", "ORLANDO", "RUIZ", "DIAZ", date(1980, 2, 9), dni="28692670",
+                      ubigeo="100201")  # fmt: skip
+        index = PghIndex.build([*pgh[:3000], held])
+        matcher = Matcher(index, *fitted)
+        query = without_doc(held, nombres="OELANDO", birth_date=date(1979, 2, 9),
+                            ubigeo="150128")  # fmt: skip
+        res = one(matcher, query)
+        assert "ORLANDO" in {c.key for c in res.candidates}
