@@ -3,11 +3,13 @@
 ``POST /api/v1/consulta`` through FastAPI costs ≈ 10× the server CPU of a bare route even when
 the answer is cached (bench/api_speed.py, docs/performance.md): ten routers matched, five
 dependencies solved, an ``AsyncSession`` opened and committed with no query, the limiter's
-MULTI pipeline and the cache GET as two redis-py round trips. This ASGI middleware sits inside
-the request-id, metrics and access-log middleware (so those are kept, under the route's own
-template) and answers a request itself only when the answer is cached:
+MULTI pipeline and the cache GET as two redis-py round trips, six middleware layers. This ASGI
+app sits in front of the whole stack and answers a request itself only when the answer is
+cached:
 
-1. the body parsed exactly as the route would (``ConsultaIn``, ``parse_dni``);
+1. the body parsed exactly as the route would (``json.loads`` + ``ConsultaIn``, ``parse_dni``);
+   with peak mode's cohorts on, read by the waiting room's own parser and judged by its
+   schedule (a DNI whose turn it is not goes on to ``api.peak.CohortGate``);
 2. the data version from the process memo (read through a short session only when stale,
    one read at a time: ``rnu.cache.DataVersionMemo``);
 3. one Lua script on Redis (``rnu.respclient``): *if* the sealed answer exists under the
@@ -16,19 +18,26 @@ template) and answers a request itself only when the answer is cached:
 4. the limits judged by the limiter's own rule (``RateLimiter.judge``): the same 429 or 428 as
    the route (``api.rest.consulta.refusal``), and before any answer is sent;
 5. the answer unsealed and sent as stored: ``rnu.cache.sealed_json`` stores the bytes the route's
-   ``JSONResponse`` would send.
+   ``JSONResponse`` would send;
+6. what the outer layers add, from their own helpers: the request id
+   (``api.observability.request_id``, in the context for log lines and in ``X-Request-Id``),
+   the security headers (``api.headers.security_headers``), the request's metrics and its one
+   access-log line under the route's template (``api.observability.access.observe``).
+   ``tests/api/test_consulta_fastpath.py`` compares status, bytes and headers with the route's.
 
-Anything else goes to the route untouched, with the body replayed: no cached answer (the
+Anything else goes to the stack untouched, with the body replayed: no cached answer (the
 script then counted nothing, so the route counts the request once, as before), an unknown DNI
 or a wrong date (both are misses: the same path, the same answer, the same work), a body the
 model refuses, Redis unwell or slow (the route has the circuit breaker and the fail-closed
-limits), peak-mode's waiting room (an outer middleware), the fast path turned off
+limits), a fault in this module (logged by type only), the fast path turned off
 (``RNU_LOOKUP_FAST_PATH=false``). Nothing here writes the audit trail, exactly as a cached
-answer through the route does not: a citizen reading their own record is not a read of
-personal data by someone else; the answer's ``accesos`` list is as cached.
+answer through the route does not: a citizen reading their own record is not audited as a
+read of personal data (``usecases.citizen.lookup`` writes no row, cached or not); the
+answer's ``accesos`` list is as cached.
 
 With counters in a Redis of their own (``RNU_REDIS_COUNTERS_URL``) the same happens in two
 round trips: the answer's GET on the cache's server, then the admission script on the counters'.
+Redis Cluster is not supported by the script (its keys would sit in different slots).
 """
 
 from __future__ import annotations
