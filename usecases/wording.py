@@ -148,8 +148,134 @@ MATCH_FIELDS = {
     "sex": "Sexo",
     "ubigeo": "Ubigeo",
     "document": "Documento",
+    "place": "Lugar escrito",
 }
 REVIEW_DECISIONS = {"link": "Vincular", "new_person": "Persona nueva", "distinct": "Distinta"}
+# What the analysts' pages must never show as codes: how a row was matched, what became of
+# it, how well each field agreed (rnu.matching.scoring.FIELDS levels), a review item's and a
+# field task's state, staff roles, and the names and values of a flag's evidence.
+MATCH_METHODS = {
+    "exact_document": "por documento idéntico",
+    "fuzzy": "por nombres y fecha de nacimiento (coincidencia aproximada)",
+    "manual_review": "por decisión de un analista",
+    "none": "sin vincular",
+}
+ROW_OUTCOMES = {
+    "linked": "vinculada",
+    "review": "en revisión",
+    "unmatched": "sin persona del PGH",
+    "duplicate_row": "fila repetida",
+}
+AGREEMENT_LEVELS = {
+    "exact": "idéntico",
+    "equal": "idéntico",
+    "same": "igual",
+    "phonetic": "suena igual",
+    "one_edit": "una letra distinta",
+    "one_digit": "un dígito distinto",
+    "transposed": "dos dígitos intercambiados",
+    "reordered": "las mismas palabras en otro orden",
+    "subset": "parte del nombre",
+    "first_only": "solo el primer nombre",
+    "jw_high": "muy parecido",
+    "jw_low": "algo parecido",
+    "similar": "parecido",
+    "straight": "en el orden habitual",
+    "swapped": "apellidos invertidos",
+    "given_swapped": "nombre y apellido invertidos",
+    "day_month_swap": "día y mes invertidos",
+    "year_off_one": "año con un dígito distinto",
+    "one_component": "solo coincide el día, el mes o el año",
+    "same_year": "el mismo año",
+    "close_year": "un año cercano",
+    "district": "el mismo distrito",
+    "province": "la misma provincia",
+    "department": "el mismo departamento",
+    "none": "otro departamento",
+    "different": "distinto",
+    "missing": "falta el dato",
+}
+REVIEW_STATUS = {
+    "open": "Por decidir",
+    "linked": "Vinculada a una persona",
+    "new_person": "Registrada como persona nueva",
+    "distinct": "No es ninguno de los candidatos",
+}
+TASK_STATUS = {"open": "Pendiente", "answered": "Respondida", "cancelled": "Cancelada"}
+TASK_FINDINGS = {
+    "confirma": "Se confirma el problema",
+    "no_confirma": "No se confirma: la persona cumple",
+    "no_ubicado": "No se pudo ubicar a la persona",
+}
+STAFF_ROLE_LABELS = {
+    "analyst": "analista",
+    "supervisor": "supervisor",
+    "admin": "administrador",
+    "volunteer": "voluntario",
+}
+REPORTER_ROLES = {"public": "Un ciudadano", "volunteer": "Un voluntario de vigilancia"}
+SEX_LABELS = {"F": "Femenino", "M": "Masculino"}
+# The rule a flag's evidence comes from (rnu.integrity.checks, pgh_duplicates, lists).
+EVIDENCE_RULES = {
+    "in_pgh": "Figurar en el Padrón General de Hogares",
+    "cse": "Clasificación socioeconómica",
+    "age": "Edad",
+    "household_member": "Menor de edad en el hogar",
+    "alive": "Persona viva al inicio del periodo",
+    "incompatible": "Programas que no se pueden recibir juntos",
+    "one_per_household": "Un titular por hogar",
+    "disability": "Discapacidad severa",
+    "duplicate_in_program": "Una sola fila por persona en el padrón",
+    "pgh_duplicate": "Una sola vez en el PGH",
+    "forbidden_list": "Lista externa",
+}
+# The facts of a flag's evidence (the keys of rnu.eligibility.evaluate.RuleCheck.facts and
+# of the duplicate and list checks), and of a citizen report's flag.
+EVIDENCE_FACTS = {
+    "in_pgh": "Figura en el PGH",
+    "required": "Clasificación exigida",
+    "cse": "Clasificación del hogar",
+    "valid_from": "Clasificación vigente desde",
+    "valid_to": "Clasificación vigente hasta",
+    "must_be_valid": "Se exige que esté vigente",
+    "as_of": "Fecha evaluada",
+    "min_age_years": "Edad mínima (años)",
+    "max_age_years": "Edad máxima (años)",
+    "max_age_months": "Edad máxima (meses)",
+    "birth_on": "Fecha de nacimiento",
+    "age_years": "Edad (años)",
+    "age_months": "Edad (meses)",
+    "under": "Debe haber un menor de (años)",
+    "youngest_age": "Edad del menor del hogar",
+    "death_on": "Fecha de fallecimiento",
+    "incompatible_with": "No se puede recibir junto con",
+    "also_in": "También recibe",
+    "titulars": "Titulares en el hogar",
+    "person_key": "Persona (código del PGH)",
+    "keys": "Personas (códigos del PGH)",
+    "rows": "Filas del padrón",
+    "agreements": "Coincidencia por campo",
+    "outcome": "Resultado de la comparación",
+    "weight": "Peso de la coincidencia",
+    "cluster": "Grupo de posibles duplicados",
+    "list": "Lista externa",
+    "list_row": "Fila de la lista",
+    "method": "Cómo se vinculó",
+    "count": "Cantidad estimada",
+    "report_id": "Reporte N.°",
+    "tracking_code": "Código de seguimiento",
+    "reason_code": "Motivo del reporte",
+    "text": "Texto del reporte",
+    "reporter_role": "Quién reportó",
+    "duplicate_count": "Reportes iguales recibidos",
+    "is_burst": "Llegó en una ráfaga de reportes",
+    "enrollment_id": "Inscripción N.°",
+    "rule": "Regla",
+    "regla": "Regla",
+    "fecha_defuncion": "Fecha de fallecimiento",
+}
+# Outcomes of a pair or a row in a flag's evidence ("linked", "review", "unmatched").
+PAIR_OUTCOMES = {**ROW_OUTCOMES, "review": "por revisar"}
 
 # The short names people use for each program (rules.toml holds the official ones).
 PROGRAM_SHORT = {
@@ -206,9 +332,23 @@ def error_page(status: int) -> tuple[str, str]:
     return ERROR_PAGES[500 if status >= 500 else 400]
 
 
+BULK_ACTIONS = {
+    "assign": "Asignar",
+    "confirm": "Confirmar",
+    "dismiss": "Descartar",
+    "reopen": "Reabrir",
+}
+BULK_NONE_MARKED = (
+    "Marque al menos una alerta de la lista, o elija «Todas las filtradas». No se cambió nada."
+)
+BULK_REASON_REQUIRED = "Para descartar alertas, escriba el motivo. No se cambió nada."
+
+
 def bulk_done(changed: int) -> str:
     """What a bulk action did, for the queue page's notice."""
-    return f"Acción aplicada a {changed} alertas."
+    return (
+        "Acción aplicada a 1 alerta." if changed == 1 else f"Acción aplicada a {changed} alertas."
+    )
 
 
 def staff_error(detail: object) -> str:
@@ -473,3 +613,60 @@ def verdict(trace: Trace) -> str:
         return f"No incumple ninguna regla de {name} para {when}, pero alguna no se pudo verificar."
     broken = ", ".join(kind_label(k).lower() for k in trace.kinds)
     return f"No cumple las reglas de {name} para {when}: {broken}."
+
+
+def rule_version(version: str | None) -> str:
+    """A rule's version (its first period, '2002-01') as 'Regla vigente desde enero de 2002'."""
+    if not version:
+        return ""
+    return f"Regla vigente desde {period_label(version)}"
+
+
+def match_method(method: str | None) -> str:
+    """How a row was linked to its person, in words ('' when it was not)."""
+    return MATCH_METHODS.get(method or "", (method or "").replace("_", " "))
+
+
+def row_outcome(outcome: str | None, method: str | None = None) -> str:
+    """A loaded row's fate, with how it was linked: 'vinculada por documento idéntico'."""
+    text = ROW_OUTCOMES.get(outcome or "", (outcome or "").replace("_", " "))
+    how = MATCH_METHODS.get(method or "") if outcome == "linked" else None
+    return f"{text} {how}" if how else text
+
+
+def agreement(field_name: str, level: object) -> str:
+    """One field's agreement: 'Apellido paterno: una letra distinta'."""
+    name = MATCH_FIELDS.get(field_name, field_name.replace("_", " ").capitalize())
+    text = AGREEMENT_LEVELS.get(str(level), str(level).replace("_", " "))
+    return f"{name}: {text}"
+
+
+def agreements(levels: Mapping[str, object] | None) -> list[str]:
+    """Every compared field's agreement in words, in the matcher's field order."""
+    if not levels:
+        return []
+    order = list(MATCH_FIELDS)
+    known = sorted((f for f in levels if f in MATCH_FIELDS), key=order.index)
+    return [agreement(f, levels[f]) for f in known]
+
+
+def staff_role(role: str | None) -> str:
+    return STAFF_ROLE_LABELS.get(role or "", role or "")
+
+
+def peso(weight: float | None) -> str:
+    """A match weight as people read decimals here: 9.5 -> '9,5'."""
+    return "" if weight is None else f"{weight:.1f}".replace(".", ",")
+
+
+RULE_SENTENCES = frozenset(_BY_RULE)  # the rules ``sentence`` can word
+
+
+def staff_actor(actor: str | None) -> str:
+    """A flag event's actor ('supervisor:ana') as 'ana (supervisor)'; a system step: 'RNU'."""
+    if not actor:
+        return "RNU"
+    role, _, name = actor.partition(":")
+    if not name:
+        return actor
+    return f"{name} ({STAFF_ROLE_LABELS.get(role, role)})"

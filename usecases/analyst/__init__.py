@@ -19,6 +19,7 @@ a reason ``InvalidInput``; each medium renders them once.
 from __future__ import annotations
 
 from usecases.analyst.actor import SUPERVISOR_ROLES, Analyst
+from usecases.analyst.evidence import EvidenceView, Fact, evidence_view
 from usecases.analyst.flags import (
     ActionDone,
     ActionIn,
@@ -71,6 +72,8 @@ __all__ = [
     "DecisionIn",
     "DecisionResult",
     "EvidenceFile",
+    "EvidenceView",
+    "Fact",
     "FlagAction",
     "FlagCase",
     "QueueLine",
@@ -85,6 +88,7 @@ __all__ = [
     "dashboard",
     "decide",
     "evidence_file",
+    "evidence_view",
     "export_csv",
     "flag_case",
     "queue",

@@ -69,6 +69,7 @@ async def _detail_page(
             d=case,
             finalidad=purpose,
             persona=case.person,
+            evidencia=analyst_uc.evidence_view(case.flag.evidence, case.flag.program_code),
             personal=people.staff,
             voluntarios=people.volunteers,
             campos=wording.MATCH_FIELDS,

@@ -6,11 +6,13 @@ be bookmarked and its CSV downloaded. The job is ``usecases.analyst``'s.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from api.auth.analyst import AnalystPageDep, SupervisorAnalystPageDep
 from api.auth.staff import StaffPageDep
@@ -57,6 +59,7 @@ async def cola(
     except RnuError as exc:
         error = mensaje(exc)
         result = analyst_uc.QueuePage(lines=[], total=0, page=1, page_size=PAGE_SIZE)
+    people = await analyst_uc.assignees(analyst, None) if analyst.is_supervisor else None
     links = {**values, "orden": orden, "desc": "true" if desc else "false"}
     return page(
         request,
@@ -75,9 +78,17 @@ async def cola(
             query=urlencode(links),
             csv_query=urlencode(values),
             es_supervisor=analyst.is_supervisor,
+            personal=people.staff if people else [],
+            acciones_lote=wording.BULK_ACTIONS,
         ),
         status_code=400 if error else 200,
     )
+
+
+def _marked(form: FormData) -> tuple[int, ...]:
+    """The flags ticked on the page (``alerta`` checkboxes); anything not an id is dropped."""
+    ids = {int(v) for v in form.getlist("alerta") if isinstance(v, str) and v.isdigit()}
+    return tuple(sorted(ids))
 
 
 @router.post("/analista/lote")
@@ -87,21 +98,34 @@ async def lote(
     accion: Annotated[str, Form(max_length=10)],
     motivo: Annotated[str | None, Form(max_length=2000)] = None,
     asignado_a: Annotated[str | None, Form(max_length=64)] = None,
+    alcance: Annotated[str, Form(max_length=10)] = "marcadas",
 ) -> Response:
+    """One action on the ticked flags, or on every filtered one (supervisors and admins).
+
+    The ticked ids are kept inside the page's filters, so a flag that left the filtered set
+    since the page was drawn (someone else closed it) is not acted on.
+    """
     form = await request.form()
     values = {k: str(form.get(f"f_{k}") or "").strip() for k in analyst_uc.FILTER_PARAMS}
     values = {k: v for k, v in values.items() if v}
-    try:
-        done = await analyst_uc.bulk(
-            analyst,
-            analyst_uc.BulkIn(
-                action=accion,
-                filters=analyst_uc.queue_filter(values),
-                reason=motivo,
-                assignee=asignado_a,
-            ),
-        )
-        aviso = wording.bulk_done(done.changed)
-    except RnuError as exc:
-        aviso = mensaje(exc)
+    filters = analyst_uc.queue_filter(values)
+    marked = _marked(form)
+    aviso: str | None = None
+    if alcance != "filtradas":
+        if not marked:
+            aviso = wording.BULK_NONE_MARKED
+        filters = replace(filters, flag_ids=marked)
+    if accion == "dismiss" and not (motivo or "").strip():
+        aviso = wording.BULK_REASON_REQUIRED
+    if aviso is None:
+        try:
+            done = await analyst_uc.bulk(
+                analyst,
+                analyst_uc.BulkIn(
+                    action=accion, filters=filters, reason=motivo, assignee=asignado_a or None
+                ),
+            )
+            aviso = wording.bulk_done(done.changed)
+        except RnuError as exc:
+            aviso = mensaje(exc)
     return RedirectResponse("/analista?" + urlencode({**values, "aviso": aviso}), status_code=303)
