@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 import rnu
 import rnu.tables  # every table in the metadata, so foreign keys resolve when served
 from api import docs, errors, fastpath, headers, observability, peak
+from api.observability.access import flush_access_log
 from api.state import AppState
 from rnu.cache import make_redis
 from rnu.config import Settings, get_settings
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
         try:
             yield
         finally:
+            flush_access_log()  # the lines still queued (api/observability/access.py)
             if warmer is not None:
                 warmer.cancel()
             if owned:

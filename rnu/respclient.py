@@ -222,7 +222,7 @@ class RespClient:
         if conn is None or conn.lost or self._loop is not loop:
             conn = await self._connect(loop)
         future = conn.send(data, loop)
-        timer = loop.call_later(self.timeout_s, _expire, future)
+        timer = loop.call_later(self.timeout_s, _expire, future, loop)
         try:
             return await future
         except RespError:
@@ -286,6 +286,15 @@ def _sha1(source: str) -> bytes:
     return hashlib.sha1(source.encode()).hexdigest().encode()
 
 
-def _expire(future: asyncio.Future[Reply]) -> None:
-    if not future.done():
-        future.set_exception(RespUnavailable("timeout"))
+def _expire(future: asyncio.Future[Reply], loop: asyncio.AbstractEventLoop | None) -> None:
+    """Fail the call unless its reply came; with ``loop``, first let one poll for I/O run.
+
+    libuv (uvloop) runs due timers *before* it polls sockets, so under event-loop lag a reply
+    already waiting in the socket would be declared late: a short grace lets the poll read it.
+    """
+    if future.done():
+        return
+    if loop is not None:
+        loop.call_later(0.001, _expire, future, None)
+        return
+    future.set_exception(RespUnavailable("timeout"))

@@ -31,7 +31,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
-            "request_id": request_id_var.get(),
+            "request_id": _request_id(record),
         }
         for field in ("method", "route", "status", "duration_ms"):
             value = getattr(record, field, None)
@@ -44,6 +44,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+def _request_id(record: logging.LogRecord) -> str:
+    """The record's own request id (an access line written after its request, in a batch),
+    else the current request's."""
+    own = getattr(record, "request_id", None)
+    return own if isinstance(own, str) else request_id_var.get()
+
+
 class TextFormatter(logging.Formatter):
     """Human-readable lines for local use, scrubbed like the JSON ones."""
 
@@ -52,7 +59,7 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         scrub_record(record)
-        record.request_id = request_id_var.get()
+        record.request_id = _request_id(record)
         return super().format(record)
 
 

@@ -20,6 +20,8 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api.observability.access import flush_access_log
+from api.observability.logs import JsonFormatter
 from api.state import AppState
 from privacy.masking import dni_hmac
 from rnu.audit.models import AuditEvent
@@ -211,14 +213,19 @@ class TestKeptAtTheEdge:
         answered = fast_count("answered")
         async with await make_client(state) as client:
             await ask(client, HOLDER, BORN)
+            flush_access_log()
             caplog.clear()
             with caplog.at_level(logging.DEBUG):
                 hit = await ask(client, HOLDER, BORN)
+                flush_access_log()
         assert hit.status_code == 200
         assert fast_count("answered") - answered == 1
         lines = [r for r in caplog.records if r.name == "rnu.access"]
         assert len(lines) == 1
         assert (lines[0].route, lines[0].status) == (URL, 200)  # type: ignore[attr-defined]
+        # Written after the request, in a batch: the line still carries its request's id.
+        line = json.loads(JsonFormatter().format(lines[0]))
+        assert line["request_id"] == hit.headers["x-request-id"]
         for record in caplog.records:
             assert HOLDER not in record.getMessage()
             assert HOLDER not in json.dumps(record.__dict__, default=str)
