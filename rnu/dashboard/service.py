@@ -1,5 +1,8 @@
 """The analysts' dashboard: per program and department, in each program's latest period.
 
+Filtered by program, department or province and period; with a trend of the flags per kind
+over the latest periods (issue 13.9: it showed only the latest period, as tables).
+
 Staff see raw counts (no small-cell suppression: this is not published); viewing it reads no
 person's data, so it writes no audit row.
 """
@@ -12,9 +15,10 @@ from datetime import date, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from rnu.dashboard import repository
-from rnu.errors import NotFound
+from rnu.errors import InvalidInput, InvalidPeriod, NotFound
+from rnu.period import Period
 from rnu.stats.service import SUBCOBERTURA_PREFIXES
-from rnu.ubigeo.reference import department_name
+from rnu.ubigeo.reference import department_name, province_name
 
 # Kinds that mean someone receives a benefit without qualifying (issue 4, item 2).
 FILTRACION_KINDS = (
@@ -54,17 +58,33 @@ class DashboardRow:
 
 
 @dataclass(frozen=True)
+class TrendPeriod:
+    """Flags raised for one period, per kind (the dashboard's trend)."""
+
+    period: str
+    by_kind: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_kind.values())
+
+
+@dataclass(frozen=True)
 class Dashboard:
     rows: list[DashboardRow]
     periods: dict[str, str]
     expiring_until: date
+    place: str = ""  # the department's or province's ubigeo prefix shown; '' the country
+    place_name: str = "Todo el país"
+    trend: list[TrendPeriod] = field(default_factory=list)
+    available_periods: list[str] = field(default_factory=list)
 
     def totals(self) -> list[DashboardRow]:
-        """One row per program, all departments added up."""
+        """One row per program, every department shown added up (named by the place shown)."""
         out: dict[str, DashboardRow] = {}
         for r in self.rows:
             t = out.setdefault(
-                r.program_code, DashboardRow(r.program_code, r.period, "", "Todo el país")
+                r.program_code, DashboardRow(r.program_code, r.period, self.place, self.place_name)
             )
             t.users += r.users
             t.filtracion_people += r.filtracion_people
@@ -85,27 +105,83 @@ def _department_name(code: str) -> str:
         return code
 
 
+TREND_PERIODS = 6  # how many of the latest periods the trend shows
+
+
+def _place(department: str | None, province: str | None) -> tuple[str, str]:
+    """(ubigeo prefix, name) of what is shown: a province inside its department, or one."""
+    if province and (not department or province.startswith(department)):
+        try:
+            dep = department_name(province[:2])
+            return province, f"Provincia de {province_name(province)} ({dep})"
+        except NotFound:
+            raise InvalidInput(f"unknown province {province}") from None
+    if department:
+        try:
+            return department, f"Departamento de {department_name(department)}"
+        except NotFound:
+            raise InvalidInput(f"unknown department {department}") from None
+    return "", "Todo el país"
+
+
+def _trend(counts: dict[tuple[str, str], int], limit: int) -> list[TrendPeriod]:
+    by_period: dict[str, dict[str, int]] = {}
+    for (period, kind), n in counts.items():
+        by_period.setdefault(period, {})[kind] = n
+    ordered = sorted(by_period, key=_period_key)[-limit:]
+    return [TrendPeriod(p, dict(sorted(by_period[p].items()))) for p in ordered]
+
+
+def _period_key(text: str) -> tuple[int, int, str]:
+    try:
+        p = Period.parse(text)
+    except InvalidPeriod:
+        return (0, 0, text)
+    return (p.year, p.month or 0, text)
+
+
 async def build(
     session: AsyncSession,
     *,
     today: date,
     program_code: str | None = None,
     department: str | None = None,
+    province: str | None = None,
+    period: str | None = None,
 ) -> Dashboard:
-    """Counts per program and department, each program in its latest loaded period."""
+    """Counts per program and department, each program in its latest loaded period.
+
+    ``period``: that period instead, for the programs that have it; ``department`` (2 digits)
+    or ``province`` (4): only that place. The trend shows flags per kind over the latest
+    ``TREND_PERIODS`` periods of the same program and place.
+    """
+    place, place_name = _place(department, province)
+    if period:
+        Period.parse(period)  # InvalidPeriod: a typo is an error, not an empty dashboard
+    known = await repository.program_periods(session)
     periods = await repository.latest_periods(session)
     if program_code:
         periods = {k: v for k, v in periods.items() if k == program_code}
-    users = await repository.count_users(session, periods=periods)
-    flags = await repository.count_flags(session, periods=periods)
+    if period:
+        periods = {k: period for k in periods if period in known.get(k, [])}
+    shown_programs = [program_code] if program_code else list(known)
+    available = sorted({p for k in shown_programs for p in known.get(k, [])}, key=_period_key)
+    users = await repository.count_users(session, periods=periods, place=place)
+    flags = await repository.count_flags(session, periods=periods, place=place)
     flagged = await repository.count_flagged_people(
-        session, periods=periods, kinds=list(FILTRACION_KINDS)
+        session, periods=periods, kinds=list(FILTRACION_KINDS), place=place
     )
-    under = await repository.subcobertura(session, prefixes=list(SUBCOBERTURA_PREFIXES))
-    for key, n in (await _coverage_estimates(session, periods)).items():
+    under = await repository.subcobertura(
+        session, prefixes=list(SUBCOBERTURA_PREFIXES), place=place
+    )
+    for key, n in (await _coverage_estimates(session, periods, place)).items():
         under[key] = under.get(key, 0) + n
     expiring = await repository.count_cse_expiring(
-        session, periods=periods, start=today, end=today + EXPIRY_WINDOW
+        session, periods=periods, start=today, end=today + EXPIRY_WINDOW, place=place
+    )
+    trend = _trend(
+        await repository.flags_per_period(session, program_code=program_code, place=place),
+        TREND_PERIODS,
     )
     rows: dict[tuple[str, str], DashboardRow] = {}
 
@@ -128,13 +204,21 @@ async def build(
             row(key).subcobertura = n
     for key, n in expiring.items():
         row(key).cse_expiring = n
-    selected = [r for r in rows.values() if not department or r.department == department]
+    selected = [r for r in rows.values() if not place or r.department == place[:2]]
     selected.sort(key=lambda r: (r.program_code, r.department))
-    return Dashboard(rows=selected, periods=periods, expiring_until=today + EXPIRY_WINDOW)
+    return Dashboard(
+        rows=selected,
+        periods=periods,
+        expiring_until=today + EXPIRY_WINDOW,
+        place=place,
+        place_name=place_name,
+        trend=trend,
+        available_periods=available,
+    )
 
 
 async def _coverage_estimates(
-    session: AsyncSession, periods: dict[str, str]
+    session: AsyncSession, periods: dict[str, str], place: str = ""
 ) -> dict[tuple[str, str], int]:
     """Eligible-but-not-enrolled units per program and department, from the PGH itself.
 
@@ -154,6 +238,8 @@ async def _coverage_estimates(
             continue
         gaps = await coverage_gaps(raw, program_code=program_code, period=period)
         for gap in gaps or ():
+            if not gap.ubigeo.startswith(place):
+                continue
             key = (program_code, gap.ubigeo[:2])
             estimates[key] = estimates.get(key, 0) + max(gap.not_enrolled, 0)
     return estimates

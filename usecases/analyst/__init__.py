@@ -19,6 +19,7 @@ a reason ``InvalidInput``; each medium renders them once.
 from __future__ import annotations
 
 from usecases.analyst.actor import SUPERVISOR_ROLES, Analyst
+from usecases.analyst.board import BoardView, board_view
 from usecases.analyst.evidence import EvidenceView, Fact, evidence_view
 from usecases.analyst.flags import (
     ActionDone,
@@ -65,6 +66,7 @@ __all__ = [
     "ActionIn",
     "Analyst",
     "Assignees",
+    "BoardView",
     "BulkIn",
     "Candidate",
     "Dashboard",
@@ -84,6 +86,7 @@ __all__ = [
     "act",
     "agreement_class",
     "assignees",
+    "board_view",
     "bulk",
     "dashboard",
     "decide",

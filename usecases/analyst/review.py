@@ -111,12 +111,20 @@ async def decide(analyst: Analyst, item_id: int, decision: DecisionIn) -> Decisi
 
 
 async def dashboard(
-    analyst: Analyst, *, program_code: str | None = None, department: str | None = None
+    analyst: Analyst,
+    *,
+    program_code: str | None = None,
+    department: str | None = None,
+    province: str | None = None,
+    period: str | None = None,
 ) -> Dashboard:
-    """Per program and department: users, flags, filtración rate, subcobertura, expiring CSE."""
+    """Per program and department: users, flags, filtración rate, subcobertura, expiring CSE;
+    and the flags per kind over the latest periods of the same program and place."""
     return await dashboard_service.build(
         analyst.session,
         today=analyst.clock.today(),
         program_code=program_code or None,
         department=department or None,
+        province=province or None,
+        period=period or None,
     )

@@ -17,7 +17,7 @@ from api.auth.analyst import AnalystPageDep
 from api.auth.staff import StaffPageDep
 from api.deps import RowId
 from rnu.errors import PurposeRequired, RnuError
-from rnu.ubigeo.reference import departments
+from rnu.ubigeo.reference import departments, provinces
 from usecases import analyst as analyst_uc
 from usecases import wording
 from web.pages.analista_comun import (
@@ -105,8 +105,31 @@ async def tablero(
     analyst: AnalystPageDep,
     programa: str | None = None,
     departamento: str | None = None,
+    provincia: str | None = None,
+    periodo: str | None = None,
 ) -> HTMLResponse:
-    board = await analyst_uc.dashboard(analyst, program_code=programa, department=departamento)
+    """The dashboard; every filter is a query parameter and the scope is said in words.
+
+    A province outside the chosen department is dropped (the department was changed).
+    """
+    programa, departamento = programa or None, departamento or None
+    provincia, periodo = provincia or None, periodo or None
+    if provincia and departamento and not provincia.startswith(departamento):
+        provincia = None
+    error = None
+    try:
+        board = await analyst_uc.dashboard(
+            analyst,
+            program_code=programa,
+            department=departamento,
+            province=provincia,
+            period=periodo,
+        )
+    except RnuError as exc:
+        error = mensaje(exc)
+        board = await analyst_uc.dashboard(analyst, program_code=programa)
+        departamento = provincia = periodo = None
+    view = analyst_uc.board_view(board, program_code=programa, period=periodo)
     return page(
         request,
         "analista/tablero.html",
@@ -114,8 +137,14 @@ async def tablero(
             active,
             titulo="Tablero",
             tablero=board,
+            vista=view,
             programa=programa or "",
             departamento=departamento or "",
+            provincia=provincia or "",
+            periodo_elegido=periodo or "",
             departamentos=departments(),
+            provincias=provinces(departamento) if departamento else [],
+            error=error,
         ),
+        status_code=400 if error else 200,
     )
