@@ -411,18 +411,30 @@ def main() -> None:
             return results
 
         results = asyncio.run(run())
+        outcomes = fast_path_outcomes(sites[0][2])
     finally:
         for process in processes:
             process.terminate()
             process.wait(timeout=10)
         drop_database(db_url)
     report(args, results, len(country.lookups), built_s)
+    print(f"fast path, whole run (warm-up included): {outcomes}")
 
 
 def _server_log() -> int | IO[bytes]:
     """Where the site's stderr (its JSON access log) goes: RNU_BENCH_SERVER_LOG or nowhere."""
     path = os.environ.get("RNU_BENCH_SERVER_LOG")
     return open(path, "ab") if path else subprocess.DEVNULL
+
+
+def fast_path_outcomes(url: str) -> str:
+    """How the site's fast path took its lookups (rnu_lookup_fast_path_total, from /metrics)."""
+    counts = []
+    for line in httpx.get(f"{url}/metrics").text.splitlines():
+        if line.startswith("rnu_lookup_fast_path_total{"):
+            label = line.split('outcome="', 1)[1].split('"', 1)[0]
+            counts.append(f"{label} {float(line.rsplit(' ', 1)[1]):.0f}")
+    return ", ".join(counts) or "none"
 
 
 def serve_quiet(factory: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
