@@ -376,6 +376,16 @@ def category_totals(alertas: TablaAlertas, tipo: str) -> list[Fila]:
     return rows
 
 
+async def district_subcobertura(ctx: Context, departamento: str) -> list[Fila]:
+    """Each district of a department with its subcobertura alerts, as the API publishes them.
+
+    Read off the same table as ``/api/v1/estadisticas?nivel=distrito&padre=<departamento>``
+    (``statistics`` → ``category_totals``), so a district reserved there is reserved here.
+    """
+    body = await statistics(ctx, nivel="distrito", padre=departamento)
+    return category_totals(body.alertas, "subcobertura")
+
+
 # ---------------------------------------------------------------------------------------------
 # Open data.
 

@@ -216,7 +216,7 @@ async def test_roll_browsing_search_report_and_tracking(site: Site, page: Any) -
 
 async def test_statistics_page_renders_its_charts(site: Site, page: Any) -> None:
     await page.goto(f"{site.url}/estadisticas")
-    charts = page.locator("figure.grafico svg[role=img]")
+    charts = page.locator("figure.grafico ol.barras")
     assert await charts.count() >= 1
     box = await charts.first.bounding_box()
     assert box is not None

@@ -124,7 +124,8 @@ class TestEstadisticasPage:
             ],
         )
         html = (await public_client.get("/estadisticas")).text
-        assert html.count('<svg role="img"') == 1  # coverage; no alerts yet
+        assert html.count('<figure class="grafico"') == 1  # coverage; no alerts yet
+        assert html.count('<figure class="mapa"') == 1
         assert "Cusco" in html
         # Cusco's six PENSION65 users are at least k = 5: published as the number itself.
         cusco = re.search(r'>Cusco</a></th>\s*<td class="num">([^<]*)</td>', html)
