@@ -294,3 +294,29 @@ async def test_counters_in_a_redis_of_their_own(
     finally:
         await counters.flushdb()
         await counters.aclose()
+
+
+@pytest.mark.usefixtures("holder")
+async def test_a_cached_answer_still_waits_its_cohorts_turn(
+    app_state: AppState, session: AsyncSession, redis: Redis
+) -> None:
+    # Peak mode's waiting room stands behind the fast path in the stack: a DNI whose turn it
+    # is not today must get the waiting room even when its answer is cached.
+    from rnu.peak import today_in_lima
+
+    await seed_person(session, doc_number="07654322", birth_on=date(1950, 3, 9))
+    today = today_in_lima().isoformat()
+    open_state = bind(app_state, session, trusted_proxies="127.0.0.0/8")
+    async with await make_client(open_state) as client:
+        assert (await ask(client, HOLDER, BORN)).status_code == 200  # cached now
+        assert (await ask(client, "07654322", BORN)).status_code == 200
+    gated = bind(app_state, session, trusted_proxies="127.0.0.0/8", peak_cohorts=f"{today}=2,3")
+    waited, answered = fast_count("cohort"), fast_count("answered")
+    async with await make_client(gated) as client:
+        held = await ask(client, HOLDER, BORN)  # ends in 1: not today
+        served = await ask(client, "07654322", BORN)  # ends in 2: today, from the cache
+    assert held.status_code == 429
+    assert held.json()["error"] == "WaitingRoom"
+    assert served.status_code == 200
+    assert fast_count("cohort") - waited == 1
+    assert fast_count("answered") - answered == 1
