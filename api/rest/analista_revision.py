@@ -173,11 +173,18 @@ class DashboardRowOut(BaseModel):
     cse_por_vencer_90_dias: int
 
 
+class TrendOut(BaseModel):
+    periodo: str
+    alertas_por_tipo: dict[str, int]
+
+
 class DashboardOut(BaseModel):
     periodos: dict[str, str]
     cse_vence_hasta: date
+    ambito: str
     filas: list[DashboardRowOut]
     totales: list[DashboardRowOut]
+    tendencia: list[TrendOut]
 
 
 def _dash_row(r: analyst_uc.DashboardRow) -> DashboardRowOut:
@@ -201,12 +208,23 @@ async def dashboard(
     analyst: AnalystApiDep,
     programa: str | None = None,
     departamento: str | None = None,
+    provincia: str | None = None,
+    periodo: str | None = None,
 ) -> DashboardOut:
-    """Per program and department: users, flags, filtración rate, subcobertura, expiring CSE."""
-    board = await analyst_uc.dashboard(analyst, program_code=programa, department=departamento)
+    """Per program and department: users, flags, filtración rate, subcobertura, expiring CSE;
+    ``tendencia``: flags per kind over the latest periods of the same program and place."""
+    board = await analyst_uc.dashboard(
+        analyst,
+        program_code=programa,
+        department=departamento,
+        province=provincia,
+        period=periodo,
+    )
     return DashboardOut(
         periodos=board.periods,
         cse_vence_hasta=board.expiring_until,
+        ambito=board.place_name,
         filas=[_dash_row(r) for r in board.rows],
         totales=[_dash_row(r) for r in board.totals()],
+        tendencia=[TrendOut(periodo=t.period, alertas_por_tipo=t.by_kind) for t in board.trend],
     )

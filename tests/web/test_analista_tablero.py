@@ -127,3 +127,26 @@ class TestDashboard:
         assert "<style" not in page.text
         assert re.search(r"<script(?![^>]*\bsrc=)", page.text) is None
         assert page.text.count("<rect") > 6
+
+
+class TestDashboardApi:
+    async def test_json_has_the_scope_and_the_trend(
+        self, session: AsyncSession, staff_client: httpx.AsyncClient
+    ) -> None:
+        from tests.rnu.staff.support import login
+
+        await _three_periods(session)
+        user = await create_staff_user(session)
+        await login(staff_client, user.username)
+        response = await staff_client.get(
+            "/api/v1/analista/tablero", params={"departamento": "20", "provincia": "2006"}
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["ambito"] == "Provincia de Sullana (Piura)"
+        assert body["tendencia"] == [{"periodo": "2026-10", "alertas_por_tipo": {"deceased": 1}}]
+        country = (await staff_client.get("/api/v1/analista/tablero")).json()
+        assert [t["periodo"] for t in country["tendencia"]] == list(PERIODS)
+        assert country["ambito"] == "Todo el país"
+        bad = await staff_client.get("/api/v1/analista/tablero", params={"periodo": "ayer"})
+        assert bad.status_code == 400
