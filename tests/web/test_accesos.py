@@ -149,3 +149,15 @@ def _csrf(page: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert match is not None
     return match.group(1)
+
+
+def test_every_declared_purpose_has_words() -> None:
+    """Agencies' X-Purpose codes and analysts' choices all read as Spanish for the citizen."""
+    from api.auth.agency import PURPOSES as AGENCY_PURPOSES
+    from rnu.audit.purposes import ANALYST_PURPOSES
+    from usecases import wording
+
+    for code in (*AGENCY_PURPOSES, *ANALYST_PURPOSES):
+        label = wording.purpose_label(code)
+        assert label in wording.PURPOSES.values(), code
+        assert "_" not in label
