@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
             yield
         finally:
             flush_access_log()  # the lines still queued (api/observability/access.py)
+            await fastpath.close_clients(app.state.rnu)
             if warmer is not None:
                 warmer.cancel()
             if owned:
