@@ -251,3 +251,47 @@ async def test_bulk_dismiss_by_ticking_on_a_phone(app_state: AppState, server: s
             assert seeded["flags"][-3] in ticked  # the one left unticked is still open
         finally:
             await browser.close()
+
+
+async def test_pages_fit_and_work_without_javascript(app_state: AppState, server: str) -> None:
+    """The same pages with JavaScript off (the pages need none): they render, fit 412 px and
+    1280 px, and the bulk form is there for a supervisor. Width is measured over DevTools,
+    which runs even when the page's own scripts may not."""
+    from playwright.async_api import async_playwright
+
+    seeded = await _seed(app_state, "sinjs")
+    flag = seeded["flags"][-1]
+    paths = {
+        "cola": ("/analista", "Aplicar"),
+        "alerta": (f"/analista/alertas/{flag}?finalidad=revisar_alerta", "Estado"),
+        "revision": ("/analista/revision", "Revisión"),
+        "tablero": ("/analista/tablero?departamento=20&provincia=2006", "Sullana"),
+    }
+    problems: dict[str, Any] = {}
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            login = await browser.new_context(locale="es-PE")
+            page = await login.new_page()
+            await _login(page, server, seeded)
+            state = await login.storage_state()
+            await login.close()
+            context = await browser.new_context(
+                locale="es-PE",
+                java_script_enabled=False,
+                storage_state=state,
+                viewport={"width": WIDTHS[0], "height": 900},
+            )
+            page = await context.new_page()
+            for width in WIDTHS:
+                await page.set_viewport_size({"width": width, "height": 900})
+                for name, (path, expected) in paths.items():
+                    await page.goto(f"{server}{path}")
+                    text = await page.inner_text("body")
+                    if expected not in text:
+                        problems[f"{name}@{width} missing"] = expected
+                    if (extra := await _overflow(page)) > 0:
+                        problems[f"{name}@{width} overflow px"] = extra
+        finally:
+            await browser.close()
+    assert not problems, json.dumps(problems, indent=1)
