@@ -364,9 +364,14 @@ def key(*parts: object) -> str:
     return "rnu:" + ":".join(map(str, parts))
 
 
+# The shape of a cached self-lookup answer: bump it when the answer's fields change, so that
+# answers cached (or warmed) by the previous release are never read back as the new model.
+LOOKUP_SHAPE = 2
+
+
 def lookup_key(data_version: int, role: str, subject_hmac: str, factor_hmac: str) -> str:
     """A self-lookup answer: reachable only with the DNI *and* the right second factor."""
-    return key(data_version, "lookup", role, subject_hmac, factor_hmac)
+    return key(data_version, f"lookup{LOOKUP_SHAPE}", role, subject_hmac, factor_hmac)
 
 
 def roll_key(

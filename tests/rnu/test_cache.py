@@ -87,3 +87,13 @@ class TestDataVersionMemo:
         )
         assert isinstance(results[0], OSError)  # the reader's own error is its own
         assert all(isinstance(r, int) for r in results[1:])
+
+
+def test_a_lookup_answer_of_the_previous_shape_is_never_read_back() -> None:
+    """Answers cached or warmed by the release before the access log's new fields (issue 13.4)
+    sat under the same data version: read back as the new model they failed validation."""
+    from rnu.cache import key, lookup_key
+
+    old = key(7, "lookup", "citizen", "s", "f")
+    assert lookup_key(7, "citizen", "s", "f") != old
+    assert lookup_key(7, "citizen", "s", "f").startswith("rnu:7:lookup")

@@ -142,6 +142,20 @@ class TestBulkOnTickedFlags:
         assert "escriba el motivo" in after.text
         assert await _status(session, flag) == "open"
 
+    async def test_ids_that_are_not_plain_numbers_are_dropped_not_a_500(
+        self, session: AsyncSession, staff_client: httpx.AsyncClient
+    ) -> None:
+        flag = await create_flag(session)
+        csrf = await supervisor_login(session, staff_client)
+        odd = ["\u00b2", "99999999999999999999", "-3", "0", str(flag.id)]  # ², past int64
+        done = await staff_client.post(
+            "/analista/lote",
+            data={"csrf_token": csrf, "alerta": odd, "accion": "confirm", "f_estado": ""},
+        )
+        assert done.status_code == 303
+        assert "estado=&" in done.headers["location"]  # "Todos" comes back as it was
+        assert await _status(session, flag) == "confirmed"
+
 
 class TestBulkRefused:
     async def test_an_analyst_sees_no_bulk_form_and_is_refused(

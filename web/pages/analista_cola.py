@@ -87,8 +87,12 @@ async def cola(
 
 def _marked(form: FormData) -> tuple[int, ...]:
     """The flags ticked on the page (``alerta`` checkboxes); anything not an id is dropped."""
-    ids = {int(v) for v in form.getlist("alerta") if isinstance(v, str) and v.isdigit()}
-    return tuple(sorted(ids))
+    ids = {
+        int(v)
+        for v in form.getlist("alerta")
+        if isinstance(v, str) and v.isascii() and v.isdigit() and len(v) <= 18  # < 2**63
+    }
+    return tuple(sorted(i for i in ids if i > 0))
 
 
 @router.post("/analista/lote")
@@ -128,4 +132,6 @@ async def lote(
             aviso = wording.bulk_done(done.changed)
         except RnuError as exc:
             aviso = mensaje(exc)
-    return RedirectResponse("/analista?" + urlencode({**values, "aviso": aviso}), status_code=303)
+    # "estado" is always carried, empty for "Todos": without it the queue falls back to open
+    back = {"estado": "", **values, "aviso": aviso}
+    return RedirectResponse("/analista?" + urlencode(back), status_code=303)
