@@ -95,6 +95,10 @@ async def attempt_login(
     )
     if check.code_failed:
         await guard.code_failed(admission)
+    elif code and check.user is None:
+        # the same number of Redis round trips whether or not the password was right: a wrong
+        # code after a right password must not answer later than a wrong password does
+        await guard.codes_allowed(admission)
     user = check.user
     if user is None or user.role not in roles:
         return LoginAttempt(user=None)
