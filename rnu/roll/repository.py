@@ -66,7 +66,8 @@ async def list_entries(
         session,
         (
             "SELECT e.id AS enrollment_id, e.person_id, e.program_code, e.period, e.ubigeo, "
-            "p.doc_number AS dni, p.nombres, p.apellido_paterno, p.apellido_materno, "
+            "CASE WHEN p.doc_type IN ('DNI', 'CUI') THEN p.doc_number END AS dni, "
+            "p.nombres, p.apellido_paterno, p.apellido_materno, "
             f"p.birth_on, p.sex {_BASE}{extra} "
             "ORDER BY p.apellido_paterno, p.apellido_materno, p.nombres, e.id "
             "LIMIT :limit OFFSET :offset"
@@ -125,7 +126,8 @@ async def get_entry(session: AsyncSession, *, enrollment_id: int) -> RollEntryRe
             session,
             (
                 "SELECT e.id AS enrollment_id, e.person_id, e.program_code, e.period, e.ubigeo, "
-                "p.doc_number AS dni, p.nombres, p.apellido_paterno, p.apellido_materno, "
+                "CASE WHEN p.doc_type IN ('DNI', 'CUI') THEN p.doc_number END AS dni, "
+                "p.nombres, p.apellido_paterno, p.apellido_materno, "
                 "p.birth_on, p.sex FROM enrollment e JOIN person p ON p.id = e.person_id "
                 "WHERE e.id = :id"
             ),
