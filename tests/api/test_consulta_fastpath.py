@@ -265,6 +265,17 @@ class TestKeptAtTheEdge:
         assert fast_count("redis") - passed == 3
 
 
+def _with_db(url: str, db: int) -> str:
+    """The same Redis server, another database: in the query (the embedded server's socket
+    URL, ``?db=0``) or in the path (``redis://127.0.0.1:6379/0``)."""
+    import re
+    from urllib.parse import urlsplit, urlunsplit
+
+    if re.search(r"[?&]db=\d+", url):  # text, not urlunsplit: it would drop unix:///'s slashes
+        return re.sub(r"([?&])db=\d+", rf"\g<1>db={db}", url)
+    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
+
+
 @pytest.mark.usefixtures("holder")
 async def test_counters_in_a_redis_of_their_own(
     app_state: AppState, session: AsyncSession, redis: Redis, redis_url: str
@@ -275,8 +286,9 @@ async def test_counters_in_a_redis_of_their_own(
 
     from rnu.cache import make_redis
 
-    counters = make_redis(redis_url.replace("db=0", "db=1"), timeout_s=1.0)
-    assert counters.connection_pool.connection_kwargs["db"] == 1
+    other = int(redis.connection_pool.connection_kwargs.get("db", 0)) + 1
+    counters = make_redis(_with_db(redis_url, other), timeout_s=1.0)
+    assert counters.connection_pool.connection_kwargs["db"] == other
     split = replace(app_state, counters=counters)
 
     async def scenario(client: httpx.AsyncClient) -> list[httpx.Response]:
