@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from rnu.eligibility.evaluate import Facts, HouseholdFacts, Member
@@ -9,14 +11,18 @@ from rnu.errors import NotFound
 from rnu.sqlexec import run_sql
 
 
-async def get_facts(
-    session: AsyncSession, *, person_id: int, program_code: str, period: str
-) -> Facts:
-    """The registry's facts about a person as `evaluate` needs them; NotFound if unknown."""
+async def _person_and_household(
+    session: AsyncSession, person_id: int
+) -> tuple[tuple[bool, date | None, date | None], int | None, HouseholdFacts | None]:
+    """(in_pgh, birth, death), the household id and its facts; NotFound if unknown.
+
+    Shared by ``get_facts`` and ``get_facts_for_programs``: the person and household facts do
+    not depend on the program judged.
+    """
     person = (
         await run_sql(
             session,
-            ("SELECT in_pgh, birth_on, death_on FROM person WHERE id = :id"),
+            "SELECT in_pgh, birth_on, death_on FROM person WHERE id = :id",
             {"id": person_id},
         )
     ).first()
@@ -32,23 +38,33 @@ async def get_facts(
             {"id": person_id},
         )
     ).first()
-    household = None
+    facts = (bool(person[0]), person[1], person[2])
+    if hh_row is None:
+        return facts, None, None
+    members = await run_sql(
+        session,
+        (
+            "SELECT p.birth_on, p.death_on FROM household_member m "
+            "JOIN person p ON p.id = m.person_id WHERE m.household_id = :hh"
+        ),
+        {"hh": hh_row[0]},
+    )
+    household = HouseholdFacts(
+        cse=hh_row[1],
+        cse_valid_from=hh_row[2],
+        cse_valid_to=hh_row[3],
+        members=tuple(Member(r[0], r[1]) for r in members),
+    )
+    return facts, int(hh_row[0]), household
+
+
+async def get_facts(
+    session: AsyncSession, *, person_id: int, program_code: str, period: str
+) -> Facts:
+    """The registry's facts about a person as `evaluate` needs them; NotFound if unknown."""
+    person, hh_id, household = await _person_and_household(session, person_id)
     titulars = 1
-    if hh_row is not None:
-        members = await run_sql(
-            session,
-            (
-                "SELECT p.birth_on, p.death_on FROM household_member m "
-                "JOIN person p ON p.id = m.person_id WHERE m.household_id = :hh"
-            ),
-            {"hh": hh_row[0]},
-        )
-        household = HouseholdFacts(
-            cse=hh_row[1],
-            cse_valid_from=hh_row[2],
-            cse_valid_to=hh_row[3],
-            members=tuple(Member(r[0], r[1]) for r in members),
-        )
+    if hh_id is not None:
         others = await run_sql(
             session,
             (
@@ -57,7 +73,7 @@ async def get_facts(
                 "WHERE m.household_id = :hh AND e.program_code = :prog AND e.period = :period "
                 "AND e.person_id <> :id"
             ),
-            {"hh": hh_row[0], "prog": program_code, "period": period, "id": person_id},
+            {"hh": hh_id, "prog": program_code, "period": period, "id": person_id},
         )
         titulars = 1 + int(others.scalar_one())
     programs = await run_sql(
@@ -80,7 +96,7 @@ async def get_facts(
         )
     ).scalar_one_or_none()
     return Facts(
-        in_pgh=bool(person[0]),
+        in_pgh=person[0],
         birth_on=person[1],
         death_on=person[2],
         household=household,
@@ -131,43 +147,10 @@ async def get_facts_for_programs(
     """
     if not periods:
         return {}
-    person = (
-        await run_sql(
-            session,
-            "SELECT in_pgh, birth_on, death_on FROM person WHERE id = :id",
-            {"id": person_id},
-        )
-    ).first()
-    if person is None:
-        raise NotFound("no such person")
-    hh_row = (
-        await run_sql(
-            session,
-            (
-                "SELECT h.id, h.cse, h.cse_valid_from, h.cse_valid_to FROM household_member m "
-                "JOIN household h ON h.id = m.household_id WHERE m.person_id = :id"
-            ),
-            {"id": person_id},
-        )
-    ).first()
-    household = None
+    person, hh_id, household = await _person_and_household(session, person_id)
     titulars: dict[tuple[str, str], int] = {}
     wanted = sorted(set(periods.values()))
-    if hh_row is not None:
-        members = await run_sql(
-            session,
-            (
-                "SELECT p.birth_on, p.death_on FROM household_member m "
-                "JOIN person p ON p.id = m.person_id WHERE m.household_id = :hh"
-            ),
-            {"hh": hh_row[0]},
-        )
-        household = HouseholdFacts(
-            cse=hh_row[1],
-            cse_valid_from=hh_row[2],
-            cse_valid_to=hh_row[3],
-            members=tuple(Member(r[0], r[1]) for r in members),
-        )
+    if hh_id is not None:
         others = await run_sql(
             session,
             (
@@ -177,7 +160,7 @@ async def get_facts_for_programs(
                 "AND e.program_code = ANY(:progs) AND e.period = ANY(:periods) "
                 "GROUP BY 1, 2"
             ),
-            {"hh": hh_row[0], "id": person_id, "progs": sorted(periods), "periods": wanted},
+            {"hh": hh_id, "id": person_id, "progs": sorted(periods), "periods": wanted},
         )
         titulars = {(str(r[0]), str(r[1])): int(r[2]) for r in others}
     enrolled = await run_sql(
@@ -190,7 +173,7 @@ async def get_facts_for_programs(
         by_period.setdefault(str(period), set()).add(str(code))
     return {
         code: Facts(
-            in_pgh=bool(person[0]),
+            in_pgh=person[0],
             birth_on=person[1],
             death_on=person[2],
             household=household,
