@@ -23,8 +23,10 @@ COLUMNS = (
     "REGIMEN",
     "FEC_AFILIACION",
 )
-# Type codes for which a clean 8-digit number is a DNI needing no further parsing.
-_DNI_TYPES = frozenset({"1", "01", "DNI"})
+# Type codes for which a clean 8-digit number needs no further parsing, and the document
+# type each gives (as `loaders.fields.document` reads them): a minor's CUI is the same
+# 8-digit number as the DNI it becomes, and a quarter of SIS rows are minors.
+_CLEAN_TYPES = {"1": "DNI", "01": "DNI", "DNI": "DNI", "3": "CUI", "03": "CUI", "CUI": "CUI"}
 _SEXES = {"M": "M", "F": "F"}
 _CACHE_LIMIT = 200_000
 _MISS: Any = object()  # per-file caches are cleared past this size: memory stays flat
@@ -81,12 +83,13 @@ class SisLoader(ProgramLoader):
             code = ubigeos.get(ubi, _MISS)
             if code is _MISS:
                 code = ubigeos[ubi] = parse_ubigeo(ubi) or None
+            doc_type = _CLEAN_TYPES.get(raw["TIPO_DOC"])
             if (
-                len(doc) == 8
+                doc_type is not None
+                and len(doc) == 8
                 and doc.isdigit()
                 and doc.isascii()
                 and doc.count(doc[0]) != 8
-                and raw["TIPO_DOC"] in _DNI_TYPES
                 and type(born) is date
                 and sex is not None
                 and code is not None
@@ -101,7 +104,7 @@ class SisLoader(ProgramLoader):
                 # display forms. Positional arguments: this line runs millions of times.
                 full_name = f"{pat} {mat}, {nom}"
                 yield CanonicalRow(
-                    number, period, "DNI", doc, (), nom, pat, mat, full_name, born, sex, code,
+                    number, period, doc_type, doc, (), nom, pat, mat, full_name, born, sex, code,
                     None, extra, raw
                 )  # fmt: skip
             else:

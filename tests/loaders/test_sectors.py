@@ -309,6 +309,26 @@ class TestSis:
         general = sis_general(builder.build, "1", raw, dict(fast.extra), [])
         assert general == fast
 
+    def test_every_document_type_comes_out_as_the_general_path_makes_it(self):
+        """DNI and CUI codes, clean or not: the fast path never changes what a row becomes."""
+        header = "TIPO_DOC,NUM_DOC,APE_PAT,APE_MAT,NOMBRES,FEC_NAC,SEXO,UBIGEO_ADSCRIPCION,"
+        lines = [
+            f"{kind},{doc},QUISPE,MAMANI,ANA,2015-03-02,F,080101,SUBSIDIADO,2026-01-05"
+            for kind in ("1", "01", "DNI", "3", "03", "CUI", "2", "", " 3")
+            for doc in ("41234567", "1234567", "11111111")
+        ]
+        text = header + "REGIMEN,FEC_AFILIACION\n" + "\n".join(lines) + "\n"
+        loader = SisLoader(period="2026-10", today=TODAY)
+        rows = read_all(loader, text.encode())
+        assert len(rows) == len(lines)
+        build = loader.builder().build
+        for row in rows:
+            assert isinstance(row, CanonicalRow)
+            assert sis_general(build, row.row_number, row.raw, dict(row.extra), []) == row
+        kinds = {(r.raw["TIPO_DOC"], r.raw["NUM_DOC"]): r.doc_type for r in rows}
+        assert kinds[("3", "41234567")] == kinds[("CUI", "41234567")] == "CUI"
+        assert kinds[("01", "41234567")] == "DNI"
+
     def test_plain_csv_is_read_too(self):
         import gzip
 
