@@ -186,6 +186,7 @@ AGREEMENT_LEVELS = {
     "day_month_swap": "día y mes invertidos",
     "year_off_one": "año con un dígito distinto",
     "one_component": "solo coincide el día, el mes o el año",
+    "within_month": "a menos de un mes",
     "same_year": "el mismo año",
     "close_year": "un año cercano",
     "district": "el mismo distrito",

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rnu.matching.engine import Thresholds
-from rnu.matching.index import I8, I32, PghIndex, QueryBatch
+from rnu.matching.index import I8, I32, I64, PghIndex, QueryBatch
 from rnu.matching.records import PersonRecord
 from rnu.matching.scoring import FIELD_NAMES, FIELDS, NEUTRAL_FIELDS, MatchModel, compare
 
@@ -185,21 +185,25 @@ def _as_dicts(table: F64) -> dict[str, dict[str, float]]:
 
 
 def _session_pairs(
-    index: PghIndex, batch: QueryBatch, rows: I32, same_list: bool
+    index: PghIndex, batch: QueryBatch, rows: I32, same_list: bool, apart: I64 | None
 ) -> list[tuple[str, I32, I32, frozenset[str]]]:
     out = []
     for name, schemes, ignore in SESSIONS:
         q, r = index.candidates(batch, rows, schemes)
-        out.append((name, *_without_self(q, r, same_list), ignore))
+        out.append((name, *_without_self(q, r, same_list, apart), ignore))
     q, r = index.lookup_documents(batch, rows)
-    out.append(("documents", *_without_self(q, r, same_list), frozenset({"document"})))
+    out.append(("documents", *_without_self(q, r, same_list, apart), frozenset({"document"})))
     return out
 
 
-def _without_self(q: I32, r: I32, same_list: bool) -> tuple[I32, I32]:
+def _without_self(q: I32, r: I32, same_list: bool, apart: I64 | None = None) -> tuple[I32, I32]:
+    """Pairs of a list with itself lose the self pairs and, given ``apart``, the pairs of
+    rows known to be different people (see ``model_from_sessions``)."""
     if not same_list:
         return q, r
     keep = q != r
+    if apart is not None:
+        keep &= ~((apart[q] >= 0) & (apart[q] == apart[r]))
     return q[keep], r[keep]
 
 
@@ -212,6 +216,7 @@ def model_from_sessions(
     same_list: bool = False,
     fallback: MatchModel | None = None,
     notes: dict[str, object] | None = None,
+    apart: I64 | None = None,
 ) -> MatchModel:
     """m by EM over training sessions, the prior over all candidate pairs of ``rows``.
 
@@ -222,7 +227,7 @@ def model_from_sessions(
     estimates = np.zeros_like(u)
     mass = np.zeros(len(FIELD_NAMES))
     trained: dict[str, object] = {}
-    for name, q, r, ignore in _session_pairs(index, batch, rows, same_list):
+    for name, q, r, ignore in _session_pairs(index, batch, rows, same_list, apart):
         if len(q) < _MIN_PAIRS:
             trained[name] = f"skipped ({len(q)} pairs)"
             continue
@@ -241,7 +246,7 @@ def model_from_sessions(
     m = np.where(mass[:, None] > 1.0, estimates / np.maximum(mass, 1e-12)[:, None], start)
     m = _monotone(np.where(_REAL, m, 0.0) + np.where(_REAL, 1e-12, 0.0), u)
     q, r = index.candidate_pairs(batch, rows)
-    q, r = _without_self(q, r, same_list)
+    q, r = _without_self(q, r, same_list, apart)
     if len(q) < _MIN_PAIRS:
         raise FitError(f"too few candidate pairs to fit the model ({len(q)}; need {_MIN_PAIRS})")
     _, prior, _ = em(compare(index, batch, q, r).levels, u, m=m, update_m=False)

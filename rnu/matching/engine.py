@@ -59,6 +59,12 @@ _DATE_AGREE = [
     level("birth_date", lv) for lv in ("exact", "day_month_swap", "year_off_one", "one_component")
 ]
 _DATE_NEAR = [level("birth_date", lv) for lv in ("same_year", "close_year")]
+# A date within a month (no single slip, yet closer than any two siblings' but twins') with
+# both surnames agreeing corroborates names in either mode: in a registry it is no sibling's.
+_DATE_MONTH = level("birth_date", "within_month")
+# In registry mode a materno that is neither one slip nor a close spelling of the other names
+# someone else's mother (jw_low is two or more letters apart: HUAYTA / HUAMAN).
+_MATERNO_OTHER = [level("materno", "jw_low"), level("materno", "different")]
 _DOC_AGREE = [level("document", lv) for lv in ("equal", "transposed", "one_digit")]
 _GIVEN_OTHER = [level("nombres", "different"), level("nombres", "first_only")]
 _SURNAME_AGREE = [level("paterno", lv) for lv in ("exact", "phonetic", "one_edit", "jw_high")]
@@ -163,16 +169,17 @@ def contradiction_caps(
     people however alike the rest, so that alone is a hard contradiction. A re-registration
     carries the same DNI, none, or a slip of it (one digit, a transposition), never another
     valid one. Not for a sector's roll, where a neighbour's or a parent's DNI is common. In
-    the same mode a materno that is present on both and different is a contradiction too: a
-    registry's slip leaves it one edit away, blank or swapped with the paterno, and a married
-    form keeps it ("VDA. DE" is read apart) — a different one is a namesake's. And a birth
+    the same mode a materno that is present on both and different (or only loosely alike,
+    ``jw_low``) is a contradiction too: a registry's slip leaves it one edit away, blank or
+    swapped with the paterno, and a married form keeps it ("VDA. DE" is read apart) — a
+    different one is a namesake's. And a birth
     date merely within a year does not corroborate names there: a registry's dates were
     checked against the DNI when it had one, so near-but-not-a-slip is a sibling's or a
     namesake's (such pairs go to review).
     """
     n = contradictions(comp)
     if documents_identify:  # registry records: a mother's surname is not mistyped away
-        n = n + (comp.levels[:, COL["materno"]] == level("materno", "different"))
+        n = n + np.isin(comp.levels[:, COL["materno"]], _MATERNO_OTHER)
     doc_equal = comp.levels[:, COL["document"]] == level("document", "equal")
     doc_only = (comp.levels[:, COL["document"]] == level("document", "different")) & (n == 1)
     doc_only &= comp.both_trusted
@@ -184,6 +191,7 @@ def contradiction_caps(
     near = np.isin(lv[:, COL["birth_date"]], _DATE_NEAR) & both_surnames
     if documents_identify:  # a registry's dates were checked against the DNI: near is not one
         near[:] = False
+    near |= (lv[:, COL["birth_date"]] == _DATE_MONTH) & both_surnames
     corroborated = (
         np.isin(lv[:, COL["birth_date"]], _DATE_AGREE)
         | near

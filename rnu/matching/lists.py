@@ -380,16 +380,16 @@ def _dedupe(
     rows = np.arange(len(index), dtype=np.int32)
     step = max(len(index) // 50_000, 1)
     fallback, _ = default_model()
+    groups = None
+    if apart is not None:
+        groups = np.array([apart.get(k, -1) for k in index.keys], dtype=np.int64)
     try:
         model = model_from_sessions(
-            index, batch, rows[::step], u, same_list=True, fallback=fallback
+            index, batch, rows[::step], u, same_list=True, fallback=fallback, apart=groups
         )
     except FitError:  # a list too small to fit on: the shipped model, said so in the output
         model = fallback
     thresholds = _thresholds(model, thresholds_from_model(model), threshold, review)
-    groups = None
-    if apart is not None:
-        groups = np.array([apart.get(k, -1) for k in index.keys], dtype=np.int64)
     found = dedupe(
         index,
         model,

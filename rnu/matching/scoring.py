@@ -52,6 +52,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "day_month_swap",
         "year_off_one",
         "one_component",
+        "within_month",
         "same_year",
         "close_year",
         "different",
@@ -407,13 +408,33 @@ def _typo_kind(a: I64, b: I64, width: int) -> tuple[Bool, Bool]:
     return one, transposed
 
 
+def _days(y: I64, m: I64, d: I64) -> I64:
+    """Day number of proleptic Gregorian dates (days from civil, vectorised)."""
+    y = y - (m <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    doy = (153 * (m + np.where(m > 2, -3, 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe  # type: ignore[no-any-return]
+
+
+def _slip(a: I64, b: I64) -> Bool:
+    """Two-digit day or month values one keystroke apart: one digit, a swap, or one off."""
+    one_digit, transposed = _typo_kind(a, b, 2)
+    return one_digit | transposed | (np.abs(a - b) == 1)  # type: ignore[no-any-return]
+
+
 def date_levels(a: I32, b: I32) -> I8:
     """Birth-date levels of YYYYMMDD ints (0 = unknown), compared by component, not digit.
 
-    ``one_component`` is one of day, month or year written wrong, a year counting as one
-    component when one digit differs or two are swapped (1965/1956, not 1916/1965).
-    ``different`` is two dates more than a year apart that no single slip explains: the
-    contradiction a namesake cannot explain away.
+    ``one_component`` is one of day, month or year written wrong by one slip: one digit
+    differs or two are swapped (1965/1956, not 1916/1965; 12/21, not 19/22), or a day or
+    month is one off.
+    ``within_month`` is two dates at most 31 days apart that no single slip explains (a
+    month and a day off together, 28/10 and 27/11): siblings are never born that close, so
+    it says more than the same or a close year. ``different`` is two dates more than a
+    year apart that no single slip explains: the contradiction a namesake cannot explain
+    away.
     """
     a64, b64 = a.astype(np.int64), b.astype(np.int64)
     ya, ma, da = a64 // 10000, (a64 // 100) % 100, a64 % 100
@@ -422,12 +443,21 @@ def date_levels(a: I32, b: I32) -> I8:
     out = np.full(len(a), level("birth_date", "different"), dtype=np.int8)
     out[np.abs(ya - yb) <= 1] = level("birth_date", "close_year")
     out[same_y] = level("birth_date", "same_year")
+    near = np.flatnonzero(np.abs(ya - yb) <= 1)
+    if len(near):
+        apart = np.abs(_days(ya[near], ma[near], da[near]) - _days(yb[near], mb[near], db[near]))
+        out[near[apart <= 31]] = level("birth_date", "within_month")
     # a slip in the year is one digit or two swapped (1965 -> 1956), not 1916 -> 1965
     one_digit, transposed = _typo_kind(ya, yb, 4)
     year_slip = same_y | one_digit | transposed
     components = year_slip.astype(np.int8) + same_m + same_d
     out[(components == 3) & ~same_y] = level("birth_date", "one_component")
-    out[(components == 2) & same_y] = level("birth_date", "one_component")
+    # ... and a slip in the day or the month is one digit, two swapped or one off (19 -> 18,
+    # 12 -> 21, 20 -> 19), not 19 -> 22: that is another day (``within_month`` at most)
+    day_slip = _slip(da, db)
+    month_slip = _slip(ma, mb)
+    slipped = (same_m & ~same_d & day_slip) | (same_d & ~same_m & month_slip)
+    out[(components == 2) & same_y & slipped] = level("birth_date", "one_component")
     out[same_m & same_d & (np.abs(ya - yb) == 1)] = level("birth_date", "year_off_one")
     out[same_y & (ma == db) & (da == mb) & (ma != da)] = level("birth_date", "day_month_swap")
     out[a64 == b64] = level("birth_date", "exact")

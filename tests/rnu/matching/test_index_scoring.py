@@ -89,6 +89,10 @@ class TestLevels:
             date(1977, 3, 9): "exact",
             date(1977, 9, 3): "day_month_swap",
             date(1977, 3, 8): "one_component",  # a slip in the day
+            date(1977, 3, 10): "one_component",  # ... one off
+            date(1977, 3, 19): "one_component",  # ... one digit
+            date(1977, 3, 22): "within_month",  # another day: no slip, but 13 days apart
+            date(1977, 2, 8): "within_month",  # a month and a day off: 29 days
             date(1977, 5, 9): "one_component",  # ... in the month
             date(1971, 3, 9): "one_component",  # ... in the year
             date(1978, 3, 9): "year_off_one",  # 2009 -> 2010 is one year, not "different"
