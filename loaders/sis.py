@@ -52,6 +52,8 @@ class SisLoader(ProgramLoader):
         dates: dict[str, date | str | None] = {}
         names: dict[str, str] = {}
         ubigeos: dict[str, str | None] = {}
+        # affiliation date as read -> (its parse, its ISO form for `extra`)
+        affiliations: dict[str, tuple[date | str | None, str]] = {}
         for item in read_delimited(
             maybe_gunzip(stream), encoding=self.encoding, delimiter=",", columns=COLUMNS
         ):
@@ -63,20 +65,20 @@ class SisLoader(ProgramLoader):
                 dates.clear()
                 names.clear()
                 ubigeos.clear()
+                affiliations.clear()
             nac, afil = raw["FEC_NAC"], raw["FEC_AFILIACION"]
             born = dates.get(nac, _MISS)
             if born is _MISS:
                 born = dates[nac] = parse_any_date(nac, formats, today)
-            enrolled = dates.get(afil, _MISS)
-            if enrolled is _MISS:
-                enrolled = dates[afil] = parse_any_date(afil, formats, today)
-            if type(enrolled) is str:
-                yield _general(build, number, raw, {}, [enrolled])
+            affiliation = affiliations.get(afil)
+            if affiliation is None:
+                enrolled = parse_any_date(afil, formats, today)
+                iso = enrolled.isoformat() if type(enrolled) is date else ""
+                affiliation = affiliations[afil] = (enrolled, iso)
+            if type(affiliation[0]) is str:
+                yield _general(build, number, raw, {}, [affiliation[0]])
                 continue
-            extra = {
-                "regimen": raw["REGIMEN"].strip(),
-                "fec_afiliacion": enrolled.isoformat() if type(enrolled) is date else "",
-            }
+            extra = {"regimen": raw["REGIMEN"].strip(), "fec_afiliacion": affiliation[1]}
             doc, pat, mat, nom = raw["NUM_DOC"], raw["APE_PAT"], raw["APE_MAT"], raw["NOMBRES"]
             sex = _SEXES.get(raw["SEXO"])
             ubi = raw["UBIGEO_ADSCRIPCION"]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -36,12 +35,20 @@ from rnu.ingest.batch import (
 )
 from rnu.ingest.cpu import BackendClock
 from rnu.ingest.matcher import MatchContext, context_for, pgh_version, to_record
-from rnu.ingest.person_ids import PersonIds, person_ids
+from rnu.ingest.person_ids import person_ids
 from rnu.ingest.references import check_batch_references
 from rnu.ingest.replacement import check_replacement
 from rnu.ingest.rows import CanonicalRow, Reject
+from rnu.ingest.stager import (
+    ENROLLMENT_COLUMNS,
+    ROLL_ROW_COLUMNS,
+    STAGED_COLUMNS,
+    RowIds,
+    StagedChunk,
+    Stager,
+)
 from rnu.ingest.staging import chunked
-from rnu.matching.engine import MatchResult, unmatched
+from rnu.matching.engine import unmatched
 
 
 @dataclass(frozen=True)
@@ -60,17 +67,10 @@ CREATE TEMP TABLE stg_chunk (
   agreements jsonb, person_key text, candidates jsonb, doc_type text, doc_number text,
   doc_notes text[], nombres text, apellido_paterno text, apellido_materno text,
   full_name text, birth_on date, sex text, ubigeo text, household_code text, extra jsonb,
-  raw jsonb, row_hash bigint, person_id bigint, household_id bigint
+  raw jsonb, first_id bigint, person_id bigint, household_id bigint, roll_row_id bigint
 ) ON COMMIT DROP;
 CREATE TEMP TABLE stg_held (LIKE stg_chunk) ON COMMIT DROP;
-CREATE TEMP TABLE stg_hash (row_hash bigint, row_number text) ON COMMIT DROP;
 """
-_COLUMNS = (
-    "row_order", "row_number", "outcome", "method", "weight", "agreements", "person_key",
-    "candidates", "doc_type", "doc_number", "doc_notes", "nombres", "apellido_paterno",
-    "apellido_materno", "full_name", "birth_on", "sex", "ubigeo", "household_code", "extra",
-    "raw", "row_hash", "person_id", "household_id",
-)  # fmt: skip
 _CONTENT = (
     "doc_type, doc_number, full_name, nombres, apellido_paterno, apellido_materno, birth_on, "
     "sex, ubigeo, household_code, extra"
@@ -94,7 +94,6 @@ _SET_ASIDE = [
     # in stg_held for the exact comparison at the end. Only first occurrences go on.
     "INSERT INTO stg_held SELECT * FROM stg_chunk WHERE raw IS NOT NULL",
     "DELETE FROM stg_chunk WHERE raw IS NOT NULL",
-    "INSERT INTO stg_hash SELECT row_hash, row_number FROM stg_chunk",
 ]
 _MERGE = [
     # Unmatched rows become people "not in the PGH": one per document, reused across files.
@@ -130,7 +129,8 @@ _MERGE = [
     FROM {t} s
     WHERE outcome = 'unmatched' AND NOT EXISTS (SELECT 1 FROM person p WHERE p.id = s.person_id)
     """,
-    # The rows, their review items and their enrollments in one statement. A linked row's
+    # The rows, their review items and their enrollments in one statement (ids drawn in
+    # file order, rnu.ingest.stager). A linked row's
     # person and household come staged, read from the matching index (rnu.ingest.person_ids);
     # only what it could not give (an index without ids, the unmatched rows' households) is
     # looked up here, as correlated subqueries: one index probe per row, a plan that cannot
@@ -145,10 +145,11 @@ _MERGE = [
                            (SELECT p.id FROM person p WHERE p.pgh_key = s.person_key)) AS pid
       FROM {t} s
     ), ins AS (
-      INSERT INTO roll_row (batch_id, row_number, person_id, household_id, outcome, method,
-        weight, agreements, doc_type, doc_number, doc_notes, nombres, apellido_paterno,
-        apellido_materno, full_name, birth_on, sex, ubigeo, household_code, extra)
-      SELECT $1, row_number, pid,
+      INSERT INTO roll_row (id, batch_id, row_number, person_id, household_id, outcome,
+        method, weight, agreements, doc_type, doc_number, doc_notes, nombres,
+        apellido_paterno, apellido_materno, full_name, birth_on, sex, ubigeo, household_code,
+        extra)
+      SELECT roll_row_id, $1, row_number, pid,
         CASE WHEN src.outcome <> 'unmatched' AND src.person_id IS NOT NULL THEN src.household_id
              ELSE (SELECT m.household_id FROM household_member m WHERE m.person_id = src.pid)
         END,
@@ -189,17 +190,17 @@ _REFRESH_HOUSEHOLDS = [
       AND e.household_id IS DISTINCT FROM m.household_id
     """,
 ]
-# After the last chunk: the held rows equal, column by column, to an earlier row of the
-# file are exact copies (reported in quarantine, loaded once); the rest (a hash collision)
-# are merged like any chunk.
+# After the last chunk: the held rows equal, column by column, to the first row of their
+# hash (`first_id`) or to an earlier held row are exact copies (reported in quarantine,
+# loaded once); the rest (a hash collision) are merged like any chunk.
 _FINISH = [
-    "ANALYZE stg_hash",
+    "ANALYZE stg_held",
     f"""
     CREATE TEMP TABLE stg_dup ON COMMIT DROP AS
     SELECT h.row_order FROM stg_held h
     WHERE EXISTS (
-      SELECT 1 FROM stg_hash x JOIN roll_row r ON r.batch_id = $1 AND r.row_number = x.row_number
-      WHERE x.row_hash = h.row_hash
+      SELECT 1 FROM roll_row r
+      WHERE r.id = h.first_id AND r.batch_id = $1
         AND (r.doc_type, r.doc_number, r.full_name, r.nombres, r.apellido_paterno,
              r.apellido_materno, r.birth_on, r.sex, r.ubigeo, r.household_code, r.extra)
             IS NOT DISTINCT FROM
@@ -218,113 +219,6 @@ _FINISH = [
     """,
     "DELETE FROM stg_held s WHERE s.row_order IN (SELECT row_order FROM stg_dup)",
 ]
-
-
-def _candidates(result: MatchResult) -> str:
-    return json.dumps(
-        [
-            {"person_key": c.key, "weight": round(c.weight, 2), "agreements": c.agreements}
-            for c in result.candidates
-        ]
-    )
-
-
-def content_hash(row: CanonicalRow, extra_id: int) -> int:
-    """Identity of a row's content (not its position), to find exact copies in one file.
-
-    A 64-bit hash may collide: rows are only called copies after an exact comparison in
-    SQL, so a collision costs a little time, never a row.
-    """
-    return hash(
-        (
-            row.doc_type, row.doc_number, row.full_name, row.nombres, row.apellido_paterno,
-            row.apellido_materno, row.birth_date, row.sex, row.ubigeo, row.household_code,
-            extra_id,
-        )
-    )  # fmt: skip
-
-
-class _Stager:
-    """Turns matched rows into staging records, with the per-row cost kept small.
-
-    A million-row file repeats a few hundred agreement sets and a few thousand `extra`
-    dicts, so their JSON is built once. The row's `raw` is only needed when the row turns
-    out to be an exact copy of an earlier one (it then goes to quarantine as read), so it
-    is serialised only for rows whose content hash was seen before in this file: one int
-    per row is remembered (about 60 MB per million rows), never the rows themselves.
-    """
-
-    _LIMIT = 100_000
-
-    def __init__(self) -> None:
-        self.order = 0
-        self.seen: set[int] = set()
-        # agreements are shared dicts (MatchResult): keyed by identity, kept alive here
-        self.agreements: dict[int, tuple[dict[str, str], str]] = {}
-        self.extras: dict[tuple[tuple[str, str], ...], str] = {}
-
-    def records(
-        self,
-        rows: Sequence[CanonicalRow],
-        results: Sequence[MatchResult],
-        ids: PersonIds | None = None,
-    ) -> list[tuple[Any, ...]]:
-        """Staging records; with `ids`, linked and review rows carry their PGH person's ids."""
-        person_ids: list[int | None] = [None] * len(results)
-        household_ids: list[int | None] = [None] * len(results)
-        if ids is not None and ids.available:
-            found = ids.lookup(
-                [r.person_key if r.outcome != "unmatched" else None for r in results]
-            )
-            person_ids = [p if p >= 0 else None for p in found[0].tolist()]
-            household_ids = [h if h >= 0 else None for h in found[1].tolist()]
-        if len(self.agreements) > self._LIMIT:
-            self.agreements.clear()
-        if len(self.extras) > self._LIMIT:
-            self.extras.clear()
-        agreements_json, extras_json, seen = self.agreements, self.extras, self.seen
-        hash_row = content_hash  # looked up once per chunk (tests replace it)
-        dumps = json.dumps
-        out = []
-        order = self.order
-        for row, result, person_id, household_id in zip(
-            rows, results, person_ids, household_ids, strict=True
-        ):
-            order += 1
-            agreements = result.agreements
-            cached = agreements_json.get(id(agreements))
-            if cached is None:
-                cached = agreements_json[id(agreements)] = (agreements, dumps(agreements))
-            extra = row.extra
-            try:
-                extra_key = tuple(extra.items())
-                extra_json = extras_json.get(extra_key)
-                if extra_json is None:
-                    extra_json = extras_json[extra_key] = dumps(extra, ensure_ascii=False)
-                extra_id = hash(frozenset(extra_key))
-            except TypeError:  # a loader kept a list or dict as evidence: not hashable
-                extra_json = dumps(extra, ensure_ascii=False, sort_keys=True)
-                extra_id = hash(extra_json)
-            row_hash = hash_row(row, extra_id)
-            if row_hash in seen:
-                raw: str | None = dumps(row.raw, ensure_ascii=False)
-            else:
-                seen.add(row_hash)
-                raw = None
-            outcome = result.outcome
-            out.append(
-                (
-                    order, row.row_number, outcome, result.method, round(result.weight, 3),
-                    cached[1], result.person_key,
-                    _candidates(result) if outcome == "review" else "[]",
-                    row.doc_type, row.doc_number, list(row.doc_notes), row.nombres,
-                    row.apellido_paterno, row.apellido_materno, row.full_name,
-                    row.birth_date, row.sex, row.ubigeo, row.household_code, extra_json,
-                    raw, row_hash, person_id, household_id,
-                )
-            )  # fmt: skip
-        self.order = order
-        return out
 
 
 async def load_program(
@@ -381,7 +275,7 @@ class _Prepared:
     """One chunk, parsed, matched and ready to COPY."""
 
     rows_read: int
-    staged: list[tuple[Any, ...]]
+    records: StagedChunk
     rejects: list[tuple[int, str, str, list[str]]]
 
 
@@ -391,15 +285,18 @@ class _Preparer:
     def __init__(
         self,
         rows: Iterable[CanonicalRow | Reject],
+        spec: ProgramFile,
         batch_id: int,
         context: MatchContext,
         timings: dict[str, float],
     ) -> None:
-        self.chunks = chunked(rows, staging.CHUNK_ROWS)
+        self.size = staging.CHUNK_ROWS
+        self.chunks = chunked(rows, self.size)
         self.batch_id = batch_id
         self.context = context
         self.timings = timings
-        self.stager = _Stager()
+        self.stager = Stager(batch_id, spec.program, spec.period)
+        self.ids = RowIds()  # topped up by the event loop before each call
 
     def __call__(self) -> _Prepared | None:
         timings = self.timings
@@ -424,7 +321,9 @@ class _Preparer:
         )
         matched, cpu = time.perf_counter(), self._cpu("match", cpu)
         timings["match"] += matched - parsed
-        staged = self.stager.records(canonical, results, person_ids(context.index))
+        staged = self.stager.records(
+            canonical, results, person_ids(context.index), self.ids.take(len(canonical))
+        )
         timings["stage"] += time.perf_counter() - matched
         self._cpu("stage", cpu)
         return _Prepared(len(chunk), staged, rejects)
@@ -478,10 +377,20 @@ async def _load(
             async def push(ready: _Prepared) -> None:
                 started = time.perf_counter()
                 backend.start()
+                records = ready.records
                 await conn.execute("TRUNCATE stg_chunk")
-                await conn.copy_records_to_table(
-                    "stg_chunk", records=ready.staged, columns=_COLUMNS
-                )
+                if records.staged:
+                    await conn.copy_records_to_table(
+                        "stg_chunk", records=records.staged, columns=STAGED_COLUMNS
+                    )
+                if records.rows:  # linked rows with their ids: final already
+                    await conn.copy_records_to_table(
+                        "roll_row", records=records.rows, columns=ROLL_ROW_COLUMNS
+                    )
+                if records.enrollments:
+                    await conn.copy_records_to_table(
+                        "enrollment", records=records.enrollments, columns=ENROLLMENT_COLUMNS
+                    )
                 await copy_quarantine(conn, ready.rejects)
                 copied = time.perf_counter()
                 timings["copy"] += copied - started
@@ -494,9 +403,11 @@ async def _load(
                 if progress:
                     progress(result.rows_read)
 
-            prepare = _Preparer(rows, batch_id, context, timings)
+            prepare = _Preparer(rows, spec, batch_id, context, timings)
+            await prepare.ids.reserve(conn, prepare.size)
             ready = await asyncio.to_thread(prepare)
             while ready is not None:
+                await prepare.ids.reserve(conn, prepare.size)
                 # the next chunk is parsed and matched while PostgreSQL merges this one
                 done = await asyncio.gather(
                     asyncio.to_thread(prepare), push(ready), return_exceptions=True

@@ -418,10 +418,18 @@ def _days(y: I64, m: I64, d: I64) -> I64:
     return era * 146097 + doe  # type: ignore[no-any-return]
 
 
-def _slip(a: I64, b: I64) -> Bool:
-    """Two-digit day or month values one keystroke apart: one digit, a swap, or one off."""
-    one_digit, transposed = _typo_kind(a, b, 2)
-    return one_digit | transposed | (np.abs(a - b) == 1)  # type: ignore[no-any-return]
+def _slipped(a: I64, b: I64, where: Bool, width: int) -> I64:
+    """Positions among `where` whose values are one keystroke apart: one digit replaced or
+    two adjacent swapped, or (for a two-digit day or month) one off."""
+    idx = np.flatnonzero(where)
+    if not len(idx):
+        return idx
+    x, y = a[idx], b[idx]
+    one_digit, transposed = _typo_kind(x, y, width)
+    slip = one_digit | transposed
+    if width == 2:
+        slip |= np.abs(x - y) == 1
+    return idx[slip]
 
 
 def date_levels(a: I32, b: I32) -> I8:
@@ -447,17 +455,15 @@ def date_levels(a: I32, b: I32) -> I8:
     if len(near):
         apart = np.abs(_days(ya[near], ma[near], da[near]) - _days(yb[near], mb[near], db[near]))
         out[near[apart <= 31]] = level("birth_date", "within_month")
-    # a slip in the year is one digit or two swapped (1965 -> 1956), not 1916 -> 1965
-    one_digit, transposed = _typo_kind(ya, yb, 4)
-    year_slip = same_y | one_digit | transposed
-    components = year_slip.astype(np.int8) + same_m + same_d
-    out[(components == 3) & ~same_y] = level("birth_date", "one_component")
+    # One component written wrong by one slip, the other two equal. Each slip test runs
+    # only on the pairs it can change (digit matrices of every pair were a tenth of the
+    # fuzzy path's CPU). A slip in the year is one digit or two swapped (1965 -> 1956),
+    # not 1916 -> 1965 ...
+    out[_slipped(ya, yb, same_m & same_d & ~same_y, 4)] = level("birth_date", "one_component")
     # ... and a slip in the day or the month is one digit, two swapped or one off (19 -> 18,
     # 12 -> 21, 20 -> 19), not 19 -> 22: that is another day (``within_month`` at most)
-    day_slip = _slip(da, db)
-    month_slip = _slip(ma, mb)
-    slipped = (same_m & ~same_d & day_slip) | (same_d & ~same_m & month_slip)
-    out[(components == 2) & same_y & slipped] = level("birth_date", "one_component")
+    out[_slipped(da, db, same_y & same_m & ~same_d, 2)] = level("birth_date", "one_component")
+    out[_slipped(ma, mb, same_y & same_d & ~same_m, 2)] = level("birth_date", "one_component")
     out[same_m & same_d & (np.abs(ya - yb) == 1)] = level("birth_date", "year_off_one")
     out[same_y & (ma == db) & (da == mb) & (ma != da)] = level("birth_date", "day_month_swap")
     out[a64 == b64] = level("birth_date", "exact")

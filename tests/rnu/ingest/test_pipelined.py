@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from rnu.ingest import program, staging
+from rnu.ingest import stager, staging
 from tests.rnu.ingest.builders import population, write_pgh, write_sis
 from tests.rnu.ingest.test_pipeline import fetch, load
 
@@ -75,7 +75,7 @@ class TestChunkedLoad:
         reference = load(ingest_db, write_sis(tmp_path / "sis_202610.csv.gz", lines))
         expected = _summary(ingest_db, reference.batch_id)
         # every row hashes alike: all but the first wait for the exact comparison
-        monkeypatch.setattr(program, "content_hash", lambda row, extra: 42)
+        monkeypatch.setattr(stager, "content_hash", lambda row, extra: 42)
         collided = load(ingest_db, write_sis(tmp_path / "sis_202611.csv.gz", lines), "sis")
         assert (collided.rows_loaded, collided.rows_quarantined) == (31, 4)
         got = _summary(ingest_db, collided.batch_id)
