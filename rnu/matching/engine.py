@@ -391,12 +391,15 @@ class Matcher:
         k = self.max_candidates
         codes = _level_codes(levels).tolist()
         doc_equal = (levels[:, COL["document"]] == level("document", "equal")).tolist()
+        # plain lists: indexing numpy arrays element by element costs a scalar object each
+        rows, scores, queries = r.tolist(), weights.tolist(), q.tolist()
+        describe = self.describe
         for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-            best = float(weights[s])
-            second = float(weights[s + 1]) if e - s > 1 else -np.inf
+            best = scores[s]
+            second = scores[s + 1] if e - s > 1 else -np.inf
             ambiguous = second >= th.lower and best - second < th.margin
             cands = [
-                Candidate(keys[int(r[j])], float(weights[j]), self.describe(codes[j]))
+                Candidate(keys[rows[j]], scores[j], describe(codes[j]))
                 for j in range(s, min(e, s + k))
             ]
             if best >= th.upper and not ambiguous:
@@ -406,7 +409,7 @@ class Matcher:
             else:
                 outcome = "unmatched"
             method: Method = "exact_document" if doc_equal[s] else "fuzzy"
-            results[int(q[s])] = MatchResult(
+            results[queries[s]] = MatchResult(
                 outcome,
                 cands[0].key if outcome != "unmatched" else None,
                 method if outcome != "unmatched" else "none",
