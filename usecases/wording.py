@@ -185,7 +185,7 @@ AGREEMENT_LEVELS = {
     "given_swapped": "nombre y apellido invertidos",
     "day_month_swap": "día y mes invertidos",
     "year_off_one": "año con un dígito distinto",
-    "one_component": "solo coincide el día, el mes o el año",
+    "one_component": "el día, el mes o el año con un error de digitación",
     "within_month": "a menos de un mes",
     "same_year": "el mismo año",
     "close_year": "un año cercano",

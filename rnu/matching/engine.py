@@ -66,6 +66,7 @@ _DATE_MONTH = level("birth_date", "within_month")
 # someone else's mother (jw_low is two or more letters apart: HUAYTA / HUAMAN).
 _MATERNO_OTHER = [level("materno", "jw_low"), level("materno", "different")]
 _DOC_AGREE = [level("document", lv) for lv in ("equal", "transposed", "one_digit")]
+_DOC_SLIP = [level("document", lv) for lv in ("transposed", "one_digit")]
 _GIVEN_OTHER = [level("nombres", "different"), level("nombres", "first_only")]
 _SURNAME_AGREE = [level("paterno", lv) for lv in ("exact", "phonetic", "one_edit", "jw_high")]
 _GIVEN_AGREE = [
@@ -157,7 +158,9 @@ def contradiction_caps(
     DNIs; a child's row with the mother's DNI) put the pair below ``lower``: never linked,
     not even proposed. One contradiction, birth date or given names, without an equal
     document caps it at ``lower``: review at most. A different document alone is left to
-    the model (a neighbour's or a parent's DNI on the right person's row is common).
+    the model (a neighbour's or a parent's DNI on the right person's row is common). Nor
+    is a birth date years off when the documents are one slip apart (one digit, two swapped)
+    and nothing else contradicts: no namesake carries a number one keystroke from another's.
 
     Names alone never link either: a pair with no agreeing document and no birth date that
     agrees but for one slip (or, with both surnames agreeing, falls within a year) is capped
@@ -171,8 +174,8 @@ def contradiction_caps(
     valid one. Not for a sector's roll, where a neighbour's or a parent's DNI is common. In
     the same mode a materno that is present on both and different (or only loosely alike,
     ``jw_low``) is a contradiction too: a registry's slip leaves it one edit away, blank or
-    swapped with the paterno, and a married form keeps it ("VDA. DE" is read apart) — a
-    different one is a namesake's. And a birth
+    swapped with the paterno, and a married form keeps it ("VDA. DE" is read apart, a
+    materno "DE MORALES" compares as missing) — a different one is a namesake's. And a birth
     date merely within a year does not corroborate names there: a registry's dates were
     checked against the DNI when it had one, so near-but-not-a-slip is a sibling's or a
     namesake's (such pairs go to review).
@@ -197,7 +200,13 @@ def contradiction_caps(
         | near
         | np.isin(lv[:, COL["document"]], _DOC_AGREE)
     )
-    soft = ((n == 1) & ~doc_equal & ~doc_only) | ~corroborated
+    # A birth date years off is explained away by a document one slip from the other's (one
+    # digit, two swapped) when nothing else contradicts: no namesake, father or son carries a
+    # number one keystroke from the other's (twins' consecutive DNIs come with other given
+    # names, which stay a contradiction).
+    date_only = (n == 1) & (lv[:, COL["birth_date"]] == level("birth_date", "different"))
+    doc_slip = date_only & np.isin(lv[:, COL["document"]], _DOC_SLIP)
+    soft = ((n == 1) & ~doc_equal & ~doc_only & ~doc_slip) | ~corroborated
     # capped into [lower, lower + 0.01): review, with the candidates' order kept (two capped
     # candidates must not tie, or the review queue would show a stranger before the likelier one)
     over = soft & (out > thresholds.lower)

@@ -237,6 +237,7 @@ class PghIndex:
     # initial ("L. ALBERTO")
     _bags: npt.NDArray[np.uint64] | None = None
     _initials: npt.NDArray[np.bool_] | None = None
+    _married: npt.NDArray[np.bool_] | None = None
 
     @classmethod
     def build(cls, records: Iterable[PersonRecord], *, max_block: int = 500) -> PghIndex:
@@ -398,6 +399,13 @@ class PghIndex:
         if self._initials is None:
             self._initials = np.array([_has_initial(s) for s in self.name_strings], dtype=np.bool_)
         return _lookup(self._initials, codes, batch, _has_initial)
+
+    def married_forms(self, codes: I32, batch: QueryBatch) -> npt.NDArray[np.bool_]:
+        """Whether each name code is "DE" and one plain word ("DE MORALES"): a materno field
+        a married woman fills with her husband's surname, or a rare birth surname."""
+        if self._married is None:
+            self._married = np.array([_married_form(s) for s in self.name_strings], dtype=np.bool_)
+        return _lookup(self._married, codes, batch, _married_form)
 
     def phonetic_codes(self, codes: I32, batch: QueryBatch | None, which: str) -> I32:
         """Phonetic key codes of name codes; -1 for a key the index has never seen."""
@@ -841,6 +849,11 @@ def _bag(text: str) -> int:
 
 def _has_initial(text: str) -> bool:
     return any(len(w) == 1 for w in _words(text))
+
+
+def _married_form(text: str) -> bool:
+    words = text.split()
+    return len(words) == 2 and words[0] == "DE" and words[1] not in names.PARTICLES
 
 
 def initials_agree(a: str, b: str) -> bool:

@@ -279,7 +279,12 @@ def compare(index: PghIndex, batch: QueryBatch, q: I32, r: I32) -> Comparison:
             index, batch, an[moved], rn[moved], _GIVEN_SCORERS
         )
     out[:, COL["paterno"]] = _name_levels("paterno", ap, bp, (kap == kbp) & (kap > 0), jw_p, osa_p)
-    out[:, COL["materno"]] = _name_levels("materno", qm, bm, (kqm == kbm) & (kqm > 0), jw_m, osa_m)
+    mat = _name_levels("materno", qm, bm, (kqm == kbm) & (kqm > 0), jw_m, osa_m)
+    # a materno of "DE" and one word ("DE MORALES") is a married woman's husband's surname as
+    # often as a birth surname: unless both say the same, it says nothing about her mother's
+    married = index.married_forms(qm, batch) | index.married_forms(bm, batch)
+    mat[married & (mat != level("materno", "exact"))] = level("materno", "missing")
+    out[:, COL["materno"]] = mat
 
     # -- given names: token aware for compound names (MARIA vs MARIA ELENA)
     gq = index.phonetic_codes(an, batch, "given_full")

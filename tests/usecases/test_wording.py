@@ -107,3 +107,12 @@ class TestWording:
         assert fecha("2026-08-12") == "12/08/2026"
         assert kind_label("deceased") == "Persona fallecida antes del periodo"
         assert kind_label("prisoner") == "Figura en la lista externa «prisoner»"
+
+
+def test_every_match_level_is_worded_in_spanish() -> None:
+    """Analysts read a link's field agreements in words: a new level needs its wording."""
+    from rnu.matching.scoring import FIELDS
+    from usecases.wording import AGREEMENT_LEVELS
+
+    levels = {lv for values in FIELDS.values() for lv in values}
+    assert levels <= set(AGREEMENT_LEVELS), sorted(levels - set(AGREEMENT_LEVELS))

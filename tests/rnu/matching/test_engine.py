@@ -68,6 +68,24 @@ class TestExactDocument:
         assert res.agreements["document"] == "one_digit"  # 40000001 vs 40000006
         assert "P-STRANGER" not in [c.key for c in res.candidates if c.weight >= 0]
 
+    def test_a_typod_dni_explains_a_wrong_birth_date(self, matcher: Matcher) -> None:
+        """Names agree, the DNI is one digit off and the birth date years off: two slips of
+        one person, not a namesake (no namesake's number is a keystroke from another's)."""
+        gladys = BY_KEY["P-TRANSPOSED"]
+        rec = replace(gladys, key="Q", doc_number="41234568", birth_date=date(1968, 4, 2))
+        res = one(matcher, rec)
+        assert (res.outcome, res.person_key) == ("linked", "P-TRANSPOSED")
+        assert res.agreements["document"] == "one_digit"
+        assert res.agreements["birth_date"] == "different"
+
+    def test_a_twins_consecutive_dni_does_not_explain_another_given_name(
+        self, matcher: Matcher
+    ) -> None:
+        twin = BY_KEY["P-TWIN-B"]  # DNI 40000003: her sister's is 40000002
+        rec = replace(twin, key="Q", nombres="ROSA", doc_number="40000004", doc_trusted=True)
+        res = one(matcher, rec)
+        assert res.outcome != "linked"
+
     def test_transposed_digits_with_failed_check(self, matcher: Matcher) -> None:
         rec = replace(BY_KEY["P-TRANSPOSED"], key="Q", doc_number="41235467", doc_trusted=False)
         res = one(matcher, rec)

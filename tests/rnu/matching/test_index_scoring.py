@@ -114,6 +114,14 @@ class TestLevels:
             rec = person("Q", "ROSALIA", "SIHUINCHA", "ATAUCUSI", base.birth_date, ubigeo=ubigeo)
             assert levels_of(index, rec, base.key)["ubigeo"] == expected, ubigeo
 
+    def test_a_married_materno_says_nothing_of_the_mother(self, index: PghIndex) -> None:
+        base = BY_KEY["P-DATE"]  # ROSALIA SIHUINCHA ATAUCUSI
+        cases = {"DE QUISPE": "missing", "DE LA CRUZ": "different", "ATAUCUSI": "exact",
+                 "QUISPE": "different"}  # fmt: skip
+        for materno, expected in cases.items():
+            rec = person("Q", "ROSALIA", "SIHUINCHA", materno, base.birth_date, sex="F")
+            assert levels_of(index, rec, base.key)["materno"] == expected, materno
+
     def test_compound_given_names(self, index: PghIndex) -> None:
         twin = BY_KEY["P-TWIN-A"]  # MARIA ELENA
         cases = {"MARIA ELENA": "exact", "ELENA MARIA": "reordered", "MARIA ELENAA": "one_edit",

@@ -294,3 +294,23 @@ class TestPghDuplicates:
         run = match_lists([*base, *tricky], None, documents_identify=True)
         outcome = {frozenset((p.left_id, p.right_id)): p.outcome for p in run.pairs}
         assert outcome.get(frozenset(("LOOSE1", "LOOSE2"))) == "review"
+
+    def test_in_a_registry_a_married_materno_is_no_other_mother(
+        self, pgh: list[PersonRecord]
+    ) -> None:
+        """Registered again after marrying: "DE MORALES" in the materno field is her
+        husband's surname, not another mother's (a different materno is, in a registry)."""
+        from datetime import date
+
+        from tests.rnu.matching.conftest import person
+
+        base = [replace(p, key=f"B{i}") for i, p in enumerate(pgh[:1500])]
+        tricky = [
+            person("WED1", "PAULINA", "PACHECO", "CARHUAMACA", date(1969, 11, 25), sex="F",
+                   dni="06212929"),
+            person("WED2", "PAULINA", "PACHECO", "DE CHAVEZ", date(1969, 11, 25), sex="F",
+                   ubigeo="060101"),
+        ]  # fmt: skip
+        run = match_lists([*base, *tricky], None, documents_identify=True)
+        outcome = {frozenset((p.left_id, p.right_id)): p.outcome for p in run.pairs}
+        assert outcome.get(frozenset(("WED1", "WED2"))) == "linked"
