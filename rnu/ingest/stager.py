@@ -46,6 +46,7 @@ ENROLLMENT_COLUMNS = (
     "roll_row_id", "match_method", "match_weight", "match_evidence",
 )  # fmt: skip
 
+_NO_NOTES: list[str] = []  # shared by the rows without notes (asyncpg only reads it)
 _RESERVE = """
 SELECT array_agg(nextval(pg_get_serial_sequence('roll_row', 'id')))
 FROM generate_series(1, $1)
@@ -137,7 +138,7 @@ class Stager:
         self.enrolled: set[int] = set()
         # agreements are shared dicts (MatchResult): keyed by identity, kept alive here
         self.agreements: dict[int, tuple[dict[str, str], str]] = {}
-        self.extras: dict[tuple[tuple[str, str], ...], str] = {}
+        self.extras: dict[tuple[tuple[str, str], ...], tuple[str, int]] = {}
 
     def records(
         self,
@@ -178,10 +179,13 @@ class Stager:
             extra = row.extra
             try:
                 extra_key = tuple(extra.items())
-                extra_json = extras_json.get(extra_key)
-                if extra_json is None:
-                    extra_json = extras_json[extra_key] = dumps(extra, ensure_ascii=False)
-                extra_id = hash(frozenset(extra_key))
+                known = extras_json.get(extra_key)
+                if known is None:  # its JSON, and a hash that does not depend on key order
+                    known = extras_json[extra_key] = (
+                        dumps(extra, ensure_ascii=False),
+                        hash(frozenset(extra_key)),
+                    )
+                extra_json, extra_id = known
             except TypeError:  # a loader kept a list or dict as evidence: not hashable
                 extra_json = dumps(extra, ensure_ascii=False, sort_keys=True)
                 extra_id = hash(extra_json)
@@ -201,8 +205,8 @@ class Stager:
                         (
                             roll_row_id, batch_id, row.row_number, person_id, household_id,
                             outcome, result.method, weight, cached[1], row.doc_type,
-                            row.doc_number, list(row.doc_notes), row.nombres,
-                            row.apellido_paterno, row.apellido_materno, row.full_name,
+                            row.doc_number, list(row.doc_notes) if row.doc_notes else _NO_NOTES,
+                            row.nombres, row.apellido_paterno, row.apellido_materno, row.full_name,
                             row.birth_date, row.sex, row.ubigeo, row.household_code,
                             extra_json,
                         )
