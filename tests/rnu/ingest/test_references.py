@@ -9,7 +9,13 @@ import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from rnu.ingest.references import DanglingReference, check_batch_references
-from tests.factories import create_batch, create_enrollment, create_household, create_person
+from tests.factories import (
+    create_batch,
+    create_enrollment,
+    create_household,
+    create_person,
+    create_roll_row,
+)
 
 
 async def raw(session: AsyncSession) -> asyncpg.Connection:
@@ -24,9 +30,25 @@ class TestBatchReferences:
         household = await create_household(session)
         person = await create_person(session, household=household)
         batch = await create_batch(session)
-        await create_enrollment(session, person=person, batch=batch, household_id=household.id)
+        row = await create_roll_row(session, batch=batch, person=person, household_id=household.id)
+        await create_enrollment(
+            session, person=person, batch=batch, roll_row=row, household_id=household.id
+        )
         assert batch.id is not None
         await check_batch_references(await raw(session), batch.id, batch.source)
+
+    async def test_an_enrollment_unlike_its_row_aborts(self, session: AsyncSession) -> None:
+        """The load writes a row and its enrollment alike: a difference is a bug."""
+        household, other = await create_household(session), await create_household(session)
+        person = await create_person(session, household=household)
+        batch = await create_batch(session)
+        row = await create_roll_row(session, batch=batch, person=person, household_id=household.id)
+        await create_enrollment(
+            session, person=person, batch=batch, roll_row=row, household_id=other.id
+        )
+        assert batch.id is not None
+        with pytest.raises(DanglingReference, match="enrollment_household 1"):
+            await check_batch_references(await raw(session), batch.id, batch.source)
 
     @pytest.mark.parametrize(
         ("column", "kind"),
