@@ -68,6 +68,7 @@ _MATERNO_OTHER = [level("materno", "jw_low"), level("materno", "different")]
 _DOC_AGREE = [level("document", lv) for lv in ("equal", "transposed", "one_digit")]
 _DOC_SLIP = [level("document", lv) for lv in ("transposed", "one_digit")]
 _GIVEN_OTHER = [level("nombres", "different"), level("nombres", "first_only")]
+_GIVEN_NEAR = [level("nombres", lv) for lv in ("one_edit", "phonetic", "jw_high", "jw_low")]
 _SURNAME_AGREE = [level("paterno", lv) for lv in ("exact", "phonetic", "one_edit", "jw_high")]
 _GIVEN_AGREE = [
     level("nombres", lv)
@@ -139,13 +140,19 @@ def contradictions(comp: Comparison) -> npt.NDArray[np.int8]:
 
     Two different valid documents; birth dates years apart (``different``: no single slip
     explains them); given names that name someone else (``different``, or only the first of
-    several agreeing: MARIA ELENA vs MARIA LUISA, the twins' case).
+    several agreeing: MARIA ELENA vs MARIA LUISA, the twins' case; or alike but not equal
+    with the other sex: FRANCISCO vs FRANCISCA).
     """
     lv = comp.levels
     doc = (lv[:, COL["document"]] == level("document", "different")) & comp.both_trusted
     dob = lv[:, COL["birth_date"]] == level("birth_date", "different")
     given = np.isin(lv[:, COL["nombres"]], _GIVEN_OTHER)
-    out: npt.NDArray[np.int8] = doc.astype(np.int8) + dob + given
+    # a given name one letter off with the other sex is a brother's or sister's name
+    # (FRANCISCO / FRANCISCA, JULIO / JULIA), not a slip: a slip of both at once is rare
+    gendered = np.isin(lv[:, COL["nombres"]], _GIVEN_NEAR) & (
+        lv[:, COL["sex"]] == level("sex", "different")
+    )
+    out: npt.NDArray[np.int8] = doc.astype(np.int8) + dob + (given | gendered)
     return out
 
 

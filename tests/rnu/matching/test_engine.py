@@ -136,6 +136,16 @@ class TestFuzzy:
         assert (a.outcome, a.person_key) == ("linked", "P-TWIN-A")
         assert (b.outcome, b.person_key) == ("linked", "P-TWIN-B")
 
+    def test_a_sisters_name_is_not_a_slip_of_her_brothers(self, matcher: Matcher) -> None:
+        """FELICIANA, a woman, is not FELICIANO with a typo: one letter and the sex apart
+        is a brother's and sister's pair of names (boy-and-girl twins are common)."""
+        huaman = BY_KEY["P-HUAMAN"]  # FELICIANO, M
+        res = one(matcher, without_doc(huaman, nombres="FELICIANA", sex="F"))
+        assert res.outcome != "linked"
+        # the same slip with the sex unknown is still his name
+        slip = one(matcher, without_doc(huaman, nombres="FELICIANA", sex=None))
+        assert (slip.outcome, slip.person_key) == ("linked", "P-HUAMAN")
+
     def test_ambiguous_twin_goes_to_review_with_both(self, matcher: Matcher) -> None:
         res = one(matcher, without_doc(BY_KEY["P-TWIN-A"], nombres="MARIA"))
         assert res.outcome == "review"
