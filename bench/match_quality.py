@@ -19,15 +19,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import Stopwatch, drop_database, fresh_database, peak_rss_mb
-from bench.scoring import MatchScore, PairScore, print_pairs, print_score, score, score_pairs
+from bench.scoring import (
+    MatchScore,
+    PairScore,
+    print_pairs,
+    print_score,
+    print_why_missed,
+    score,
+    score_pairs,
+    why_missed,
+)
 from rnu.db import connect_raw
 from rnu.ingest.links import export_links
 from rnu.integrity.pgh_duplicates import check_pgh_duplicates
@@ -57,6 +68,23 @@ async def pgh_pairs(db: str) -> dict[str, set[frozenset[str]]]:
         out["linked + review"].add(pair)
         if outcome == "linked":
             out["linked"].add(pair)
+    return out
+
+
+async def review_candidates(db: str) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The candidates each review row was queued with, by (file, row number)."""
+    conn = await connect_raw(db)
+    try:
+        rows = await conn.fetch(
+            "SELECT b.file_name, r.row_number, m.candidates FROM match_review_item m "
+            "JOIN roll_row r ON r.id = m.roll_row_id JOIN load_batch b ON b.id = r.batch_id"
+        )
+    finally:
+        await conn.close()
+    out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for file_name, row_number, candidates in rows:
+        value = json.loads(candidates) if isinstance(candidates, str) else candidates
+        out[(file_name, str(row_number))] = list(value or [])
     return out
 
 
@@ -112,9 +140,11 @@ def main() -> None:
             cpu["pgh duplicates"] = time.process_time() - started
             links = Path(tmp) / "links.csv"
             asyncio.run(export_links(db, links))
+            review = asyncio.run(review_candidates(db))
             with watch.time("score"):
                 s = score(country / "truth", links)
                 pairs = {k: score_pairs(country / "truth", v) for k, v in found.items()}
+                why = why_missed(country / "truth", links, review)
         finally:
             if not args.keep:
                 drop_database(db)
@@ -124,6 +154,7 @@ def main() -> None:
     print()
     for label, p in pairs.items():
         print_pairs(label, p)
+    print_why_missed(why)
     targets(s, pairs["linked"])
     print("\nTimings (wall): " + ", ".join(f"{k} {v:.1f} s" for k, v in watch.marks.items()))
     print("CPU of this process: " + ", ".join(f"{k} {v:.1f} s" for k, v in cpu.items()))

@@ -13,6 +13,7 @@ import csv
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -189,3 +190,76 @@ def print_pairs(label: str, p: PairScore) -> None:
         f"{p.right:,}: precision {p.precision:.4f}, recall {p.recall:.4f}; "
         f"look-alikes paired (false): {kin or 'none in truth'}"
     )
+
+
+# Levels that corroborate names on their own (engine._DATE_AGREE, engine._DOC_AGREE).
+_DATE_AGREE = frozenset({"exact", "day_month_swap", "year_off_one", "one_component"})
+_DOC_AGREE = frozenset({"equal", "transposed", "one_digit"})
+
+
+def _held_because(agreements: dict[str, str]) -> str:
+    """Which rule a review candidate's stored levels point to (read from the levels alone)."""
+    if agreements.get("birth_date") == "different" or agreements.get("nombres") in {
+        "different",
+        "first_only",
+    }:
+        return "a contradiction (date years off / other given name)"
+    if (
+        agreements.get("birth_date") not in _DATE_AGREE
+        and agreements.get("document") not in _DOC_AGREE
+    ):
+        return "names alone (no agreeing date or document)"
+    return "weight between the thresholds, or a close runner-up"
+
+
+def why_missed(
+    truth_dir: Path,
+    links_csv: Path,
+    review: dict[tuple[str, str], list[dict[str, Any]]],
+) -> dict[str, Counter[str]]:
+    """Per defect kind, why each row whose person is in the PGH was not linked to them:
+    quarantined, linked to someone else, unmatched, or in review (with the rule the true
+    candidate's levels point to, and whether the true person was the first candidate)."""
+    canon = same_person_sets(truth_dir)
+    decided: dict[tuple[str, str], tuple[str, str]] = {}
+    with links_csv.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            decided[(row["file"], row["row_number"])] = (row["outcome"], row["person_key"])
+    out: dict[str, Counter[str]] = defaultdict(Counter)
+    with (truth_dir / "rows.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            key = (row["file"], row["row_number"])
+            true_key = row["true_person_key"]
+            defects = [d for d in row["defects"].split(";") if d] or ["clean"]
+            if (
+                not true_key
+                or key not in decided
+                or {"duplicate_row", "broken_line"} & set(defects)
+            ):
+                continue
+            outcome, person_key = decided[key]
+            true_canon = canon.get(true_key, true_key)
+            if outcome == "linked" and canon.get(person_key, person_key) == true_canon:
+                continue
+            if outcome != "review":
+                reason = "linked to someone else" if outcome == "linked" else outcome
+            else:
+                cands = review.get(key, [])
+                keys = [canon.get(c["person_key"], c["person_key"]) for c in cands]
+                if true_canon not in keys:
+                    reason = "review, the true person not among the candidates"
+                else:
+                    at = keys.index(true_canon)
+                    place = "first" if at == 0 else "not first"
+                    reason = f"review ({place}): {_held_because(cands[at]['agreements'])}"
+            for d in defects:
+                out[d][reason] += 1
+    return out
+
+
+def print_why_missed(why: dict[str, Counter[str]]) -> None:
+    print("\nWhy rows were missed (rows whose person is in the PGH, not linked to them)")
+    for kind in sorted(why):
+        total = sum(why[kind].values())
+        parts = "; ".join(f"{n} {reason}" for reason, n in why[kind].most_common())
+        print(f"  {kind:<22} {total:>4}: {parts}")
