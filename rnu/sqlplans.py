@@ -65,20 +65,49 @@ class PlannedStatement:
 
 
 @dataclass
-class Explaining:
+class Wrapping:
+    """An asyncpg connection whose statements go through `_run` (subclasses look at them).
+
+    Everything else (transactions, COPY) goes to the wrapped connection unchanged.
+    """
+
+    conn: asyncpg.Connection
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+    async def _run(self, method: str, sql: str, *args: Any, **kwargs: Any) -> Any:
+        return await getattr(self.conn, method)(sql, *args, **kwargs)
+
+    async def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+        # several statements in one string cannot be explained (nor take parameters)
+        if not args and ";" in sql.strip().rstrip(";"):
+            return await self.conn.execute(sql, **kwargs)
+        return await self._run("execute", sql, *args, **kwargs)
+
+    async def executemany(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+        return await self.conn.executemany(sql, *args, **kwargs)
+
+    async def fetch(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+        return await self._run("fetch", sql, *args, **kwargs)
+
+    async def fetchval(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+        return await self._run("fetchval", sql, *args, **kwargs)
+
+    async def fetchrow(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+        return await self._run("fetchrow", sql, *args, **kwargs)
+
+
+@dataclass
+class Explaining(Wrapping):
     """An asyncpg connection that records each data statement's plan before running it.
 
     Only EXPLAIN without ANALYZE (the planner's estimates, no execution) is asked for: that
     is what decides the plan's shape, and it stays cheap even where the plan would be
     quadratic. VERBOSE, because only the output lists say which SubPlans are hashed.
-    Everything else (transactions, COPY) goes to the wrapped connection unchanged.
     """
 
-    conn: asyncpg.Connection
     statements: list[PlannedStatement] = field(default_factory=list)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.conn, name)
 
     async def _plan(self, sql: str, args: tuple[Any, ...]) -> Plan | None:
         words = sql.split(None, 1)
@@ -100,21 +129,6 @@ class Explaining:
         self.statements.append(PlannedStatement(sql, plan, seconds, found, rows))
         return out
 
-    async def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
-        # several statements in one string cannot be explained (nor take parameters)
-        if not args and ";" in sql.strip().rstrip(";"):
-            return await self.conn.execute(sql, **kwargs)
-        return await self._run("execute", sql, *args, **kwargs)
-
-    async def fetch(self, sql: str, *args: Any, **kwargs: Any) -> Any:
-        return await self._run("fetch", sql, *args, **kwargs)
-
-    async def fetchval(self, sql: str, *args: Any, **kwargs: Any) -> Any:
-        return await self._run("fetchval", sql, *args, **kwargs)
-
-    async def fetchrow(self, sql: str, *args: Any, **kwargs: Any) -> Any:
-        return await self._run("fetchrow", sql, *args, **kwargs)
-
     def quadratic(self, *, tolerated_rows: int = 1000) -> list[str]:
         """Every recorded statement's quadratic rescans, prefixed by the statement."""
         return [
@@ -131,8 +145,17 @@ def _nodes(plan: Plan) -> Iterator[Plan]:
 
 
 def _scans(plan: Plan) -> Iterator[Plan]:
-    """Sequential scans anywhere under `plan`: all of them run again when `plan` reruns."""
-    return (node for node in _nodes(plan) if node["Node Type"] == "Seq Scan")
+    """Sequential scans under `plan` that run again when `plan` reruns.
+
+    Not those of its subplans: an InitPlan or an uncorrelated hashed SubPlan is run once and
+    kept (PostgreSQL rebuilds a subplan only when a parameter it reads changes), and a
+    correlated SubPlan is judged on its own by `rescans`.
+    """
+    if plan["Node Type"] == "Seq Scan":
+        yield plan
+    for child in plan.get("Plans", ()):
+        if child.get("Parent Relationship") not in ("SubPlan", "InitPlan"):
+            yield from _scans(child)
 
 
 def rescans(plan: Plan) -> Iterator[Rescan]:
