@@ -220,23 +220,30 @@ def one_per_household(rule: Rule) -> Statement | None:
 # and a row the matcher sent to review with that person first). Two linked rows: each is
 # flagged. A row waiting in review is not evidence against the beneficiary's own row
 # (issue 10): with one linked row only the review rows are flagged, and the flag is held
-# "por verificar" (repository.UPSERT_FLAGS) until a reviewer decides.
+# "por verificar" (repository.write_flags) until a reviewer decides. One pass over the
+# batch's rows in person order: the counts per person, then the evidence's list of rows
+# (in row id order, the window's) for the people seen twice only, not for every person.
 SAME_PERSON_ROWS = """
+WITH counted AS (
+  SELECT id, row_number, person_id, outcome, method, weight, ubigeo,
+         count(*) OVER person AS n, count(*) FILTER (WHERE outcome = 'linked') OVER person AS linked
+  FROM roll_row WHERE batch_id = $1 AND outcome IN ('linked', 'review') AND person_id IS NOT NULL
+  WINDOW person AS (PARTITION BY person_id)
+), g AS (
+  SELECT *, jsonb_agg(jsonb_build_object('row', row_number, 'outcome', outcome,
+              'method', method, 'weight', round(weight::numeric, 2)))
+            OVER (PARTITION BY person_id ORDER BY id
+                  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS rows
+  FROM counted WHERE n > 1 AND linked > 0
+)
 INSERT INTO chk_flag
-SELECT 'duplicate_in_program', 'high', 'row:' || r.row_number, r.person_id, m.household_id,
-  r.id, coalesce(r.ubigeo, p.ubigeo),
+SELECT 'duplicate_in_program', 'high', 'row:' || g.row_number, g.person_id, m.household_id,
+  g.id, coalesce(g.ubigeo, p.ubigeo),
   jsonb_build_object('rule', 'duplicate_in_program', 'code', 'duplicate_in_program',
     'facts', jsonb_build_object('person_key', p.pgh_key, 'rows', g.rows))
-FROM (SELECT person_id, count(*) FILTER (WHERE outcome = 'linked') AS linked,
-        jsonb_agg(jsonb_build_object('row', row_number, 'outcome', outcome, 'method', method,
-                  'weight', round(weight::numeric, 2)) ORDER BY id) AS rows
-      FROM roll_row WHERE batch_id = $1 AND outcome IN ('linked', 'review')
-        AND person_id IS NOT NULL
-      GROUP BY person_id HAVING count(*) > 1 AND bool_or(outcome = 'linked')) g
-JOIN roll_row r ON r.batch_id = $1 AND r.person_id = g.person_id
-  AND (r.outcome = 'review' OR (r.outcome = 'linked' AND g.linked > 1))
-JOIN person p ON p.id = r.person_id AND p.in_pgh
-LEFT JOIN household_member m ON m.person_id = r.person_id
+FROM g JOIN person p ON p.id = g.person_id AND p.in_pgh
+LEFT JOIN household_member m ON m.person_id = g.person_id
+WHERE g.outcome = 'review' OR (g.outcome = 'linked' AND g.linked > 1)
 """
 
 # $1 batch id. Unmatched rows and the linked people born the same day: names compared in

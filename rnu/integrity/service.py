@@ -2,7 +2,7 @@
 
 Each (program, period) is judged in its own transaction on a raw asyncpg connection: the
 facts are gathered once into a temporary table, each rule is one INSERT … SELECT, and the
-findings are upserted into `flag` idempotently (see `repository.UPSERT_FLAGS`).
+findings are written into `flag` idempotently (see `repository.write_flags`).
 """
 
 from __future__ import annotations
@@ -31,6 +31,11 @@ ALL_KINDS = frozenset({*RULE_KINDS, "duplicate_in_program"})
 # Folded-name similarity (rapidfuzz, 0-100) for two rows of one file born the same day to
 # be taken as one person: tolerates a typo or a lost accent, not a sibling's given name.
 NAME_AGREE = 85
+# Memory for each sort and hash of a check's statements (PostgreSQL's default is 4MB): after
+# a 1M-row load the duplicates' grouping, the joins to person and household_member and the
+# anti-joins over chk_flag hash about a million rows each; in 4MB they spilled to disk in
+# 8-32 batches. Set for the check's transaction (or the caller's, when it runs inside one).
+WORK_MEM = "64MB"
 
 
 @dataclass
@@ -68,6 +73,7 @@ async def check_program_period(
         s for s in checks.rule_statements(program, rule, period, first) if s.kinds & kinds
     ]
     async with conn.transaction():
+        await conn.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         # Dropped explicitly as well: a caller's outer transaction (a review decision) may
         # run several checks before its commit would drop them.
         await conn.execute(checks.DROP_STAGING)
@@ -86,19 +92,18 @@ async def check_program_period(
         # Kinds this run judged: open flags of those kinds it no longer finds are resolved
         # (also kinds the rule in force no longer has, e.g. after a rule change).
         judged = sorted(kinds)
-        result.found = await _found(conn)
         result.inserted, result.updated, result.resolved = await write_flags(
             conn, program=program_code, period=period, kinds=judged
         )
+        result.found = await _found(conn)
         await conn.execute(checks.DROP_STAGING)
     result.seconds = time.perf_counter() - started
     return result
 
 
 async def _found(conn: asyncpg.Connection) -> dict[str, int]:
-    rows = await conn.fetch(
-        "SELECT kind, count(DISTINCT subject_key) FROM chk_flag GROUP BY kind ORDER BY kind"
-    )
+    """Subjects found per kind: `write_flags` left one staged row per kind and subject."""
+    rows = await conn.fetch("SELECT kind, count(*) FROM chk_flag GROUP BY kind ORDER BY kind")
     return {r[0]: r[1] for r in rows}
 
 
@@ -218,6 +223,8 @@ async def check_committed_batch(conn: asyncpg.Connection, batch_id: int) -> list
     await conn.execute("ANALYZE roll_row")
     await conn.execute("ANALYZE enrollment")
     await conn.execute("ANALYZE person")
+    # And the flags as the last check left them: a rerun's update and anti-join read them.
+    await conn.execute("ANALYZE flag")
     source, period = batch["source"], batch["period"]
     programs = load_programs()
     if source in programs:

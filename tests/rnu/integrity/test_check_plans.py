@@ -98,7 +98,8 @@ async def test_a_rescan_is_reported_and_the_staged_index_turns_it_into_probes(
     try:
         async with conn.transaction():
             await conn.execute(
-                "CREATE TEMP TABLE chk_flag (kind text, subject_key text) ON COMMIT DROP"
+                "CREATE TEMP TABLE chk_flag (kind text, subject_key text, roll_row_id bigint) "
+                "ON COMMIT DROP"
             )
             await conn.execute(
                 "INSERT INTO chk_flag SELECT 'deceased', 'person:' || i "
