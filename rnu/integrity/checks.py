@@ -248,17 +248,20 @@ WHERE g.outcome = 'review' OR (g.outcome = 'linked' AND g.linked > 1)
 
 # $1 batch id. Unmatched rows and the linked people born the same day: names compared in
 # Python. The PGH's birth date is used (the linked row's own may carry a typo). A row a
-# reviewer judged to be someone else (method manual_review) is not second-guessed here.
+# reviewer judged to be someone else (method manual_review) is not second-guessed here, nor
+# a person of the other sex (when both say one): those are left out here rather than sent
+# to Python to be skipped (about half of the candidates).
 UNMATCHED_TWIN_CANDIDATES = """
 SELECT u.id, u.row_number, u.nombres, u.apellido_paterno, u.apellido_materno,
        l.id, l.row_number, p.id, p.pgh_key, p.nombres, p.apellido_paterno, p.apellido_materno,
-       m.household_id, coalesce(u.ubigeo, p.ubigeo), u.sex, p.sex
+       m.household_id, coalesce(u.ubigeo, p.ubigeo)
 FROM roll_row u
 JOIN person p ON p.birth_on = u.birth_on AND p.in_pgh
 JOIN roll_row l ON l.batch_id = u.batch_id AND l.person_id = p.id AND l.outcome = 'linked'
 LEFT JOIN household_member m ON m.person_id = p.id
 WHERE u.batch_id = $1 AND u.outcome = 'unmatched' AND u.birth_on IS NOT NULL
   AND u.method IS DISTINCT FROM 'manual_review'
+  AND (coalesce(u.sex, '') = '' OR coalesce(p.sex, '') = '' OR u.sex = p.sex)
 ORDER BY u.id, l.id
 """
 

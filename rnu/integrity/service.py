@@ -143,10 +143,10 @@ async def _unmatched_twins(conn: asyncpg.Connection, batch_id: int) -> int:
     """Unmatched rows of a file that are a linked row's person: both rows are flagged."""
     best: dict[int, tuple[Any, dict[str, str]]] = {}
     for r in await conn.fetch(checks.UNMATCHED_TWIN_CANDIDATES, batch_id):
-        if r[14] and r[15] and r[14] != r[15]:
-            continue  # sexes differ
+        if r[0] in best:
+            continue  # this row's first agreeing person is found (candidates in id order)
         agreements = twin_agreements((r[2], r[3], r[4]), (r[9], r[10], r[11]))
-        if agreements is not None and r[0] not in best:
+        if agreements is not None:
             best[r[0]] = (r, agreements)
     staged = []
     for r, agreements in best.values():

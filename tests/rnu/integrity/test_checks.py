@@ -249,6 +249,18 @@ class TestDuplicates:
             birth_on=date(1990, 2, 2),
         )  # fmt: skip
         await create_enrollment(db, person=sibling, batch=batch, roll_row=sibling_row)
+        # The same names and day, but both rows state a sex and they differ: not a duplicate.
+        brother = await create_person(
+            db, in_pgh=False, doc_type=None, doc_number=None, nombres="JUAN CARLOS",
+            apellido_paterno=other.apellido_paterno, apellido_materno=other.apellido_materno,
+            birth_on=date(1990, 2, 2), sex="M",
+        )  # fmt: skip
+        brother_row = await create_roll_row(
+            db, batch=batch, outcome="unmatched", method="none", person_id=brother.id,
+            nombres="JUAN CARLOS", apellido_paterno=other.apellido_paterno,
+            apellido_materno=other.apellido_materno, birth_on=date(1990, 2, 2), sex="M",
+        )  # fmt: skip
+        await create_enrollment(db, person=brother, batch=batch, roll_row=brother_row)
         await db.commit()
         assert batch.id is not None
         await check_batch(integrity_url, batch.id)
@@ -262,6 +274,7 @@ class TestDuplicates:
             ("duplicate_in_program", person.id),
             ("duplicate_in_program", other.id),
             ("not_in_pgh", sibling.id),
+            ("not_in_pgh", brother.id),
         }
         assert len([r for r in rows if r[0] == "duplicate_in_program"]) == 4
         assert enrollment.roll_row_id in {
