@@ -36,7 +36,7 @@ from rnu.ingest.batch import (
 from rnu.ingest.cpu import BackendClock
 from rnu.ingest.matcher import MatchContext, context_for, pgh_version, to_record
 from rnu.ingest.person_ids import person_ids
-from rnu.ingest.references import check_batch_references
+from rnu.ingest.references import ChunkReferences
 from rnu.ingest.replacement import check_replacement
 from rnu.ingest.rows import CanonicalRow, Reject
 from rnu.ingest.stager import (
@@ -277,6 +277,7 @@ class _Prepared:
     rows_read: int
     records: StagedChunk
     rejects: list[tuple[int, str, str, list[str]]]
+    roll_row_ids: list[int]  # reserved for the chunk's rows, ascending
 
 
 class _Preparer:
@@ -321,12 +322,11 @@ class _Preparer:
         )
         matched, cpu = time.perf_counter(), self._cpu("match", cpu)
         timings["match"] += matched - parsed
-        staged = self.stager.records(
-            canonical, results, person_ids(context.index), self.ids.take(len(canonical))
-        )
+        roll_row_ids = self.ids.take(len(canonical))
+        staged = self.stager.records(canonical, results, person_ids(context.index), roll_row_ids)
         timings["stage"] += time.perf_counter() - matched
         self._cpu("stage", cpu)
-        return _Prepared(len(chunk), staged, rejects)
+        return _Prepared(len(chunk), staged, rejects, roll_row_ids)
 
     def _cpu(self, stage: str, since: float) -> float:
         """Add this thread's CPU since `since` to the stage; the new mark."""
@@ -373,6 +373,7 @@ async def _load(
             chunk_merge = [statement.format(t="stg_chunk") for statement in _MERGE]
 
             backend = BackendClock(conn, timings)
+            references = ChunkReferences(batch_id, spec.program, spec.period)
 
             async def push(ready: _Prepared) -> None:
                 started = time.perf_counter()
@@ -397,6 +398,8 @@ async def _load(
                 backend.stop("copy")
                 await _run(conn, _SET_ASIDE, params)
                 await _run(conn, chunk_merge, params)
+                # while Python prepares the next chunk
+                await references.check(conn, ready.roll_row_ids)
                 timings["merge"] += time.perf_counter() - copied
                 backend.stop("merge")
                 result.rows_read += ready.rows_read
@@ -423,6 +426,8 @@ async def _load(
             held = await conn.fetchval("SELECT count(*) FROM stg_held")
             if held:
                 await _run(conn, [statement.format(t="stg_held") for statement in _MERGE], params)
+                held_ids = await conn.fetchval("SELECT array_agg(roll_row_id) FROM stg_held")
+                await references.check(conn, sorted(held_ids or []))
             if await pgh_version(conn) != context.pgh_version:
                 await _run(conn, _REFRESH_HOUSEHOLDS, params)
             outcome_rows = await conn.fetch(
@@ -441,6 +446,7 @@ async def _load(
             result.replaced_batch_id = await conn.fetchval(
                 "SELECT max(id) FROM load_batch WHERE replaced_by_id = $1", batch_id
             )
+            await references.finish(conn, result.outcomes["enrolled"])
             await check_replacement(
                 conn,
                 batch_id=batch_id,
@@ -449,7 +455,6 @@ async def _load(
                 enrolled=result.outcomes["enrolled"],
                 confirmed=spec.confirm_drop,
             )
-            await check_batch_references(conn, batch_id, spec.program)
             timings["finish"] = time.perf_counter() - started
             backend.stop("finish")
             result.timings = timings

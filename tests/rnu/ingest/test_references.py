@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from rnu.ingest.references import DanglingReference, check_batch_references
+from rnu.ingest.references import ChunkReferences, DanglingReference, check_batch_references
 from tests.factories import (
     create_batch,
     create_enrollment,
@@ -86,3 +86,62 @@ class TestBatchReferences:
         assert batch.id is not None
         with pytest.raises(DanglingReference, match="batch_or_program"):
             await check_batch_references(await raw(session), batch.id, batch.source)
+
+
+class TestChunkReferences:
+    """The load's own check, chunk by chunk, then the batch's enrollments accounted for."""
+
+    async def test_a_consistent_chunk_passes_and_accounts_for_its_enrollment(
+        self, session: AsyncSession
+    ) -> None:
+        household = await create_household(session)
+        person = await create_person(session, household=household)
+        batch = await create_batch(session)
+        row = await create_roll_row(session, batch=batch, person=person, household_id=household.id)
+        await create_enrollment(
+            session, person=person, batch=batch, roll_row=row, household_id=household.id
+        )
+        assert batch.id is not None
+        assert row.id is not None
+        conn = await raw(session)
+        check = ChunkReferences(batch.id, batch.source, batch.period)
+        await check.check(conn, [row.id])
+        assert check.vouched == 1
+        await check.finish(conn, enrolled=1)
+
+    async def test_a_dangling_row_person_in_a_chunk_aborts(self, session: AsyncSession) -> None:
+        batch = await create_batch(session)
+        conn = await raw(session)
+        row_id = await conn.fetchval(
+            "INSERT INTO roll_row (batch_id, row_number, person_id, outcome)"
+            " VALUES ($1, '1', 2000000000, 'linked') RETURNING id",
+            batch.id,
+        )
+        assert batch.id is not None
+        check = ChunkReferences(batch.id, batch.source, batch.period)
+        with pytest.raises(DanglingReference, match="row_person 1"):
+            await check.check(conn, [row_id])
+
+    async def test_an_enrollment_no_checked_row_accounts_for_aborts(
+        self, session: AsyncSession
+    ) -> None:
+        """An enrollment pointing at another row (here: a row of no chunk) is found out."""
+        person = await create_person(session)
+        batch = await create_batch(session)
+        checked = await create_roll_row(session, batch=batch, person=person)
+        await create_enrollment(session, person=person, batch=batch)  # its own, unchecked row
+        assert batch.id is not None
+        assert checked.id is not None
+        conn = await raw(session)
+        check = ChunkReferences(batch.id, batch.source, batch.period)
+        await check.check(conn, [checked.id])
+        assert check.vouched == 0
+        with pytest.raises(DanglingReference, match="enrollment_unaccounted 1"):
+            await check.finish(conn, enrolled=1)
+
+    async def test_an_unknown_program_aborts_at_the_end(self, session: AsyncSession) -> None:
+        batch = await create_batch(session, source="NO_SUCH_PROGRAM")
+        assert batch.id is not None
+        check = ChunkReferences(batch.id, batch.source, batch.period)
+        with pytest.raises(DanglingReference, match="batch_or_program"):
+            await check.finish(await raw(session), enrolled=0)
