@@ -10,7 +10,6 @@ would be flaky on a shared machine; the plan is not.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -62,8 +61,8 @@ def _scans(node: dict[str, Any]) -> list[tuple[str, str | None]]:
 
 
 @pytest.mark.slow
-async def test_the_chunk_check_probes_by_primary_and_person_keys(integrity_db: str) -> None:
-    conn = await connect_raw(integrity_db)
+async def test_the_chunk_check_probes_by_primary_and_person_keys(ingest_db: str) -> None:
+    conn = await connect_raw(ingest_db)
     try:
         await conn.execute(_EARLIER.format(n=ROWS))
         async with conn.transaction():
@@ -90,16 +89,3 @@ async def test_the_chunk_check_probes_by_primary_and_person_keys(integrity_db: s
 
 class _RolledBack(Exception):
     """Leaves the batch's transaction without committing it."""
-
-
-@pytest.fixture
-def integrity_db(server_url: str) -> Iterator[str]:
-    from rnu.migrate import upgrade
-    from rnu.program.service import sync_programs_sync
-    from tests.conftest import drop_test_database, make_test_database
-
-    url = make_test_database(server_url, prefix="rnu_refplans")
-    upgrade(url)
-    sync_programs_sync(url)
-    yield url
-    drop_test_database(server_url, url)
