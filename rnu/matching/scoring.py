@@ -173,12 +173,17 @@ def _pair_scores(
     ur = (uniq % base).astype(np.int32)
     left = index.name_text(uq, batch)
     right = index.name_text(ur, batch)
+    workers = 1 if len(left) < PARALLEL_PAIRS else -1
     for target, (scorer, dtype, _) in zip(out, scorers, strict=True):
-        scores = process.cpdist(left, right, scorer=scorer, dtype=dtype, workers=-1)
+        scores = process.cpdist(left, right, scorer=scorer, dtype=dtype, workers=workers)
         target[differ] = np.asarray(scores, dtype=dtype)[inverse.reshape(-1)]
     return out
 
 
+# Name pairs from which rapidfuzz's threads pay: below, starting them cost more than the
+# pairs (0.5 ms a call at 500 pairs, 1 µs a pair against 0.1–0.2 on one thread; a load
+# chunk's calls score a few thousand distinct pairs each). One thread releases the GIL too.
+PARALLEL_PAIRS = 50_000
 _JW = (JaroWinkler.normalized_similarity, np.float32, 1.0)
 _OSA = (OSA.distance, np.int32, 0)
 _GIVEN_SCORERS = (
