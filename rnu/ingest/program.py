@@ -41,6 +41,7 @@ from rnu.ingest.replacement import check_replacement
 from rnu.ingest.rows import CanonicalRow, Reject
 from rnu.ingest.stager import (
     ENROLLMENT_COLUMNS,
+    PLAIN_ROW_COLUMNS,
     ROLL_ROW_COLUMNS,
     STAGED_COLUMNS,
     RowIds,
@@ -384,7 +385,12 @@ async def _load(
                     await conn.copy_records_to_table(
                         "stg_chunk", records=records.staged, columns=STAGED_COLUMNS
                     )
-                if records.rows:  # linked rows with their ids: final already
+                # linked rows with their ids: final already
+                if records.plain_rows:
+                    await conn.copy_records_to_table(
+                        "roll_row", records=records.plain_rows, columns=PLAIN_ROW_COLUMNS
+                    )
+                if records.rows:
                     await conn.copy_records_to_table(
                         "roll_row", records=records.rows, columns=ROLL_ROW_COLUMNS
                     )

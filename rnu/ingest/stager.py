@@ -41,12 +41,15 @@ ROLL_ROW_COLUMNS = (
     "apellido_paterno", "apellido_materno", "full_name", "birth_on", "sex", "ubigeo",
     "household_code", "extra",
 )  # fmt: skip
+# The same without doc_notes and household_code, for the rows that have neither (nearly all):
+# the columns' defaults ('{}', NULL) fill them, and encoding an empty array was half of
+# the COPY's client CPU (2.1 -> 1.0 µs a row).
+PLAIN_ROW_COLUMNS = tuple(c for c in ROLL_ROW_COLUMNS if c not in ("doc_notes", "household_code"))
 ENROLLMENT_COLUMNS = (
     "person_id", "program_code", "period", "household_id", "ubigeo", "batch_id",
     "roll_row_id", "match_method", "match_weight", "match_evidence",
 )  # fmt: skip
 
-_NO_NOTES: list[str] = []  # shared by the rows without notes (asyncpg only reads it)
 _RESERVE = """
 SELECT array_agg(nextval(pg_get_serial_sequence('roll_row', 'id')))
 FROM generate_series(1, $1)
@@ -88,7 +91,8 @@ class StagedChunk:
     """One chunk's COPY records: staged for the merge, or final rows and enrollments."""
 
     staged: list[tuple[Any, ...]] = field(default_factory=list)
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)  # ROLL_ROW_COLUMNS
+    plain_rows: list[tuple[Any, ...]] = field(default_factory=list)  # PLAIN_ROW_COLUMNS
     enrollments: list[tuple[Any, ...]] = field(default_factory=list)
 
 
@@ -166,7 +170,7 @@ class Stager:
         dumps = json.dumps
         batch_id, program, period = self.batch_id, self.program, self.period
         out = StagedChunk()
-        staged, direct, enrollments = out.staged, out.rows, out.enrollments
+        staged, direct, plain, enrollments = out.staged, out.rows, out.plain_rows, out.enrollments
         order = self.order
         for row, result, person_id, household_id, roll_row_id in zip(
             rows, results, person_ids, household_ids, roll_row_ids, strict=True
@@ -201,16 +205,27 @@ class Stager:
                 enrolled.add(person_id)
             if first_id == roll_row_id and person_id is not None and row.ubigeo is not None:
                 if outcome == "linked":
-                    direct.append(
-                        (
-                            roll_row_id, batch_id, row.row_number, person_id, household_id,
-                            outcome, result.method, weight, cached[1], row.doc_type,
-                            row.doc_number, list(row.doc_notes) if row.doc_notes else _NO_NOTES,
-                            row.nombres, row.apellido_paterno, row.apellido_materno, row.full_name,
-                            row.birth_date, row.sex, row.ubigeo, row.household_code,
-                            extra_json,
-                        )
-                    )  # fmt: skip
+                    if row.doc_notes or row.household_code is not None:
+                        direct.append(
+                            (
+                                roll_row_id, batch_id, row.row_number, person_id, household_id,
+                                outcome, result.method, weight, cached[1], row.doc_type,
+                                row.doc_number, list(row.doc_notes), row.nombres,
+                                row.apellido_paterno, row.apellido_materno, row.full_name,
+                                row.birth_date, row.sex, row.ubigeo, row.household_code,
+                                extra_json,
+                            )
+                        )  # fmt: skip
+                    else:
+                        plain.append(
+                            (
+                                roll_row_id, batch_id, row.row_number, person_id, household_id,
+                                outcome, result.method, weight, cached[1], row.doc_type,
+                                row.doc_number, row.nombres, row.apellido_paterno,
+                                row.apellido_materno, row.full_name, row.birth_date, row.sex,
+                                row.ubigeo, extra_json,
+                            )
+                        )  # fmt: skip
                     if first_enrollment:
                         enrollments.append(
                             (
