@@ -381,23 +381,15 @@ async def _load(
                 backend.start()
                 records = ready.records
                 await conn.execute("TRUNCATE stg_chunk")
-                if records.staged:
-                    await conn.copy_records_to_table(
-                        "stg_chunk", records=records.staged, columns=STAGED_COLUMNS
-                    )
-                # linked rows with their ids: final already
-                if records.plain_rows:
-                    await conn.copy_records_to_table(
-                        "roll_row", records=records.plain_rows, columns=PLAIN_ROW_COLUMNS
-                    )
-                if records.rows:
-                    await conn.copy_records_to_table(
-                        "roll_row", records=records.rows, columns=ROLL_ROW_COLUMNS
-                    )
-                if records.enrollments:
-                    await conn.copy_records_to_table(
-                        "enrollment", records=records.enrollments, columns=ENROLLMENT_COLUMNS
-                    )
+                for table, batch, columns in (
+                    ("stg_chunk", records.staged, STAGED_COLUMNS),
+                    # linked rows with their ids: final already
+                    ("roll_row", records.plain_rows, PLAIN_ROW_COLUMNS),
+                    ("roll_row", records.rows, ROLL_ROW_COLUMNS),
+                    ("enrollment", records.enrollments, ENROLLMENT_COLUMNS),
+                ):
+                    if batch:
+                        await conn.copy_records_to_table(table, records=batch, columns=columns)
                 await copy_quarantine(conn, ready.rejects)
                 copied = time.perf_counter()
                 timings["copy"] += copied - started

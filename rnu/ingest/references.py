@@ -11,8 +11,19 @@ import asyncpg
 
 from rnu.errors import RnuError
 
-# $1 batch id, $2 program code; the rows and enrollments looked at are {rows} / {enrollments}
-# (the whole batch: `check_batch_references`).
+
+def _row_counts(rows: str) -> str:
+    """The roll rows' dangling person and household references (a key probe each)."""
+    return (
+        f"count(*) FILTER (WHERE {rows}.person_id IS NOT NULL AND NOT EXISTS "
+        f"(SELECT 1 FROM person p WHERE p.id = {rows}.person_id)) AS row_person, "
+        f"count(*) FILTER (WHERE {rows}.household_id IS NOT NULL AND NOT EXISTS "
+        f"(SELECT 1 FROM household h WHERE h.id = {rows}.household_id)) AS row_household"
+    )
+
+
+# $1 batch id, $2 program code: the whole batch (`check_batch_references`, a verifier the
+# load's own chunk-by-chunk check below replaced on the load path).
 # Each count is a kind of dangling reference. Every reference is a correlated probe of a
 # primary key, one per row: a plan that stays linear whatever the statistics say. (As joins,
 # with statistics that do not yet count this batch's rows, the planner chose nested loops
@@ -21,16 +32,11 @@ from rnu.errors import RnuError
 # the same person and household, so a row whose person and household exist vouches for its
 # enrollment's, and an enrollment that differs from its row is as wrong as a dangling one
 # (five probes per row became three).
-_DANGLING = """
+_WHOLE = f"""
 WITH rows AS (
   SELECT
-    count(*) FILTER (WHERE r.person_id IS NOT NULL
-                       AND NOT EXISTS (SELECT 1 FROM person p WHERE p.id = r.person_id))
-      AS row_person,
-    count(*) FILTER (WHERE r.household_id IS NOT NULL
-                       AND NOT EXISTS (SELECT 1 FROM household h WHERE h.id = r.household_id))
-      AS row_household
-  FROM roll_row r WHERE {rows}
+    {_row_counts("r")}
+  FROM roll_row r WHERE r.batch_id = $1
 ), enrollments AS (
   SELECT
     count(*) FILTER (WHERE c.unlike = 1) AS enrollment_person,
@@ -42,7 +48,7 @@ WITH rows AS (
                    WHEN r.household_id IS DISTINCT FROM e.household_id THEN 2
                    ELSE 0 END
        FROM roll_row r WHERE r.id = e.roll_row_id AND r.batch_id = e.batch_id) AS unlike
-    FROM enrollment e WHERE {enrollments}
+    FROM enrollment e WHERE e.batch_id = $1
     OFFSET 0  -- kept a subquery: inlined, the probe ran once per count
   ) c
 )
@@ -52,7 +58,6 @@ SELECT rows.*, enrollments.*,
     AS batch_known
 FROM rows, enrollments
 """
-_WHOLE = _DANGLING.format(rows="r.batch_id = $1", enrollments="e.batch_id = $1")
 # One chunk of a batch being loaded: $1 batch, $2 program, $3 the chunk's roll_row ids,
 # $4 period. The rows are read by primary key from the ids (a nested loop the planner cannot
 # turn into a rescan of the batch's earlier chunks); each row's enrollment is found from the
@@ -63,7 +68,7 @@ _WHOLE = _DANGLING.format(rows="r.batch_id = $1", enrollments="e.batch_id = $1")
 # a batch, program or period still loading say "a few rows", and probing by the batch's or
 # the period's index scanned every row of the batch so far for each row (a 100k-row load
 # against a 3M-person PGH spent 430 s so).
-_SLICE = """
+_SLICE = f"""
 WITH chunk AS (
   SELECT r.id, r.person_id, r.household_id
   FROM unnest($3::bigint[]) AS i(id) CROSS JOIN LATERAL (
@@ -72,13 +77,7 @@ WITH chunk AS (
     LIMIT 1  -- by primary key, id by id: as a join it hashed a scan of all of roll_row
   ) r
 )
-SELECT
-  count(*) FILTER (WHERE c.person_id IS NOT NULL
-                     AND NOT EXISTS (SELECT 1 FROM person p WHERE p.id = c.person_id))
-    AS row_person,
-  count(*) FILTER (WHERE c.household_id IS NOT NULL
-                     AND NOT EXISTS (SELECT 1 FROM household h WHERE h.id = c.household_id))
-    AS row_household,
+SELECT {_row_counts("c")},
   count(e.id) FILTER (WHERE e.household_id IS DISTINCT FROM c.household_id)
     AS enrollment_household,
   count(e.id) AS vouched
@@ -145,14 +144,6 @@ class ChunkReferences:
         if await conn.fetchval(_BATCH_KNOWN, self.batch_id, self.program) != 1:
             dangling["batch_or_program"] = 1
         raise_dangling(f"batch {self.batch_id}", dangling)
-
-
-def missing_count(source: str, column: str, table: str, name: str) -> str:
-    """SQL counting `source` rows whose `column` names no row of `table` (one probe each)."""
-    return (
-        f"count(*) FILTER (WHERE {source}.{column} IS NOT NULL AND NOT EXISTS "
-        f"(SELECT 1 FROM {table} x WHERE x.id = {source}.{column})) AS {name}"
-    )
 
 
 def raise_dangling(what: str, dangling: dict[str, int]) -> None:

@@ -8,6 +8,8 @@ import asyncpg
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from rnu.batch.models import LoadBatch
+from rnu.enrollment.models import RollRow
 from rnu.ingest.references import ChunkReferences, DanglingReference, check_batch_references
 from tests.factories import (
     create_batch,
@@ -25,15 +27,21 @@ async def raw(session: AsyncSession) -> asyncpg.Connection:
     return dbapi.driver_connection
 
 
+async def _enrolled_row(session: AsyncSession) -> tuple[LoadBatch, RollRow]:
+    """A batch with one linked row and its enrollment, alike as a load writes them."""
+    household = await create_household(session)
+    person = await create_person(session, household=household)
+    batch = await create_batch(session)
+    row = await create_roll_row(session, batch=batch, person=person, household_id=household.id)
+    await create_enrollment(
+        session, person=person, batch=batch, roll_row=row, household_id=household.id
+    )
+    return batch, row
+
+
 class TestBatchReferences:
     async def test_a_consistent_batch_passes(self, session: AsyncSession) -> None:
-        household = await create_household(session)
-        person = await create_person(session, household=household)
-        batch = await create_batch(session)
-        row = await create_roll_row(session, batch=batch, person=person, household_id=household.id)
-        await create_enrollment(
-            session, person=person, batch=batch, roll_row=row, household_id=household.id
-        )
+        batch, row = await _enrolled_row(session)
         assert batch.id is not None
         await check_batch_references(await raw(session), batch.id, batch.source)
 
@@ -94,13 +102,7 @@ class TestChunkReferences:
     async def test_a_consistent_chunk_passes_and_accounts_for_its_enrollment(
         self, session: AsyncSession
     ) -> None:
-        household = await create_household(session)
-        person = await create_person(session, household=household)
-        batch = await create_batch(session)
-        row = await create_roll_row(session, batch=batch, person=person, household_id=household.id)
-        await create_enrollment(
-            session, person=person, batch=batch, roll_row=row, household_id=household.id
-        )
+        batch, row = await _enrolled_row(session)
         assert batch.id is not None
         assert row.id is not None
         conn = await raw(session)
