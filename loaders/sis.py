@@ -29,6 +29,7 @@ COLUMNS = (
 _CLEAN_TYPES = {"1": "DNI", "01": "DNI", "DNI": "DNI", "3": "CUI", "03": "CUI", "CUI": "CUI"}
 _SEXES = {"M": "M", "F": "F"}
 _CACHE_LIMIT = 200_000
+_NO_DOCUMENT = ("missing_document",)  # what the general builder notes for a blank document
 _MISS: Any = object()  # per-file caches are cleared past this size: memory stays flat
 
 
@@ -85,13 +86,21 @@ class SisLoader(ProgramLoader):
             code = ubigeos.get(ubi, _MISS)
             if code is _MISS:
                 code = ubigeos[ubi] = parse_ubigeo(ubi) or None
-            doc_type = _CLEAN_TYPES.get(raw["TIPO_DOC"])
+            declared = raw["TIPO_DOC"]
+            doc_type = _CLEAN_TYPES.get(declared)
+            notes: tuple[str, ...] | None = None
             if (
                 doc_type is not None
                 and len(doc) == 8
                 and doc.isdigit()
                 and doc.isascii()
                 and doc.count(doc[0]) != 8
+            ):
+                notes = ()
+            elif not doc and not declared:  # no document at all: the general builder's note
+                notes = _NO_DOCUMENT
+            if (
+                notes is not None
                 and type(born) is date
                 and sex is not None
                 and code is not None
@@ -106,8 +115,8 @@ class SisLoader(ProgramLoader):
                 # display forms. Positional arguments: this line runs millions of times.
                 full_name = f"{pat} {mat}, {nom}"
                 yield CanonicalRow(
-                    number, period, doc_type, doc, (), nom, pat, mat, full_name, born, sex, code,
-                    None, extra, raw
+                    number, period, doc_type, doc if notes is not _NO_DOCUMENT else None, notes,
+                    nom, pat, mat, full_name, born, sex, code, None, extra, raw
                 )  # fmt: skip
             else:
                 yield _general(build, number, raw, extra, [])

@@ -310,12 +310,13 @@ class TestSis:
         assert general == fast
 
     def test_every_document_type_comes_out_as_the_general_path_makes_it(self):
-        """DNI and CUI codes, clean or not: the fast path never changes what a row becomes."""
+        """DNI and CUI codes, clean, not or blank: the fast path never changes what a row
+        becomes."""
         header = "TIPO_DOC,NUM_DOC,APE_PAT,APE_MAT,NOMBRES,FEC_NAC,SEXO,UBIGEO_ADSCRIPCION,"
         lines = [
             f"{kind},{doc},QUISPE,MAMANI,ANA,2015-03-02,F,080101,SUBSIDIADO,2026-01-05"
             for kind in ("1", "01", "DNI", "3", "03", "CUI", "2", "", " 3")
-            for doc in ("41234567", "1234567", "11111111")
+            for doc in ("41234567", "1234567", "11111111", "")
         ]
         text = header + "REGIMEN,FEC_AFILIACION\n" + "\n".join(lines) + "\n"
         loader = SisLoader(period="2026-10", today=TODAY)
