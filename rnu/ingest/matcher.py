@@ -95,7 +95,7 @@ class MatchContext:
             except FitError:
                 model, thresholds = fallback, fallback_thresholds
                 self.model_source = "default"
-            self.matcher = Matcher(self.index, model, thresholds)
+            self.matcher = Matcher(self.index, model, thresholds, complete=False)
             self.fit_seconds = time.perf_counter() - started
         return self.matcher
 

@@ -198,6 +198,9 @@ class QueryBatch:
     trusted: npt.NDArray[np.bool_]
     odd_docs: dict[int, str]
     keys: list[str]
+    # per-batch tables of the extra names (phonetic keys, word bags...), computed once each:
+    # a chunk's comparisons ask for them dozens of times
+    derived: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -238,6 +241,8 @@ class PghIndex:
     _bags: npt.NDArray[np.uint64] | None = None
     _initials: npt.NDArray[np.bool_] | None = None
     _married: npt.NDArray[np.bool_] | None = None
+    _tokens: I32 | None = None  # (names, TOKEN_SLOTS) word ids of each name, sorted
+    _token_ids: dict[str, int] | None = None
 
     @classmethod
     def build(cls, records: Iterable[PersonRecord], *, max_block: int = 500) -> PghIndex:
@@ -372,7 +377,10 @@ class PghIndex:
         out = np.empty(len(codes), dtype=object)
         known = codes < base
         out[known] = self.name_strings[codes[known]]
-        out[~known] = np.array(batch.extra_names, dtype=object)[codes[~known] - base]
+        texts = batch.derived.get("text")
+        if texts is None:
+            texts = batch.derived["text"] = np.array(batch.extra_names, dtype=object)
+        out[~known] = texts[codes[~known] - base]
         return out
 
     def initials(self, codes: I32, batch: QueryBatch) -> npt.NDArray[np.uint8]:
@@ -380,7 +388,11 @@ class PghIndex:
         base = len(self.name_initial)
         if not batch.extra_names or not (codes >= base).any():
             return self.name_initial[np.minimum(codes, base - 1)]
-        extra = np.array([ord(s[0]) if s else 0 for s in batch.extra_names], dtype=np.uint8)
+        extra = batch.derived.get("initial")
+        if extra is None:
+            extra = batch.derived["initial"] = np.array(
+                [ord(s[0]) if s else 0 for s in batch.extra_names], dtype=np.uint8
+            )
         out = np.empty(len(codes), dtype=np.uint8)
         known = codes < base
         out[known] = self.name_initial[codes[known]]
@@ -400,6 +412,24 @@ class PghIndex:
             self._initials = np.array([_has_initial(s) for s in self.name_strings], dtype=np.bool_)
         return _lookup(self._initials, codes, batch, _has_initial)
 
+    def name_tokens(self, codes: I32, batch: QueryBatch) -> I32:
+        """Word ids of each name code, sorted, padded with -1 (see ``token_table``); a row
+        of -2 for a name these slots cannot hold (more words, or a long name)."""
+        if self._tokens is None or self._token_ids is None:
+            self._token_ids = {}
+            self._tokens = token_table(list(self.name_strings), self._token_ids)
+        base = len(self._tokens)
+        if not batch.extra_names or not (codes >= base).any():
+            return self._tokens[np.minimum(codes, base - 1)]
+        extra = batch.derived.get("tokens")
+        if extra is None:  # words the index never saw get ids of this batch's own
+            extra = batch.derived["tokens"] = token_table(batch.extra_names, dict(self._token_ids))
+        out = np.empty((len(codes), TOKEN_SLOTS), dtype=np.int32)
+        known = codes < base
+        out[known] = self._tokens[codes[known]]
+        out[~known] = extra[codes[~known] - base]
+        return out
+
     def married_forms(self, codes: I32, batch: QueryBatch) -> npt.NDArray[np.bool_]:
         """Whether each name code is "DE" and one plain word ("DE MORALES"): a materno field
         a married woman fills with her husband's surname, or a rare birth surname."""
@@ -417,11 +447,13 @@ class PghIndex:
         base = len(table)
         if batch is None or not batch.extra_names:
             return table[codes]
-        func = names.given_name_key if which == "given_first" else names.surname_key
-        pcodes = self.phonetic.codes
-        extra_keys = np.array(
-            [pcodes.get(func(s), -1) if s else 0 for s in batch.extra_names], dtype=np.int32
-        )
+        extra_keys = batch.derived.get(f"phonetic.{which}")
+        if extra_keys is None:
+            func = names.given_name_key if which == "given_first" else names.surname_key
+            pcodes = self.phonetic.codes
+            extra_keys = batch.derived[f"phonetic.{which}"] = np.array(
+                [pcodes.get(func(s), -1) if s else 0 for s in batch.extra_names], dtype=np.int32
+            )
         out = np.empty(len(codes), dtype=np.int32)
         known = codes < base
         out[known] = table[codes[known]]
@@ -554,6 +586,8 @@ class PghIndex:
         """
         q_b, r_b = self.candidates(batch, qrows, schemes)
         q_d, r_d = self.lookup_documents(batch, qrows)
+        if len(q_d) == 0 and not document_slips:  # rows without documents: nothing to add
+            return q_b, r_b
         parts = [q_b.astype(np.int64), q_d.astype(np.int64)]
         rights = [r_b, r_d]
         if document_slips:
@@ -828,6 +862,24 @@ class IndexBuilder:
 
 
 _WORD_HASHES: dict[str, int] = {}
+# Words of a name held as ids for exact word-set tests; names of more words, or longer than
+# TOKEN_TEXT letters, are marked -2 and compared by rapidfuzz itself (rare).
+TOKEN_SLOTS = 4
+TOKEN_TEXT = 48
+
+
+def token_table(texts: Sequence[str], ids: dict[str, int]) -> I32:
+    """(len(texts), TOKEN_SLOTS) ids of each text's whitespace-split words, sorted, padded
+    with -1; ``ids`` gives known words their ids and takes new ones."""
+    out = np.full((len(texts), TOKEN_SLOTS), -1, dtype=np.int32)
+    for i, text in enumerate(texts):
+        words = text.split() if text else []
+        if len(words) > TOKEN_SLOTS or len(text) > TOKEN_TEXT or (text and not words):
+            out[i] = -2
+            continue
+        row = sorted(ids.setdefault(w, len(ids)) for w in words)
+        out[i, : len(row)] = row
+    return out
 
 
 def _words(text: str) -> list[str]:
@@ -886,7 +938,12 @@ def _lookup(
     if not batch.extra_names or not (codes >= base).any():
         out: npt.NDArray[_T] = table[np.minimum(codes, base - 1)]
         return out
-    extra = np.array([func(s) for s in batch.extra_names], dtype=table.dtype)
+    name = f"{func.__module__}.{func.__qualname__}"
+    extra = batch.derived.get(name)
+    if extra is None:
+        extra = batch.derived[name] = np.array(
+            [func(s) for s in batch.extra_names], dtype=table.dtype
+        )
     result = np.empty(len(codes), dtype=table.dtype)
     known = codes < base
     result[known] = table[codes[known]]

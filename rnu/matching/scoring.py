@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, JaroWinkler
 
@@ -142,6 +144,20 @@ class Comparison:
     both_trusted: Bool
 
 
+def distinct(values: I64) -> tuple[I64, npt.NDArray[np.intp]]:
+    """The distinct values (in order of first appearance) and where each value is among them.
+
+    Arrow's hash-based dictionary encoding, not ``np.unique``: a chunk's name pairs repeat a
+    lot (616k surname pairs, 36k distinct), and sorting them cost 10x scoring the distinct
+    ones; hashing is 5-12x faster than the sort and the order of the distinct pairs does not
+    matter to anyone.
+    """
+    encoded = pc.dictionary_encode(pa.array(values, type=pa.int64()))
+    uniq: I64 = encoded.dictionary.to_numpy(zero_copy_only=False)
+    inverse: npt.NDArray[np.intp] = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
+    return uniq, inverse
+
+
 def _pair_scores(
     index: PghIndex,
     batch: QueryBatch,
@@ -168,7 +184,7 @@ def _pair_scores(
         return out
     base = len(index.name_strings) + len(batch.extra_names) + 1
     combo = qcodes[differ].astype(np.int64) * base + rcodes[differ].astype(np.int64)
-    uniq, inverse = np.unique(combo, return_inverse=True)
+    uniq, inverse = distinct(combo)
     uq = (uniq // base).astype(np.int32)
     ur = (uniq % base).astype(np.int32)
     left = index.name_text(uq, batch)
@@ -186,12 +202,51 @@ def _pair_scores(
 PARALLEL_PAIRS = 50_000
 _JW = (JaroWinkler.normalized_similarity, np.float32, 1.0)
 _OSA = (OSA.distance, np.int32, 0)
-_GIVEN_SCORERS = (
-    _JW,
-    _OSA,
-    (fuzz.token_sort_ratio, np.uint8, 100),
-    (fuzz.token_set_ratio, np.uint8, 100),
-)
+_WORD_SCORERS = ((fuzz.token_sort_ratio, np.uint8, 100), (fuzz.token_set_ratio, np.uint8, 100))
+
+
+def _word_agreement(
+    index: PghIndex, batch: QueryBatch, qcodes: I32, rcodes: I32
+) -> tuple[Bool, Bool]:
+    """Given names with the same words in any order, and given names one of whose words
+    are all among the other's: rapidfuzz's token_sort_ratio and token_set_ratio of 100.
+
+    Only "is it 100" was ever read from those two scorers, and that is a set test: done
+    exactly on word ids (``PghIndex.name_tokens``), it costs a few integer compares a pair
+    where the two scorers were three quarters of the fuzzy path's string work. Names the
+    word slots cannot hold go to rapidfuzz as before. Equal names agree both ways; a name
+    against an empty one in neither.
+    """
+    equal = qcodes == rcodes
+    same, subset = equal.copy(), equal.copy()
+    differ = np.flatnonzero(~equal & (qcodes > 0) & (rcodes > 0))
+    if len(differ) == 0:
+        return same, subset
+    base = len(index.name_strings) + len(batch.extra_names) + 1
+    uniq, inverse = distinct(qcodes[differ].astype(np.int64) * base + rcodes[differ])
+    ta = index.name_tokens((uniq // base).astype(np.int32), batch)
+    tb = index.name_tokens((uniq % base).astype(np.int32), batch)
+    # slot by slot (16 compares of two columns): reductions over a 4x4 axis cost 3x more
+    slots = range(ta.shape[1])
+    a_found = [ta[:, i] < 0 for i in slots]  # padding is found; a word when b holds it
+    b_found = [tb[:, j] < 0 for j in slots]
+    common = np.zeros(len(uniq), dtype=np.bool_)
+    for i in slots:
+        word = ta[:, i] >= 0
+        for j in slots:
+            hit = (ta[:, i] == tb[:, j]) & word
+            a_found[i] |= hit
+            b_found[j] |= hit
+            common |= hit
+    a_in_b, b_in_a = np.logical_and.reduce(a_found), np.logical_and.reduce(b_found)
+    same_words = np.logical_and.reduce([ta[:, i] == tb[:, i] for i in slots])
+    same[differ] = same_words[inverse]
+    subset[differ] = (common & (a_in_b | b_in_a))[inverse]
+    odd = differ[((ta[:, 0] == -2) | (tb[:, 0] == -2))[inverse]]
+    if len(odd):
+        by_sort, by_set = _pair_scores(index, batch, qcodes[odd], rcodes[odd], _WORD_SCORERS)
+        same[odd], subset[odd] = by_sort == 100, by_set == 100
+    return same, subset
 
 
 def _name_levels(
@@ -212,8 +267,19 @@ def _name_levels(
     return out
 
 
-def compare(index: PghIndex, batch: QueryBatch, q: I32, r: I32) -> Comparison:
-    """Agreement levels of query rows ``q`` against index rows ``r``: (pairs, fields) int8."""
+def compare(
+    index: PghIndex,
+    batch: QueryBatch,
+    q: I32,
+    r: I32,
+    *,
+    known: tuple[I8, I8] | None = None,
+) -> Comparison:
+    """Agreement levels of query rows ``q`` against index rows ``r``: (pairs, fields) int8.
+
+    ``known``: the pairs' birth-date and document levels, already computed by a caller that
+    needed them first (the matcher, to leave out pairs no name can lift).
+    """
     qc, ic = batch.columns, index.columns
     n = len(q)
     out = np.zeros((n, len(FIELDS)), dtype=np.int8)
@@ -228,7 +294,8 @@ def compare(index: PghIndex, batch: QueryBatch, q: I32, r: I32) -> Comparison:
     # straight reading: every score at once per field (one sort of the distinct pairs each)
     jw_pp, osa_pp = _pair_scores(index, batch, qp, rp, (_JW, _OSA))
     jw_mm, osa_mm = _pair_scores(index, batch, qm, rm, (_JW, _OSA))
-    jw_nn, osa_nn, sort_nn, set_nn = _pair_scores(index, batch, qn, rn, _GIVEN_SCORERS)
+    jw_nn, osa_nn = _pair_scores(index, batch, qn, rn, (_JW, _OSA))
+    sort_nn, set_nn = _word_agreement(index, batch, qn, rn)
     straight = jw_pp + jw_mm + jw_nn
     arrangement = np.zeros(n, dtype=np.int8)
     # only pairs whose names meet across positions are worth scoring that way
@@ -280,9 +347,8 @@ def compare(index: PghIndex, batch: QueryBatch, q: I32, r: I32) -> Comparison:
         osa_n, s_sort, s_set = osa_nn.copy(), sort_nn.copy(), set_nn.copy()
         (osa_p[moved],) = _pair_scores(index, batch, ap[moved], bp[moved], (_OSA,))
         (osa_m[moved],) = _pair_scores(index, batch, qm[moved], bm[moved], (_OSA,))
-        _, osa_n[moved], s_sort[moved], s_set[moved] = _pair_scores(
-            index, batch, an[moved], rn[moved], _GIVEN_SCORERS
-        )
+        (osa_n[moved],) = _pair_scores(index, batch, an[moved], rn[moved], (_OSA,))
+        s_sort[moved], s_set[moved] = _word_agreement(index, batch, an[moved], rn[moved])
     out[:, COL["paterno"]] = _name_levels("paterno", ap, bp, (kap == kbp) & (kap > 0), jw_p, osa_p)
     mat = _name_levels("materno", qm, bm, (kqm == kbm) & (kqm > 0), jw_m, osa_m)
     # a materno of "DE" and one word ("DE MORALES") is a married woman's husband's surname as
@@ -301,16 +367,20 @@ def compare(index: PghIndex, batch: QueryBatch, q: I32, r: I32) -> Comparison:
     nom[weak & (first_q == first_r) & (first_q > 0)] = level("nombres", "first_only")
     close = nom >= level("nombres", "jw_high")  # levels below phonetic may be lifted
     nom[close & (gq == gr) & (gq > 0)] = level("nombres", "phonetic")
-    nom[(nom > level("nombres", "subset")) & (s_set == 100)] = level("nombres", "subset")
+    nom[(nom > level("nombres", "subset")) & s_set] = level("nombres", "subset")
     nom[(nom > level("nombres", "one_edit")) & (osa_n == 1)] = level("nombres", "one_edit")
-    nom[(nom > level("nombres", "reordered")) & (s_sort == 100)] = level("nombres", "reordered")
+    nom[(nom > level("nombres", "reordered")) & s_sort] = level("nombres", "reordered")
     nom[an == rn] = level("nombres", "exact")
     nom[(an == 0) | (rn == 0)] = level("nombres", "missing")
     _lift_initials(index, batch, an, rn, nom)
     out[:, COL["nombres"]] = nom
     _read_as_bags(index, batch, (qn, qp, qm), (rn, rp, rm), out)
 
-    out[:, COL["birth_date"]] = date_levels(qc.dob[q], ic.dob[r])
+    dates, documents = known or (
+        date_levels(qc.dob[q], ic.dob[r]),
+        doc_levels(qc.doc[q], ic.doc[r]),
+    )
+    out[:, COL["birth_date"]] = dates
 
     qs, rs = qc.sex[q], ic.sex[r]
     sex = np.where(qs == rs, level("sex", "same"), level("sex", "different")).astype(np.int8)
@@ -327,7 +397,7 @@ def compare(index: PghIndex, batch: QueryBatch, q: I32, r: I32) -> Comparison:
 
     out[:, COL["place"]] = _place_levels(index, batch, qc.place[q], index.place_column()[r])
 
-    out[:, COL["document"]] = doc_levels(qc.doc[q], ic.doc[r])
+    out[:, COL["document"]] = documents
     ref = np.stack([bp, bm, rn], axis=1).astype(np.int32)
     return Comparison(out, ref, batch.trusted[q])
 
@@ -348,7 +418,7 @@ def _lift_initials(index: PghIndex, batch: QueryBatch, an: I32, rn: I32, nom: I8
         return
     base = len(index.name_strings) + len(batch.extra_names) + 1
     combo = an[cand].astype(np.int64) * base + rn[cand].astype(np.int64)
-    uniq, inverse = np.unique(combo, return_inverse=True)
+    uniq, inverse = distinct(combo)
     left = index.name_text((uniq // base).astype(np.int32), batch)
     right = index.name_text((uniq % base).astype(np.int32), batch)
     agree = np.array([initials_agree(a, b) for a, b in zip(left, right, strict=True)])
@@ -454,14 +524,28 @@ def date_levels(a: I32, b: I32) -> I8:
     year apart that no single slip explains: the contradiction a namesake cannot explain
     away.
     """
-    a64, b64 = a.astype(np.int64), b.astype(np.int64)
+    out = np.full(len(a), level("birth_date", "exact"), dtype=np.int8)
+    out[(a == 0) | (b == 0)] = level("birth_date", "missing")
+    # only pairs of two known, unequal dates need the component work below: in a load's
+    # candidates (blocked by birth date) about half the pairs carry the same date
+    idx = np.flatnonzero((a != b) & (a != 0) & (b != 0))
+    if len(idx):
+        out[idx] = _unequal_date_levels(a[idx].astype(np.int64), b[idx].astype(np.int64))
+    return out
+
+
+def _unequal_date_levels(a64: I64, b64: I64) -> I8:
+    """``date_levels`` of known dates that are not equal (every level but exact/missing)."""
     ya, ma, da = a64 // 10000, (a64 // 100) % 100, a64 % 100
     yb, mb, db = b64 // 10000, (b64 // 100) % 100, b64 % 100
     same_y, same_m, same_d = ya == yb, ma == mb, da == db
-    out = np.full(len(a), level("birth_date", "different"), dtype=np.int8)
-    out[np.abs(ya - yb) <= 1] = level("birth_date", "close_year")
+    out = np.full(len(a64), level("birth_date", "different"), dtype=np.int8)
+    close = np.abs(ya - yb) <= 1
+    out[close] = level("birth_date", "close_year")
     out[same_y] = level("birth_date", "same_year")
-    near = np.flatnonzero(np.abs(ya - yb) <= 1)
+    # within a month: one calendar month's days always are; otherwise count the days
+    out[same_y & same_m] = level("birth_date", "within_month")
+    near = np.flatnonzero(close & ~(same_y & same_m))
     if len(near):
         apart = np.abs(_days(ya[near], ma[near], da[near]) - _days(yb[near], mb[near], db[near]))
         out[near[apart <= 31]] = level("birth_date", "within_month")
@@ -476,8 +560,6 @@ def date_levels(a: I32, b: I32) -> I8:
     out[_slipped(ma, mb, same_y & same_d & ~same_m, 2)] = level("birth_date", "one_component")
     out[same_m & same_d & (np.abs(ya - yb) == 1)] = level("birth_date", "year_off_one")
     out[same_y & (ma == db) & (da == mb) & (ma != da)] = level("birth_date", "day_month_swap")
-    out[a64 == b64] = level("birth_date", "exact")
-    out[(a64 == 0) | (b64 == 0)] = level("birth_date", "missing")
     return out
 
 
