@@ -158,18 +158,39 @@ def distinct(values: I64) -> tuple[I64, npt.NDArray[np.intp]]:
     return uniq, inverse
 
 
+@dataclass(slots=True)
+class _Pairs:
+    """The distinct pairs of two name-code columns that need a comparison: positions of
+    the pairs with two different non-empty names, those pairs' distinct codes, and where
+    each position's pair is among them."""
+
+    differ: npt.NDArray[np.intp]
+    left: I32
+    right: I32
+    inverse: npt.NDArray[np.intp]
+
+
+def _distinct_pairs(index: PghIndex, batch: QueryBatch, qcodes: I32, rcodes: I32) -> _Pairs:
+    differ = np.flatnonzero((qcodes != rcodes) & (qcodes != 0) & (rcodes != 0))
+    base = len(index.name_strings) + len(batch.extra_names) + 1
+    uniq, inverse = distinct(qcodes[differ].astype(np.int64) * base + rcodes[differ])
+    return _Pairs(differ, (uniq // base).astype(np.int32), (uniq % base).astype(np.int32), inverse)
+
+
 def _pair_scores(
     index: PghIndex,
     batch: QueryBatch,
     qcodes: I32,
     rcodes: I32,
     scorers: tuple[tuple[Any, Any, Any], ...],
+    pairs: _Pairs | None = None,
 ) -> list[npt.NDArray[Any]]:
     """rapidfuzz scores of name pairs, each distinct pair computed once in C, in parallel.
 
     ``scorers`` are (scorer, dtype, value for equal names); pairs of equal codes or with an
     empty side are not scored (equal: that value; empty: 0, or 99 for a distance, whose
-    value for equal names is 0).
+    value for equal names is 0). ``pairs``: the columns' distinct pairs, when the caller
+    needs them for another test as well.
     """
     n = len(qcodes)
     out = [np.full(n, same, dtype=dtype) for _, dtype, same in scorers]
@@ -179,20 +200,18 @@ def _pair_scores(
     for target, (_, _, same) in zip(out, scorers, strict=True):
         # an empty side scores as far as can be: 0 similarity, or a large distance
         target[empty & (qcodes != rcodes)] = 0 if same else 99
-    differ = np.flatnonzero((qcodes != rcodes) & ~empty)
-    if len(differ) == 0:
+    if pairs is None:
+        if not ((qcodes != rcodes) & ~empty).any():
+            return out
+        pairs = _distinct_pairs(index, batch, qcodes, rcodes)
+    if len(pairs.differ) == 0:
         return out
-    base = len(index.name_strings) + len(batch.extra_names) + 1
-    combo = qcodes[differ].astype(np.int64) * base + rcodes[differ].astype(np.int64)
-    uniq, inverse = distinct(combo)
-    uq = (uniq // base).astype(np.int32)
-    ur = (uniq % base).astype(np.int32)
-    left = index.name_text(uq, batch)
-    right = index.name_text(ur, batch)
+    left = index.name_text(pairs.left, batch)
+    right = index.name_text(pairs.right, batch)
     workers = 1 if len(left) < PARALLEL_PAIRS else -1
     for target, (scorer, dtype, _) in zip(out, scorers, strict=True):
         scores = process.cpdist(left, right, scorer=scorer, dtype=dtype, workers=workers)
-        target[differ] = np.asarray(scores, dtype=dtype)[inverse.reshape(-1)]
+        target[pairs.differ] = np.asarray(scores, dtype=dtype)[pairs.inverse]
     return out
 
 
@@ -206,7 +225,7 @@ _WORD_SCORERS = ((fuzz.token_sort_ratio, np.uint8, 100), (fuzz.token_set_ratio, 
 
 
 def _word_agreement(
-    index: PghIndex, batch: QueryBatch, qcodes: I32, rcodes: I32
+    index: PghIndex, batch: QueryBatch, qcodes: I32, rcodes: I32, pairs: _Pairs | None = None
 ) -> tuple[Bool, Bool]:
     """Given names with the same words in any order, and given names one of whose words
     are all among the other's: rapidfuzz's token_sort_ratio and token_set_ratio of 100.
@@ -219,18 +238,17 @@ def _word_agreement(
     """
     equal = qcodes == rcodes
     same, subset = equal.copy(), equal.copy()
-    differ = np.flatnonzero(~equal & (qcodes > 0) & (rcodes > 0))
+    pairs = pairs or _distinct_pairs(index, batch, qcodes, rcodes)
+    differ, inverse = pairs.differ, pairs.inverse
     if len(differ) == 0:
         return same, subset
-    base = len(index.name_strings) + len(batch.extra_names) + 1
-    uniq, inverse = distinct(qcodes[differ].astype(np.int64) * base + rcodes[differ])
-    ta = index.name_tokens((uniq // base).astype(np.int32), batch)
-    tb = index.name_tokens((uniq % base).astype(np.int32), batch)
+    ta = index.name_tokens(pairs.left, batch)
+    tb = index.name_tokens(pairs.right, batch)
     # slot by slot (16 compares of two columns): reductions over a 4x4 axis cost 3x more
     slots = range(ta.shape[1])
     a_found = [ta[:, i] < 0 for i in slots]  # padding is found; a word when b holds it
     b_found = [tb[:, j] < 0 for j in slots]
-    common = np.zeros(len(uniq), dtype=np.bool_)
+    common = np.zeros(len(pairs.left), dtype=np.bool_)
     for i in slots:
         word = ta[:, i] >= 0
         for j in slots:
@@ -294,8 +312,9 @@ def compare(
     # straight reading: every score at once per field (one sort of the distinct pairs each)
     jw_pp, osa_pp = _pair_scores(index, batch, qp, rp, (_JW, _OSA))
     jw_mm, osa_mm = _pair_scores(index, batch, qm, rm, (_JW, _OSA))
-    jw_nn, osa_nn = _pair_scores(index, batch, qn, rn, (_JW, _OSA))
-    sort_nn, set_nn = _word_agreement(index, batch, qn, rn)
+    given = _distinct_pairs(index, batch, qn, rn)
+    jw_nn, osa_nn = _pair_scores(index, batch, qn, rn, (_JW, _OSA), given)
+    sort_nn, set_nn = _word_agreement(index, batch, qn, rn, given)
     straight = jw_pp + jw_mm + jw_nn
     arrangement = np.zeros(n, dtype=np.int8)
     # only pairs whose names meet across positions are worth scoring that way
@@ -347,8 +366,11 @@ def compare(
         osa_n, s_sort, s_set = osa_nn.copy(), sort_nn.copy(), set_nn.copy()
         (osa_p[moved],) = _pair_scores(index, batch, ap[moved], bp[moved], (_OSA,))
         (osa_m[moved],) = _pair_scores(index, batch, qm[moved], bm[moved], (_OSA,))
-        (osa_n[moved],) = _pair_scores(index, batch, an[moved], rn[moved], (_OSA,))
-        s_sort[moved], s_set[moved] = _word_agreement(index, batch, an[moved], rn[moved])
+        moved_given = _distinct_pairs(index, batch, an[moved], rn[moved])
+        (osa_n[moved],) = _pair_scores(index, batch, an[moved], rn[moved], (_OSA,), moved_given)
+        s_sort[moved], s_set[moved] = _word_agreement(
+            index, batch, an[moved], rn[moved], moved_given
+        )
     out[:, COL["paterno"]] = _name_levels("paterno", ap, bp, (kap == kbp) & (kap > 0), jw_p, osa_p)
     mat = _name_levels("materno", qm, bm, (kqm == kbm) & (kqm > 0), jw_m, osa_m)
     # a materno of "DE" and one word ("DE MORALES") is a married woman's husband's surname as
