@@ -249,14 +249,14 @@ class Query:
         )
         flags = [
             Flag(
-                id=r["id"],
-                kind=r["kind"],
-                severity=r["severity"],
-                status=r["status"],
-                program_code=r["program_code"],
-                period=r["period"],
-                ubigeo=r["ubigeo"],
-                created_at=r["created_at"],
+                id=r.id,
+                kind=r.kind,
+                severity=r.severity,
+                status=r.status,
+                program_code=r.program_code,
+                period=r.period,
+                ubigeo=r.ubigeo,
+                created_at=r.created_at,
             )
             for r in rows
         ]

@@ -21,7 +21,7 @@ from rnu.sqlexec import execute
 from rnu.staff.models import Evidence, FieldTask, FlagEvent, StaffUser
 
 REPORT_KIND = "citizen_report"
-_Row = TypeVar("_Row", "ProgramSpell", "LinkedRow", "TaskLine")
+_Row = TypeVar("_Row", "ProgramSpell", "LinkedRow", "TaskLine", "FlagItem")
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,31 @@ class TaskLine:
     answered_at: datetime | None
     assignee: str
     organisation: str | None
+
+
+@dataclass(frozen=True)
+class FlagItem:
+    """One queue line: the flag and the person it is about (the labels of ``_LIST_COLUMNS``)."""
+
+    id: int
+    kind: str
+    severity: str
+    status: str
+    program_code: str | None
+    period: str | None
+    ubigeo: str | None
+    subject_key: str
+    person_id: int | None
+    assigned_to: str | None
+    dismissed_reason: str | None
+    created_at: datetime
+    updated_at: datetime | None
+    doc_type: str | None
+    doc_number: str | None
+    nombres: str | None
+    apellido_paterno: str | None
+    apellido_materno: str | None
+    pgh_key: str | None
 
 
 def _typed(kind: type[_Row], rows: Sequence[RowMapping]) -> list[_Row]:
@@ -168,7 +193,7 @@ async def list_flags(
     descending: bool = True,
     offset: int = 0,
     limit: int = 50,
-) -> tuple[list[RowMapping], int]:
+) -> tuple[list[FlagItem], int]:
     """One page of the filtered queue with the person each flag is about, and the total."""
     order = SORTS[sort]
     query = _where(
@@ -181,10 +206,10 @@ async def list_flags(
     rows = (await execute(session, query.offset(offset).limit(limit))).mappings().all()
     total_query = _where(select(func.count()).select_from(Flag), filters)
     total = int((await execute(session, total_query)).scalar_one())
-    return list(rows), total
+    return _typed(FlagItem, rows), total
 
 
-async def iter_flags(session: AsyncSession, *, filters: FlagFilter, limit: int) -> list[RowMapping]:
+async def iter_flags(session: AsyncSession, *, filters: FlagFilter, limit: int) -> list[FlagItem]:
     """Every flag of the set (for exports), oldest first, up to ``limit``."""
     query = _where(
         select(*_LIST_COLUMNS)
@@ -192,7 +217,7 @@ async def iter_flags(session: AsyncSession, *, filters: FlagFilter, limit: int) 
         .outerjoin(Person, col(Person.id) == col(Flag.person_id)),
         filters,
     ).order_by(col(Flag.id))
-    return list((await execute(session, query.limit(limit))).mappings().all())
+    return _typed(FlagItem, (await execute(session, query.limit(limit))).mappings().all())
 
 
 async def flag_ids(session: AsyncSession, *, filters: FlagFilter, limit: int) -> list[int]:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy.engine import RowMapping
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from rnu.audit import service as audit
@@ -51,33 +50,8 @@ DETAIL_FIELDS = (*PERSON_FIELDS, "birth_date", "cse", "programs", "match_evidenc
 REPORT_STATUS = {"assign": "en_revision", "confirm": "verificado", "dismiss": "descartado"}
 
 
-@dataclass(frozen=True)
-class FlagItem:
-    """One queue line: the flag and the person it is about."""
-
-    id: int
-    kind: str
-    severity: str
-    status: str
-    program_code: str | None
-    period: str | None
-    ubigeo: str | None
-    subject_key: str
-    person_id: int | None
-    assigned_to: str | None
-    dismissed_reason: str | None
-    created_at: datetime
-    updated_at: datetime | None
-    doc_type: str | None
-    doc_number: str | None
-    nombres: str | None
-    apellido_paterno: str | None
-    apellido_materno: str | None
-    pgh_key: str | None
-
-    @classmethod
-    def from_row(cls, row: RowMapping) -> FlagItem:
-        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+# The queue line is the repository's record type (re-exported under its old name).
+FlagItem = repository.FlagItem
 
 
 @dataclass(frozen=True)
@@ -159,7 +133,7 @@ async def list_queue(
         offset=(page - 1) * page_size,
         limit=page_size,
     )
-    items = [FlagItem.from_row(r) for r in rows]
+    items = rows
     await audit.record_reads(
         session,
         actor=actor,
@@ -443,7 +417,7 @@ async def export_csv(
     """The filtered set as CSV; every cell defused against spreadsheet formula injection."""
     check_filter(filters)
     rows = await repository.iter_flags(session, filters=filters, limit=EXPORT_LIMIT)
-    items = [FlagItem.from_row(r) for r in rows]
+    items = rows
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)

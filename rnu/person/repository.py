@@ -7,6 +7,7 @@ people costs the same handful of queries as a request for one.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -14,6 +15,31 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from rnu.coverage.models import HouseholdRecord, PersonRecord
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnrollmentRecord:
+    """A person's enrollment in one program for one period."""
+
+    id: int
+    person_id: int
+    program_code: str
+    period: str
+    status: str
+    ubigeo: str | None
+    household_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProgramRecord:
+    """A program and its latest committed period."""
+
+    code: str
+    name: str
+    sector: str
+    unit: str
+    latest_period: str | None
+
 
 _PERSON_COLUMNS = (
     "p.id, p.pgh_key, p.doc_type, p.doc_number, p.nombres, p.apellido_paterno, "
@@ -47,7 +73,7 @@ async def list_by_ids(session: AsyncSession, *, person_ids: Sequence[int]) -> li
 
 async def list_enrollments(
     session: AsyncSession, *, person_ids: Sequence[int], period: str | None
-) -> list[dict[str, Any]]:
+) -> list[EnrollmentRecord]:
     """Enrollments of these people (of one period when given), newest period first."""
     rows = await (await session.connection()).execute(
         text(
@@ -62,7 +88,7 @@ async def list_enrollments(
         ),
         {"ids": list(person_ids), "period": period},
     )
-    return [dict(r._mapping) for r in rows]
+    return [EnrollmentRecord(**r._mapping) for r in rows]
 
 
 async def list_households_of(
@@ -111,7 +137,7 @@ async def list_member_ids(
 
 async def list_programs(
     session: AsyncSession, *, codes: Sequence[str] | None = None
-) -> list[dict[str, Any]]:
+) -> list[ProgramRecord]:
     """Programs with their latest committed period."""
     rows = await (await session.connection()).execute(
         text(
@@ -126,7 +152,7 @@ async def list_programs(
         ),
         {"codes": list(codes) if codes is not None else None},
     )
-    return [dict(r._mapping) for r in rows]
+    return [ProgramRecord(**r._mapping) for r in rows]
 
 
 async def search_people(

@@ -26,17 +26,7 @@ _PERIOD = re.compile(r"^\d{4}(-(0[1-9]|1[0-2]))?$")
 _CE = re.compile(r"^[0-9A-Z]{8,12}$")
 
 
-@dataclass(frozen=True, kw_only=True)
-class EnrollmentRecord:
-    """A person's enrollment in one program for one period."""
-
-    id: int
-    person_id: int
-    program_code: str
-    period: str
-    status: str
-    ubigeo: str | None
-    household_id: int | None
+EnrollmentRecord = repository.EnrollmentRecord  # the repository's record type
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,13 +37,7 @@ class HouseholdInfo:
     area: str | None
 
 
-@dataclass(frozen=True, kw_only=True)
-class ProgramRecord:
-    code: str
-    name: str
-    sector: str
-    unit: str
-    latest_period: str | None
+ProgramRecord = repository.ProgramRecord  # the repository's record type
 
 
 def normalize_document(raw: str, doc_type: str = "DNI") -> str:
@@ -124,7 +108,7 @@ async def enrollments_by_person_ids(
             session, person_ids=sorted(set(person_ids)), period=period
         )
         for row in rows:
-            grouped[int(row["person_id"])].append(EnrollmentRecord(**row))
+            grouped[row.person_id].append(row)
     return [grouped.get(i, []) for i in person_ids]
 
 
@@ -153,12 +137,12 @@ async def programs_by_codes(
     session: AsyncSession, *, codes: Sequence[str]
 ) -> list[ProgramRecord | None]:
     rows = await repository.list_programs(session, codes=sorted(set(codes)))
-    by_code = {r["code"]: ProgramRecord(**r) for r in rows}
+    by_code = {r.code: r for r in rows}
     return [by_code.get(c) for c in codes]
 
 
 async def list_programs(session: AsyncSession) -> list[ProgramRecord]:
-    return [ProgramRecord(**r) for r in await repository.list_programs(session)]
+    return await repository.list_programs(session)
 
 
 @dataclass(frozen=True, kw_only=True)
