@@ -241,8 +241,9 @@ class PghIndex:
     _bags: npt.NDArray[np.uint64] | None = None
     _initials: npt.NDArray[np.bool_] | None = None
     _married: npt.NDArray[np.bool_] | None = None
-    _tokens: I32 | None = None  # (names, TOKEN_SLOTS) word ids of each name, sorted
-    _token_ids: dict[str, int] | None = None
+    # (names, TOKEN_SLOTS) word ids of each name, sorted, with the ids of the words: one
+    # tuple, assigned once built, so loads sharing the index in threads read a matching pair
+    _words: tuple[I32, dict[str, int]] | None = None
 
     @classmethod
     def build(cls, records: Iterable[PersonRecord], *, max_block: int = 500) -> PghIndex:
@@ -415,18 +416,20 @@ class PghIndex:
     def name_tokens(self, codes: I32, batch: QueryBatch) -> I32:
         """Word ids of each name code, sorted, padded with -1 (see ``token_table``); a row
         of -2 for a name these slots cannot hold (more words, or a long name)."""
-        if self._tokens is None or self._token_ids is None:
-            self._token_ids = {}
-            self._tokens = token_table(list(self.name_strings), self._token_ids)
-        base = len(self._tokens)
+        words = self._words
+        if words is None:
+            ids: dict[str, int] = {}
+            words = self._words = (token_table(list(self.name_strings), ids), ids)
+        table, ids = words
+        base = len(table)
         if not batch.extra_names or not (codes >= base).any():
-            return self._tokens[np.minimum(codes, base - 1)]
+            return table[np.minimum(codes, base - 1)]
         extra = batch.derived.get("tokens")
         if extra is None:  # words the index never saw get ids of this batch's own
-            extra = batch.derived["tokens"] = token_table(batch.extra_names, dict(self._token_ids))
+            extra = batch.derived["tokens"] = token_table(batch.extra_names, dict(ids))
         out = np.empty((len(codes), TOKEN_SLOTS), dtype=np.int32)
         known = codes < base
-        out[known] = self._tokens[codes[known]]
+        out[known] = table[codes[known]]
         out[~known] = extra[codes[~known] - base]
         return out
 
