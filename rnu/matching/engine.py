@@ -508,6 +508,7 @@ class Matcher:
         # earlier pair, as a stable sort by weight would), then the best of the others
         best = np.maximum.reduceat(weights, starts)
         first = np.minimum.reduceat(np.where(weights == best[group], np.arange(n), n), starts)
+        first = np.minimum(first, ends - 1)  # (a NaN weight, never expected, still picks one)
         others = weights.copy()
         others[first] = -np.inf
         second = np.maximum.reduceat(others, starts)
@@ -535,10 +536,10 @@ class Matcher:
             sizes = np.minimum(sub_ends - sub_starts, k).tolist()
             for g, size in zip(sg[sub_starts].tolist(), sizes, strict=True):
                 cands_of[g] = [Candidate(keys[row], w, agr) for row, w, agr in islice(picked, size)]
-        for g, (qi, pos, w, is_linked, is_review) in enumerate(
+        for g, (qi, row, w, is_linked, is_review) in enumerate(
             zip(
                 q[starts].tolist(),
-                first.tolist(),
+                r[first].tolist(),
                 best.tolist(),
                 linked.tolist(),
                 review.tolist(),
@@ -552,7 +553,7 @@ class Matcher:
             method: Method = "exact_document" if doc_equal[g] else "fuzzy"
             results[qi] = MatchResult(
                 "linked" if is_linked else "review",
-                keys[int(r[pos])],
+                keys[row],
                 method,
                 w,
                 describe(codes[g]),

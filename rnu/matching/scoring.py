@@ -309,7 +309,7 @@ def compare(
     kq = index.phonetic_codes(np.concatenate([qp, qm, qn]), batch, "surname")
     kqp, kqm, kqn = kq[:n], kq[n : 2 * n], kq[2 * n :]
     krp, krm, krn = key[rp], key[rm], key[rn]
-    # straight reading: every score at once per field (one sort of the distinct pairs each)
+    # straight reading: every score at once per field (each distinct pair of names once)
     jw_pp, osa_pp = _pair_scores(index, batch, qp, rp, (_JW, _OSA))
     jw_mm, osa_mm = _pair_scores(index, batch, qm, rm, (_JW, _OSA))
     given = _distinct_pairs(index, batch, qn, rn)
