@@ -13,9 +13,10 @@ with their defects, topped up with PGH people written in the SIS format), then t
   the load with rows/s per stage;
 * the fuzzy-only path: the same rows with their documents removed, as another period.
 
-Targets (issue 3, on the 2-core machine): ≥ 50,000 rows/s end to end, peak RSS ≤ 1.5 GB,
-fuzzy-only ≥ 5,000 rows/s. Figures measured while other work runs on the machine are lower
-than on an idle one; the script prints the load average so a reader can tell.
+Targets: end to end >= 0.40x the indexed COPY of the same rows (issue 15) and never under
+15,600 rows/s (issue 10); the fuzzy-only path >= 7,979 rows/s (issue 10); peak RSS <= 1.5 GB.
+Figures measured while other work runs on the machine are lower than on an idle one; the
+script prints the load average so a reader can tell.
 """
 
 from __future__ import annotations
@@ -340,16 +341,16 @@ def main() -> None:
     with_index = main_load["rows_read"] / (main_load["wall"] - checks + res["index_seconds"])
     with_checks = main_load["rows_read"] / main_load["wall"]
     print("\nsummary")
-    print(f"  end to end (to commit)   {e2e:>10,.0f} rows/s   (target >= 50,000); "
+    print(f"  end to end (to commit)   {e2e:>10,.0f} rows/s   (floor 15,600); "
           f"with the index build {with_index:,.0f} rows/s; "
           f"with the checks after commit {with_checks:,.0f} rows/s")  # fmt: skip
     print(f"  vs plain COPY unindexed  {e2e / (args.rows / plain):>10.3f}x")
-    print(f"  vs plain COPY indexed    {e2e / (args.rows / indexed):>10.3f}x")
+    print(f"  vs plain COPY indexed    {e2e / (args.rows / indexed):>10.3f}x   (target >= 0.40x)")
     if len(res["loads"]) > 1:
         fz = res["loads"][1]
         fz_wall = fz["wall"] - fz["timings"].get("checks after commit", 0.0)
         print(f"  fuzzy-only (to commit)   {fz['rows_read'] / fz_wall:>10,.0f} rows/s   "
-              f"(target >= 5,000); with the checks after commit "
+              f"(floor 7,979); with the checks after commit "
               f"{fz['rows_read'] / fz['wall']:,.0f} rows/s")  # fmt: skip
     print(f"  peak RSS of the pipeline {res['loads'][-1]['rss_mb']:>10,.0f} MB   "
           f"(target <= 1,536); bench process {peak_rss_mb():,.0f} MB")  # fmt: skip
