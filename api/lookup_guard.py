@@ -104,6 +104,22 @@ class LocalWindows:
             del self._windows[next(iter(self._windows))]
         return count + amount, int(started + window_s - now) + 1
 
+    def remember(self, name: str, window_s: int, now: float, count: int, retry_s: int) -> None:
+        """Hold at least ``count`` in ``name``'s window until ``retry_s`` from now.
+
+        What Redis last said of a spent budget: a process that refused a client on Redis's
+        counters keeps refusing it when Redis drops out a moment later, instead of handing
+        it a fresh local budget (the fallback fails closed for what it knows).
+        """
+        current, _ = self.get(name, window_s, now)
+        if current >= count:
+            return
+        started = now + min(max(retry_s, 0), window_s) - window_s
+        self._windows.pop(name, None)
+        self._windows[name] = (started, count)
+        while len(self._windows) > self.max_keys:
+            del self._windows[next(iter(self._windows))]
+
 
 class LookupGuard:
     """The policy applied to counter values; the I/O is the caller's (one Redis round trip)."""
@@ -130,6 +146,18 @@ class LookupGuard:
             if tier is self.policy.plain and not stepped_up:
                 raise StepUpRequired
             raise RateLimited(retry if retry > 0 else tier.window_s)
+
+    def remember_spent(
+        self,
+        checks: Sequence[tuple[str, Tier]],
+        values: Sequence[tuple[int, int]],
+        now: float | None = None,
+    ) -> None:
+        """Mirror into the local windows every budget these (Redis) values show spent."""
+        now = time.time() if now is None else now
+        for (name, tier), (count, retry) in zip(checks, values, strict=True):
+            if count >= tier.limit:
+                self.local.remember(name, tier.window_s, now, tier.limit, retry or tier.window_s)
 
     def read_local(
         self, checks: Sequence[tuple[str, Tier]], now: float | None = None

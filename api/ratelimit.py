@@ -8,7 +8,9 @@ a client forges cannot change its key. Client addresses enter Redis only as keye
 When Redis is unavailable the limits fail *closed*, per client: each process falls back to
 in-memory windows with a quarter of the budget, and the DNI lanes of ``api.lookup_guard`` are
 counted locally, so an outage can slow honest users but never opens the door to enumeration —
-and no single actor can spend a shared budget for everyone.
+and no single actor can spend a shared budget for everyone. A client Redis refused stays
+refused in this process through an outage that starts right after (its spent budgets are
+mirrored into the local windows when the refusal is made).
 """
 
 from __future__ import annotations
@@ -165,6 +167,9 @@ class RateLimiter:
             retry = int((window + 1) * window_s - now) + 1
         except CacheUnavailable:
             count, retry = self._fallback_hit(scope, client, limit, window_s, now)
+        else:
+            if count > limit:
+                self._remember_window(scope, client, limit, window_s, now, retry)
         if count > limit:
             raise RateLimited(retry)
 
@@ -211,6 +216,14 @@ class RateLimiter:
         count, retry = self.local.incr(key("rl", scope, "local", client), window_s, now)
         return (count if count <= max(1, limit // 4) else limit + 1), retry
 
+    def _remember_window(
+        self, scope: str, client: str, limit: int, window_s: int, now: float, retry: int
+    ) -> None:
+        """Redis refused this client's window: its local fallback window is spent too, so a
+        Redis blip right after gives it no fresh quarter budget."""
+        name = key("rl", scope, "local", client)
+        self.local.remember(name, window_s, now, max(1, limit // 4), retry)
+
     def admission(
         self,
         scope: str,
@@ -238,10 +251,20 @@ class RateLimiter:
         )
 
     def judge(self, admission: Admission, count: int, values: Sequence[tuple[int, int]]) -> None:
-        """Raise RateLimited or StepUpRequired from the counters' values, or return."""
-        if count > admission.limit:
-            raise RateLimited(admission.retry_s)
-        self.guard.judge(admission.checks, values, stepped_up=admission.stepped_up)
+        """Raise RateLimited or StepUpRequired from the counters' values, or return.
+
+        A refusal is remembered in this process's fallback windows (``LocalWindows.remember``):
+        a client over its budget stays refused through a Redis outage that starts right after.
+        """
+        a = admission
+        if count > a.limit:
+            self._remember_window(a.scope, a.client, a.limit, a.window_s, a.now, a.retry_s)
+            raise RateLimited(a.retry_s)
+        try:
+            self.guard.judge(a.checks, values, stepped_up=a.stepped_up)
+        except (RateLimited, StepUpRequired):
+            self.guard.remember_spent(a.checks, values, a.now)
+            raise
 
     async def hit_and_check_subject(
         self,
