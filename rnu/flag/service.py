@@ -125,7 +125,7 @@ async def list_queue(
     page = max(1, page)
     page_size = min(max(1, page_size), MAX_PAGE_SIZE)
     await repository.sync_reports(session)
-    rows, total = await repository.list_flags(
+    items, total = await repository.list_flags(
         session,
         filters=filters,
         sort=sort,
@@ -133,7 +133,6 @@ async def list_queue(
         offset=(page - 1) * page_size,
         limit=page_size,
     )
-    items = rows
     await audit.record_reads(
         session,
         actor=actor,
@@ -416,8 +415,7 @@ async def export_csv(
 ) -> str:
     """The filtered set as CSV; every cell defused against spreadsheet formula injection."""
     check_filter(filters)
-    rows = await repository.iter_flags(session, filters=filters, limit=EXPORT_LIMIT)
-    items = rows
+    items = await repository.iter_flags(session, filters=filters, limit=EXPORT_LIMIT)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)

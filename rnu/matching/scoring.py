@@ -204,10 +204,7 @@ def _pair_scores(
     for target, (_, _, same) in zip(out, scorers, strict=True):
         # an empty side scores as far as can be: 0 similarity, or a large distance
         target[empty & (qcodes != rcodes)] = 0 if same else 99
-    if pairs is None:
-        if not ((qcodes != rcodes) & ~empty).any():
-            return out
-        pairs = _distinct_pairs(index, batch, qcodes, rcodes)
+    pairs = pairs or _distinct_pairs(index, batch, qcodes, rcodes)
     if len(pairs.differ) == 0:
         return out
     left = index.name_text(pairs.left, batch)
@@ -442,13 +439,11 @@ def _lift_initials(index: PghIndex, batch: QueryBatch, an: I32, rn: I32, nom: I8
     cand = cand[index.has_initials(an[cand], batch) | index.has_initials(rn[cand], batch)]
     if len(cand) == 0:
         return
-    base = len(index.name_strings) + len(batch.extra_names) + 1
-    combo = an[cand].astype(np.int64) * base + rn[cand].astype(np.int64)
-    uniq, inverse = distinct(combo)
-    left = index.name_text((uniq // base).astype(np.int32), batch)
-    right = index.name_text((uniq % base).astype(np.int32), batch)
+    # weak levels are neither exact nor missing: every candidate pair differs, none empty
+    pairs = _distinct_pairs(index, batch, an[cand], rn[cand])
+    left, right = index.name_text(pairs.left, batch), index.name_text(pairs.right, batch)
     agree = np.array([initials_agree(a, b) for a, b in zip(left, right, strict=True)])
-    nom[cand[agree[inverse.reshape(-1)]]] = level("nombres", "subset")
+    nom[cand[pairs.differ[agree[pairs.inverse]]]] = level("nombres", "subset")
 
 
 def _read_as_bags(
