@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cli.consoles import err, out
 from rnu.errors import InvalidInput
@@ -83,8 +84,11 @@ async def _explain(database_url: str, dni: str, program: str, period: str) -> No
     finally:
         await engine.dispose()
     out.print(
-        f"[bold]{program_name(trace.program)}[/] — DNI {mask(dni)} — periodo {period} "
-        f"(reglas vigentes desde {trace.rule_version}, evaluadas al {trace.as_of:%d/%m/%Y})",
+        Text.assemble(
+            (program_name(trace.program), "bold"),
+            f" — DNI {mask(dni)} — periodo {period} (reglas vigentes desde "
+            f"{trace.rule_version}, evaluadas al {trace.as_of:%d/%m/%Y})",
+        ),
         soft_wrap=True,
     )
     for status, text in explain_lines(trace):

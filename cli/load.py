@@ -36,7 +36,7 @@ console = err
 
 def _bar() -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description:<28}"),
+        TextColumn("{task.description:<28}", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"),

@@ -19,6 +19,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 from cli.consoles import err
 from cli.consoles import out as stdout
@@ -42,7 +43,7 @@ app.add_typer(services_app, name="services")
 
 def progress_bar() -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"),
@@ -220,7 +221,11 @@ def demo(
     if serve_after:
         with steps.background_worker():
             console.print(
-                f"\n[bold green]RNU is ready.[/] Open {site} in your browser (Ctrl+C stops)."
+                Text.assemble(
+                    "\n",
+                    ("RNU is ready.", "bold green"),
+                    f" Open {site} in your browser (Ctrl+C stops).",
+                )
             )
             serve(host=None, port=port)
 
@@ -240,5 +245,5 @@ def main() -> None:
     try:
         app()
     except RnuError as exc:
-        console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        console.print(Text.assemble(("error:", "bold red"), f" {exc}"), soft_wrap=True)
         sys.exit(2)

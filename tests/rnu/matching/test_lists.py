@@ -97,6 +97,21 @@ class TestMatchCommand:
             assert lines[0].startswith("error:"), done.stderr
             assert "Traceback" not in done.stderr
 
+    def test_errors_print_brackets_as_written(self, tmp_path: Path) -> None:
+        """Users' column names and the messages' own "[names]" are text, not rich markup."""
+        left = _write(tmp_path / "a.csv", [["1", "ANA", "PUMA", "", "1990-01-01", "X"]])
+        closing = tmp_path / "closing.toml"  # "[/]" made rich raise: a traceback
+        closing.write_text('[columns]\nid = "codigo"\nnombres = "[/]"\n', encoding="utf-8")
+        layout = tmp_path / "layout.toml"  # the hint's "[names]" was swallowed as a style
+        layout.write_text('[columns]\nid = "codigo"\nfull_name = "nombres"\n', encoding="utf-8")
+        for mapping, shown in ((closing, "['[/]']"), (layout, "[names] layout")):
+            done = _rnu(str(left), "--map", str(mapping))
+            assert done.returncode == 2, done.stderr
+            lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
+            assert len(lines) == 1, done.stderr
+            assert lines[0].startswith("error:"), done.stderr
+            assert shown in lines[0], done.stderr
+
     def test_dedupe_writes_pairs_clusters_and_rejects(self, tmp_path: Path) -> None:
         mapping = tmp_path / "m.toml"
         mapping.write_text(MAPPING, encoding="utf-8")
