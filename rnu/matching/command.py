@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rnu.matching.lists import (
+    ListError,
     ListMapping,
     describe_model,
     match_lists,
@@ -35,8 +36,36 @@ class MatchOptions:
     all_pairs: bool = False
 
 
+def output_paths(options: MatchOptions) -> tuple[Path, Path, Path]:
+    """Pairs, rejects and clusters files, checked before any work is done.
+
+    A missing folder would otherwise surface only after the matching, as a traceback; an
+    output named like an input (``--out a.csv`` for the list ``a.csv``) would overwrite it.
+    """
+    out = options.out
+    rejects = options.rejects or out.with_name(out.stem + "_rejects.csv")
+    clusters = options.clusters or out.with_name(out.stem + "_clusters.csv")
+    inputs = {p.resolve() for p in (options.left, options.right, options.mapping) if p}
+    if options.right_mapping:
+        inputs.add(options.right_mapping.resolve())
+    seen: set[Path] = set()
+    for path in (out, rejects, clusters):
+        where = path.resolve()
+        if where in inputs:
+            raise ListError(f"{path}: an output would overwrite an input; choose another --out")
+        if where in seen:
+            raise ListError(f"{path}: two outputs would be written to the same file")
+        seen.add(where)
+        if not where.parent.is_dir():
+            raise ListError(f"{path}: folder {path.parent} does not exist")
+        if where.is_dir():
+            raise ListError(f"{path} is a folder; give a file name")
+    return out, rejects, clusters
+
+
 def run(options: MatchOptions, say: Callable[[str], None]) -> None:
     """Read, match, write the pairs (and rejects, clusters), and report the model."""
+    _, rejects, clusters = output_paths(options)
     left_map = ListMapping.load(options.mapping)
     left = read_list(options.left, left_map, list_name="left")
     right = None
@@ -50,10 +79,14 @@ def run(options: MatchOptions, say: Callable[[str], None]) -> None:
         review_threshold=options.review_threshold,
         all_pairs=options.all_pairs,
     )
-    written = write_pairs(result, options.out)
     rejected = [*left.rejected, *(right.rejected if right else [])]
-    rejects = options.rejects or options.out.with_name(options.out.stem + "_rejects.csv")
-    write_rejects(rejected, rejects)
+    try:
+        written = write_pairs(result, options.out)
+        write_rejects(rejected, rejects)
+        if result.mode == "dedupe":
+            write_clusters(result, clusters)
+    except OSError as exc:  # a full disk, a read-only folder: one line, not a traceback
+        raise ListError(f"cannot write {exc.filename or options.out}: {exc.strerror}") from None
     for line in describe_model(result):
         say(line)
     for name, read in (("left", left), ("right", right)):
@@ -69,7 +102,5 @@ def run(options: MatchOptions, say: Callable[[str], None]) -> None:
     say(f"{written:,} pairs written to {options.out} ({linked:,} linked, {review:,} review); "
         f"rejects in {rejects}")  # fmt: skip
     if result.mode == "dedupe":
-        clusters = options.clusters or options.out.with_name(options.out.stem + "_clusters.csv")
-        write_clusters(result, clusters)
         groups = len(set(result.clusters.values()))
         say(f"{groups:,} clusters for {len(result.clusters):,} rows, in {clusters}")

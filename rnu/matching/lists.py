@@ -137,7 +137,9 @@ def read_list(path: Path, mapping: ListMapping, *, list_name: str = "left") -> L
     try:
         with path.open(encoding=mapping.encoding, newline="") as fh:
             reader = csv.DictReader(fh, delimiter=mapping.delimiter)
-            header = set(reader.fieldnames or ())
+            if reader.fieldnames is None:
+                raise ListError(f"{path} is empty: a list starts with a header line")
+            header = set(reader.fieldnames)
             missing = sorted(v for v in cols.values() if v not in header)
             if missing:
                 raise ListError(f"{path}: columns not in the header: {missing}")

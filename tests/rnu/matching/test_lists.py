@@ -97,6 +97,32 @@ class TestMatchCommand:
             assert lines[0].startswith("error:"), done.stderr
             assert "Traceback" not in done.stderr
 
+    def test_outputs_are_checked_before_matching(self, tmp_path: Path) -> None:
+        """A missing folder, an input as output, two outputs in one file: one line each."""
+        mapping = tmp_path / "m.toml"
+        mapping.write_text(MAPPING, encoding="utf-8")
+        left = _write(tmp_path / "a.csv", [["1", "ANA", "PUMA", "", "1990-01-01", "X"]])
+        before = left.read_bytes()
+        for extra, shown in (
+            (["--out", str(tmp_path / "no" / "p.csv")], "does not exist"),
+            (["--out", str(left)], "would overwrite an input"),
+            (["--out", str(tmp_path / "p.csv"), "--rejects", str(mapping)], "overwrite an input"),
+            (["--out", str(tmp_path / "p.csv"), "--clusters", str(tmp_path / "p.csv")], "same"),
+            (["--out", str(tmp_path)], "is a folder"),
+        ):
+            done = _rnu(str(left), "--map", str(mapping), *extra)
+            assert done.returncode == 2, done.stderr
+            lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
+            assert len(lines) == 1, done.stderr
+            assert shown in lines[0], done.stderr
+        assert left.read_bytes() == before
+        assert not (tmp_path / "p.csv").exists()
+        empty = tmp_path / "empty.csv"
+        empty.write_bytes(b"")
+        done = _rnu(str(empty), "--map", str(mapping))
+        assert done.returncode == 2, done.stderr
+        assert "is empty" in done.stderr
+
     def test_errors_print_brackets_as_written(self, tmp_path: Path) -> None:
         """Users' column names and the messages' own "[names]" are text, not rich markup."""
         left = _write(tmp_path / "a.csv", [["1", "ANA", "PUMA", "", "1990-01-01", "X"]])
