@@ -55,6 +55,9 @@ class SisLoader(ProgramLoader):
         ubigeos: dict[str, str | None] = {}
         # affiliation date as read -> (its parse, its ISO form for `extra`)
         affiliations: dict[str, tuple[date | str | None, str]] = {}
+        # (regimen, affiliation date) as read -> the `extra` dict, one per distinct pair:
+        # rows share it (nothing mutates a row's extra), a million rows hold a few thousand
+        extras: dict[tuple[str, str], dict[str, str]] = {}
         for item in read_delimited(
             maybe_gunzip(stream), encoding=self.encoding, delimiter=",", columns=COLUMNS
         ):
@@ -67,6 +70,7 @@ class SisLoader(ProgramLoader):
                 names.clear()
                 ubigeos.clear()
                 affiliations.clear()
+                extras.clear()
             nac, afil = raw["FEC_NAC"], raw["FEC_AFILIACION"]
             born = dates.get(nac, _MISS)
             if born is _MISS:
@@ -79,7 +83,13 @@ class SisLoader(ProgramLoader):
             if type(affiliation[0]) is str:
                 yield _general(build, number, raw, {}, [affiliation[0]])
                 continue
-            extra = {"regimen": raw["REGIMEN"].strip(), "fec_afiliacion": affiliation[1]}
+            regimen = raw["REGIMEN"]
+            extra = extras.get((regimen, afil))
+            if extra is None:
+                extra = extras[(regimen, afil)] = {
+                    "regimen": regimen.strip(),
+                    "fec_afiliacion": affiliation[1],
+                }
             doc, pat, mat, nom = raw["NUM_DOC"], raw["APE_PAT"], raw["APE_MAT"], raw["NOMBRES"]
             sex = _SEXES.get(raw["SEXO"])
             ubi = raw["UBIGEO_ADSCRIPCION"]
