@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -244,6 +245,37 @@ async def load_program(
     )
 
 
+# How long the worker thread may hold the GIL while the event loop waits for it (Python's
+# default is 5 ms). See `_prompt_handoffs`.
+SWITCH_INTERVAL = 0.001
+_switch_depth = [0]
+_switch_saved: list[float] = []
+
+
+@contextmanager
+def _prompt_handoffs() -> Iterator[None]:
+    """Let the event loop take the GIL within 1 ms, not 5, while a batch loads.
+
+    The worker thread parses and matches chunk k+1 (pure Python, holding the GIL) while the
+    event loop COPYs chunk k; every time the socket drains, the loop wakes and waits for the
+    worker to give the GIL up, up to a whole switch interval, with PostgreSQL idle meanwhile.
+    On the 1M-row bench the COPY stage spent 29.6 s of wall for 13.7 s of server CPU; at
+    1 ms it spent 20.4 s and the load went from 23,164 to 28,212 rows/s (same sitting; 0.5 ms
+    gave 27,951, 0.1 ms 25,904 with more Python CPU for the extra switches). Restored after;
+    nested or concurrent loads share one setting, as with `_few_collections`.
+    """
+    _switch_depth[0] += 1
+    if _switch_depth[0] == 1:
+        _switch_saved[:] = [sys.getswitchinterval()]
+        sys.setswitchinterval(min(SWITCH_INTERVAL, _switch_saved[0]))
+    try:
+        yield
+    finally:
+        _switch_depth[0] -= 1
+        if _switch_depth[0] == 0:
+            sys.setswitchinterval(_switch_saved[0])
+
+
 @contextmanager
 def _few_collections() -> Iterator[None]:
     """Keep the cyclic GC off the hot path while a batch loads.
@@ -357,7 +389,7 @@ async def _load(
     timings = dict.fromkeys(("parse", "match", "stage", "copy", "merge"), 0.0)
     context = await context_for(index_key, conn)
     fitted_before = context.matcher is not None
-    with _few_collections():
+    with _few_collections(), _prompt_handoffs():
         async with conn.transaction():
             batch_id = await open_batch(
                 conn, source=spec.program, period=spec.period, file_name=path.name, sha256=sha

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from rnu.ingest import stager, staging
+from rnu.ingest import program, stager, staging
 from tests.rnu.ingest.builders import population, write_pgh, write_sis
 from tests.rnu.ingest.test_pipeline import fetch, load
 
@@ -82,3 +83,42 @@ class TestChunkedLoad:
         assert got["quarantine"] == expected["quarantine"]
         assert sorted(got["roll"]) == sorted(expected["roll"])
         assert got["enrollment"] == expected["enrollment"]
+
+
+class TestGilHandoffs:
+    """While a batch loads the event loop gets the GIL within 1 ms; the setting is restored."""
+
+    def test_interval_is_short_during_the_load_and_restored_after(
+        self, ingest_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        people = population("S", 6)
+        load(ingest_db, write_pgh(tmp_path / "pgh_202610.csv", people))
+        seen: list[float] = []
+        real = program._Preparer.__call__
+
+        def spy(self: program._Preparer) -> Any:
+            seen.append(sys.getswitchinterval())
+            return real(self)
+
+        monkeypatch.setattr(program._Preparer, "__call__", spy)
+        before = sys.getswitchinterval()
+        lines = [p.sis_line() for p in people]
+        load(ingest_db, write_sis(tmp_path / "sis_202610.csv.gz", lines))
+        assert seen
+        assert set(seen) == {min(program.SWITCH_INTERVAL, before)}
+        assert sys.getswitchinterval() == before
+
+    def test_restored_after_a_failed_load(
+        self, ingest_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        people = population("T", 4)
+        load(ingest_db, write_pgh(tmp_path / "pgh_202610.csv", people))
+
+        def broken(self: program._Preparer) -> Any:
+            raise RuntimeError("the worker thread failed")
+
+        monkeypatch.setattr(program._Preparer, "__call__", broken)
+        before = sys.getswitchinterval()
+        with pytest.raises(RuntimeError):
+            load(ingest_db, write_sis(tmp_path / "sis_202610.csv.gz", [people[0].sis_line()]))
+        assert sys.getswitchinterval() == before
