@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.consoles import err, out
+from cli.paths import output_file
 from rnu.errors import InvalidInput
 from rnu.integrity.service import CheckResult
 
@@ -172,7 +173,8 @@ def register(app: typer.Typer, database_url: Any) -> None:
         """
         from rnu.integrity.export import export_flags
 
-        n = asyncio.run(export_flags(database_url(), out_file))
+        out = output_file(out_file)  # before the database is reached
+        n = asyncio.run(export_flags(database_url(), out))
         console.print(f"{n:,} open flags written to {out_file}.")
 
     @app.command()

@@ -19,6 +19,7 @@ from rich.progress import (
 from rich.table import Table
 
 from cli.consoles import err, out
+from cli.paths import output_file
 from rnu.db import connect_raw
 from rnu.ingest.batch import BatchResult
 from rnu.ingest.links import export_links
@@ -183,7 +184,8 @@ def register(app: typer.Typer, database_url: Callable[[], str]) -> None:
 
         Example: `rnu quarantine 12 --out cuarentena.csv`
         """
-        n = asyncio.run(write_quarantine(database_url(), batch, out_file))
+        out = output_file(out_file)  # before the database is reached
+        n = asyncio.run(write_quarantine(database_url(), batch, out))
         console.print(f"{n:,} quarantined rows written to {out_file}.")
 
     links_app = typer.Typer(help="Matching decisions. Example: `rnu links export --out l.csv`.")
@@ -197,5 +199,6 @@ def register(app: typer.Typer, database_url: Callable[[], str]) -> None:
 
         Example: `rnu links export --out links.csv`
         """
-        n = asyncio.run(export_links(database_url(), out_file))
+        out = output_file(out_file)  # before the database is reached
+        n = asyncio.run(export_links(database_url(), out))
         console.print(f"{n:,} rows written to {out_file}.")

@@ -247,3 +247,10 @@ def main() -> None:
     except RnuError as exc:
         console.print(Text.assemble(("error:", "bold red"), f" {exc}"), soft_wrap=True)
         sys.exit(2)
+    except OSError as exc:  # a file that cannot be read or written, a server not reachable
+        where = f"{exc.filename}: " if exc.filename else ""
+        console.print(
+            Text.assemble(("error:", "bold red"), f" {where}{exc.strerror or exc}"),
+            soft_wrap=True,
+        )
+        sys.exit(2)
