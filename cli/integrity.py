@@ -97,6 +97,28 @@ async def _explain(database_url: str, dni: str, program: str, period: str) -> No
     out.print(verdict(trace), soft_wrap=True, markup=False)
 
 
+def program_period(program: str, period: str) -> tuple[str, str]:
+    """A program code and period as an operator typed them, checked; InvalidInput else."""
+    from rnu.eligibility.rules import load_programs
+    from rnu.period import roll_period
+
+    programs = load_programs()
+    code = program.strip().upper()
+    if code not in programs:
+        raise InvalidInput(f"unknown program {program!r}; known: {', '.join(sorted(programs))}")
+    return code, roll_period(period, yearly=programs[code].yearly)
+
+
+async def batch_exists(database_url: str, batch: int) -> bool:
+    from rnu.db import connect_raw
+
+    conn = await connect_raw(database_url)
+    try:
+        return bool(await conn.fetchval("SELECT 1 FROM load_batch WHERE id = $1", batch))
+    finally:
+        await conn.close()
+
+
 def register(app: typer.Typer, database_url: Any) -> None:
     """Add the integrity commands to the main CLI (`database_url` resolves the server)."""
 
@@ -129,14 +151,17 @@ def register(app: typer.Typer, database_url: Any) -> None:
             )
         elif batch is not None:
             results = asyncio.run(service.check_batch(url, batch))
+            if not results and not asyncio.run(batch_exists(url, batch)):
+                raise InvalidInput(f"there is no batch {batch} (see `rnu batches`)")
         elif program and period:
+            code, period = program_period(program, period)
 
             async def one() -> list[CheckResult]:
                 from rnu.db import connect_raw
 
                 conn = await connect_raw(url)
                 try:
-                    return [await service.check_program_period(conn, program.upper(), period)]
+                    return [await service.check_program_period(conn, code, period)]
                 finally:
                     await conn.close()
 
@@ -158,7 +183,8 @@ def register(app: typer.Typer, database_url: Any) -> None:
 
         Example: `rnu explain 01234567 PENSION65 2026-10`
         """
-        asyncio.run(_explain(database_url(), dni.strip(), program.upper(), period))
+        code, period = program_period(program, period)
+        asyncio.run(_explain(database_url(), dni.strip(), code, period))
 
     flags_app = typer.Typer(help="Integrity flags. Example: `rnu flags export --out f.csv`.")
     app.add_typer(flags_app, name="flags")

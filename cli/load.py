@@ -140,7 +140,7 @@ def register(app: typer.Typer, database_url: Callable[[], str]) -> None:
 
     @app.command()
     def batches(
-        limit: Annotated[int, typer.Option(help="How many of the latest batches.")] = 50,
+        limit: Annotated[int, typer.Option(min=1, help="How many of the latest batches.")] = 50,
     ) -> None:
         """List load batches with their counts. Example: `rnu batches --limit 20`."""
 

@@ -34,6 +34,7 @@ class Beca18Loader(ProgramLoader):
     sector: ClassVar[str] = "beca18"
     program: ClassVar[str] = "BECA18"
     unit: ClassVar[str] = "person"
+    yearly: ClassVar[bool] = True
     encoding: ClassVar[str] = "xlsx"
     date_formats: ClassVar[tuple[str, ...]] = ("iso", "dmy", "ymd_compact", "excel")
 

@@ -22,6 +22,7 @@ class SectorLoader:
     sector: ClassVar[str]
     program: ClassVar[str | None]
     unit: ClassVar[str]  # "person" | "household"
+    yearly: ClassVar[bool] = False  # one file a year ("YYYY"), not a month ("YYYY-MM")
     encoding: ClassVar[str]
     date_formats: ClassVar[tuple[str, ...]] = ("iso", "dmy", "ymd_compact")
 

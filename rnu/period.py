@@ -104,6 +104,22 @@ class Period:
         return self._key() < other._key()
 
 
+def roll_period(text: str, *, yearly: bool) -> str:
+    """A roll's period as stored: "YYYY-MM" (or "YYYY" when `yearly`); InvalidPeriod else.
+
+    For what an operator types (`--period`, `rnu check`, `rnu explain`): "202610" is read as
+    "2026-10"; a month 13, or a year for a monthly program, is refused with the form expected.
+    """
+    try:
+        parsed = Period.parse(text, compact=True)
+    except InvalidPeriod:
+        parsed = None
+    if parsed is None or parsed.is_yearly != yearly:
+        form = "a year YYYY" if yearly else "a month YYYY-MM (01 to 12)"
+        raise InvalidPeriod(f"period {text!r}: this roll's period is {form}")
+    return str(parsed)
+
+
 def first_day(period: str) -> date:
     """The first day of a period given as text; InvalidPeriod when it is not one."""
     return Period.parse(period).first_day

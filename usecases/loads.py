@@ -58,6 +58,7 @@ from rnu.ingest.program import ProgramFile, load_program
 from rnu.ingest.quarantine import write_quarantine_csv
 from rnu.ingest.rows import RollLoader
 from rnu.integrity.service import check_committed_batch
+from rnu.period import roll_period
 
 # PGH first (everything links to it), then deaths (they mark people), then the programs.
 ORDER = (PghLoader.sector, DeathsLoader.sector)
@@ -97,9 +98,13 @@ def plan_file(path: Path, sector: str | None = None, period: str | None = None) 
         raise InvalidInput(f"unknown sector {sector!r}; known: {known} (or a program code)")
     if period is None:
         period = detected[1] if detected and detected[0] == named else None
+    yearly = LOADERS[named].yearly
     if period is None:
-        raise InvalidInput(f"give the period of {path.name} with --period YYYY-MM")
-    return PlannedFile(path, named, period)
+        form = "YYYY" if yearly else "YYYY-MM"
+        raise InvalidInput(f"give the period of {path.name} with --period {form}")
+    # an operator's `--period 2026-13` (or "2026" for a monthly roll) was stored as the
+    # batch's period: a roll no statistic, page or rule could place
+    return PlannedFile(path, named, roll_period(period, yearly=yearly))
 
 
 def plan_directory(folder: Path) -> list[PlannedFile]:

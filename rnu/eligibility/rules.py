@@ -49,6 +49,11 @@ class Program:
     file: str
     rules: tuple[Rule, ...]
 
+    @property
+    def yearly(self) -> bool:
+        """One roll a year (Beca 18: periods "YYYY"), not one a month ("YYYY-MM")."""
+        return "{yyyymm}" not in self.file
+
     def file_name(self, period: str) -> str:
         """The roll's file name for a period (Beca 18 is yearly, the others monthly)."""
         parsed = Period.parse(period)

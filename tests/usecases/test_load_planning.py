@@ -26,3 +26,33 @@ def test_an_unknown_sector_names_the_known_ones(tmp_path: Path) -> None:
     path.write_text("x\n")
     with pytest.raises(InvalidInput, match="unknown sector 'PRONABEC'; known: beca18"):
         plan_file(path, "PRONABEC", "2026-10")
+
+
+@pytest.mark.parametrize(
+    ("sector", "given", "stored"),
+    [("juntos", "2026-10", "2026-10"), ("juntos", "202610", "2026-10"), ("beca18", "2026", "2026")],
+)
+def test_a_period_is_stored_in_its_one_form(
+    tmp_path: Path, sector: str, given: str, stored: str
+) -> None:
+    path = tmp_path / "roll.txt"
+    path.write_text("x\n")
+    assert plan_file(path, sector, given).period == stored
+
+
+@pytest.mark.parametrize(
+    ("sector", "given", "expected"),
+    [
+        ("juntos", "2026-13", "a month YYYY-MM"),  # was stored as the batch's period
+        ("juntos", "2026", "a month YYYY-MM"),
+        ("sis", "octubre", "a month YYYY-MM"),
+        ("beca18", "2026-10", "a year YYYY"),
+    ],
+)
+def test_a_period_that_is_no_period_of_the_roll_is_refused(
+    tmp_path: Path, sector: str, given: str, expected: str
+) -> None:
+    path = tmp_path / "roll.txt"
+    path.write_text("x\n")
+    with pytest.raises(InvalidInput, match=expected):
+        plan_file(path, sector, given)
