@@ -221,6 +221,10 @@ def register(app: typer.Typer, database_url: Any) -> None:
         from usecases.lists import read_list
 
         check_kind(kind)
+        if period:  # each a month or a year (a program's roll may be either)
+            from rnu.period import Period
+
+            period = [str(Period.parse(p, compact=True)) for p in period]
         rows, rejected = read_list(list_file, map_file)
         result = asyncio.run(
             crosscheck(
