@@ -31,6 +31,8 @@ class LoadBatch(SQLModel, table=True):
             "status <> 'committed' OR rows_read = rows_loaded + rows_quarantined",
             name="rows_add_up",
         ),
+        # migration 0013: a month or a year (a period 2026-13 broke the statistics page)
+        CheckConstraint("period ~ '^[0-9]{4}(-(0[1-9]|1[0-2]))?$'", name="period_form"),
     )
 
     id: int | None = id_field()

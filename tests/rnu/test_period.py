@@ -63,3 +63,24 @@ def test_order_is_by_first_day() -> None:
         Period(2025, 12),
         Period(2026, 2),
     ]
+
+
+class TestRollPeriod:
+    """What an operator types for a roll's period (`rnu load --period`, `rnu check`)."""
+
+    def test_months_and_years_in_their_stored_form(self) -> None:
+        from rnu.period import roll_period
+
+        assert roll_period("202610", yearly=False) == "2026-10"
+        assert roll_period(" 2026-10 ", yearly=False) == "2026-10"
+        assert roll_period("2026", yearly=True) == "2026"
+
+    @pytest.mark.parametrize(
+        ("text", "yearly"), [("2026-13", False), ("2026", False), ("2026-10", True), ("", False)]
+    )
+    def test_no_period_of_the_roll_is_refused(self, text: str, yearly: bool) -> None:
+        from rnu.errors import InvalidPeriod
+        from rnu.period import roll_period
+
+        with pytest.raises(InvalidPeriod, match="this roll's period is"):
+            roll_period(text, yearly=yearly)
