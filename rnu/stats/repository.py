@@ -10,12 +10,17 @@ from rnu.sqlexec import run_sql
 
 
 async def latest_periods(session: AsyncSession) -> dict[str, str]:
-    """Each program's latest committed period (from the small batch table, not enrollments)."""
+    """Each program's latest committed period (from the small batch table, not enrollments).
+
+    Only periods of the right form: a batch stored with "2026-13" before migration 0013
+    (which checks new ones) sorted last and made the statistics answer 400 to everyone.
+    """
     rows = await run_sql(
         session,
         (
             "SELECT b.source, max(b.period) FROM load_batch b JOIN program p ON p.code = b.source "
-            "WHERE b.status = 'committed' GROUP BY b.source"
+            "WHERE b.status = 'committed' AND b.period ~ '^[0-9]{4}(-(0[1-9]|1[0-2]))?$' "
+            "GROUP BY b.source"
         ),
     )
     return {str(r[0]): str(r[1]) for r in rows}
