@@ -174,7 +174,7 @@ def services_stop() -> None:
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port to listen on.")] = None,
 ) -> None:
     """Serve the web app and the API. Example: `rnu serve --port 8000`."""
     import uvicorn
@@ -198,7 +198,7 @@ def demo(
     people: Annotated[int, typer.Option(help="Size of the synthetic country.")] = 50_000,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic country.")] = 7,
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
-    port: Annotated[int | None, typer.Option(help="Port to serve on.")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port to serve on.")] = None,
 ) -> None:
     """Build a synthetic Peru, load every program, match, flag and serve it.
 
