@@ -5,7 +5,8 @@ line now refuses it, `rnu.period.roll_period`). Such a period then broke every p
 places a roll in time: the public statistics read each program's latest period, and
 "2026-13" sorted after "2026-10", so /estadisticas answered 400 for every citizen. The
 constraint makes any other way in fail at the INSERT. NOT VALID: rows already there are not
-rechecked (a registry holding such a batch fixes or drops it by hand; new rows are checked).
+rechecked (a registry holding such a batch fixes or drops it by hand: an UPDATE of that row
+must give it a period of the right form; new rows are checked).
 
 Revision ID: 0013_batch_period_form
 Revises: 0012_constancia
