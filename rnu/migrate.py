@@ -9,6 +9,9 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+
+from rnu.errors import InvalidInput
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -38,7 +41,21 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 
 def downgrade(database_url: str, revision: str) -> None:
-    _run_outside_event_loop(command.downgrade, alembic_config(database_url), revision)
+    """Undo migrations down to `revision`; an unknown revision is an InvalidInput.
+
+    `rnu db downgrade nope` ended in Alembic's CommandError traceback.
+    """
+    try:
+        _run_outside_event_loop(command.downgrade, alembic_config(database_url), revision)
+    except CommandError as exc:
+        known = ", ".join(["base", *sorted(revisions())])
+        raise InvalidInput(f"cannot downgrade to {revision!r}: {exc}; known: {known}") from None
+
+
+def revisions() -> list[str]:
+    """Every migration's revision id."""
+    script = ScriptDirectory.from_config(alembic_config("postgresql://unused"))
+    return [r.revision for r in script.walk_revisions()]
 
 
 def heads(database_url: str = "postgresql://unused") -> list[str]:

@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from rnu.embedded import plain_url
-from rnu.migrate import downgrade, heads, upgrade
+from rnu.errors import InvalidInput
+from rnu.migrate import downgrade, heads, revisions, upgrade
 from tests.conftest import drop_test_database, make_test_database
 from tests.factories import create_batch, create_enrollment, create_household, create_person
 
@@ -44,6 +45,14 @@ class TestMigrations:
 
     def test_single_head(self) -> None:
         assert len(heads()) == 1
+
+    def test_an_unknown_revision_is_an_invalid_input_naming_the_known(
+        self, database_url: str
+    ) -> None:
+        """`rnu db downgrade nope` was Alembic's CommandError traceback."""
+        with pytest.raises(InvalidInput, match="cannot downgrade to 'nope'.*known: base, 0001"):
+            downgrade(database_url, "nope")
+        assert heads()[0] in revisions()
 
 
 class TestConstraints:
