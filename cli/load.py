@@ -21,6 +21,7 @@ from rich.table import Table
 from cli.consoles import err, out
 from cli.paths import output_file
 from rnu.db import connect_raw
+from rnu.errors import InvalidInput, RnuError
 from rnu.ingest.batch import BatchResult
 from rnu.ingest.links import export_links
 from usecases.loads import (
@@ -57,20 +58,51 @@ def _advance(bar: Progress, task: TaskID) -> Callable[[int], None]:
 def load_planned(
     database_url: str, planned: list[PlannedFile], *, confirm_drop: bool = False
 ) -> list[BatchResult]:
-    """Load files in order with one progress bar each, then print the outcome table."""
+    """Load files in order with one progress bar each, then print the outcome table.
+
+    Of several files, one that fails (a corrupt workbook, a truncated gzip) is reported and
+    the others still load: a month's folder with one bad file used to stop at it, leaving
+    every later roll unloaded and no table. A failed PGH stops the rest, though: the rolls
+    would be matched against last month's PGH. Any failure makes the command fail (exit 2).
+    """
     results: list[BatchResult] = []
+    failed: list[tuple[str, str]] = []
+    skipped: list[str] = []
     with _bar() as bar:
-        for item in planned:
+        for n, item in enumerate(planned):
             total = count_lines_estimate(item.path)
             task = bar.add_task(item.path.name, total=total, rate="")
-            result = asyncio.run(
-                load_file(
-                    database_url, item, progress=_advance(bar, task), confirm_drop=confirm_drop
+            try:
+                result = asyncio.run(
+                    load_file(
+                        database_url, item, progress=_advance(bar, task), confirm_drop=confirm_drop
+                    )
                 )
-            )
+            except RnuError as exc:
+                if len(planned) == 1:
+                    raise
+                failed.append((item.path.name, str(exc)))
+                if item.sector == "pgh":
+                    skipped = [p.path.name for p in planned[n + 1 :]]
+                    break
+                continue
             bar.update(task, total=result.rows_read or 1, completed=result.rows_read or 1)
             results.append(result)
     print_results(results)
+    for name, why in failed:
+        console.print(f"failed: {name}: {why}", soft_wrap=True)
+    if skipped:
+        console.print(
+            f"not loaded, the PGH having failed (they would be matched against an outdated "
+            f"one): {', '.join(skipped)}",
+            soft_wrap=True,
+        )
+    if failed:
+        raise InvalidInput(
+            f"{len(failed)} of {len(planned)} files failed to load"
+            + (f", {len(skipped)} not tried" if skipped else "")
+            + "; the others are loaded (see above)"
+        )
     return results
 
 
