@@ -13,9 +13,9 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.consoles import err, out
-from cli.paths import output_file
 from rnu.errors import InvalidInput
 from rnu.integrity.service import CheckResult
+from rnu.outputs import output_file
 
 console = err
 
@@ -109,16 +109,6 @@ def program_period(program: str, period: str) -> tuple[str, str]:
     return code, roll_period(period, yearly=programs[code].yearly)
 
 
-async def batch_exists(database_url: str, batch: int) -> bool:
-    from rnu.db import connect_raw
-
-    conn = await connect_raw(database_url)
-    try:
-        return bool(await conn.fetchval("SELECT 1 FROM load_batch WHERE id = $1", batch))
-    finally:
-        await conn.close()
-
-
 def register(app: typer.Typer, database_url: Any) -> None:
     """Add the integrity commands to the main CLI (`database_url` resolves the server)."""
 
@@ -151,8 +141,6 @@ def register(app: typer.Typer, database_url: Any) -> None:
             )
         elif batch is not None:
             results = asyncio.run(service.check_batch(url, batch))
-            if not results and not asyncio.run(batch_exists(url, batch)):
-                raise InvalidInput(f"there is no batch {batch} (see `rnu batches`)")
         elif program and period:
             code, period = program_period(program, period)
 

@@ -19,11 +19,11 @@ from rich.progress import (
 from rich.table import Table
 
 from cli.consoles import err, out
-from cli.paths import output_file
 from rnu.db import connect_raw
 from rnu.errors import InvalidInput, RnuError
 from rnu.ingest.batch import BatchResult
 from rnu.ingest.links import export_links
+from rnu.outputs import output_file
 from usecases.loads import (
     PlannedFile,
     count_lines_estimate,

@@ -246,61 +246,43 @@ async def load_program(
 
 
 # How long the worker thread may hold the GIL while the event loop waits for it (Python's
-# default is 5 ms). See `_prompt_handoffs`.
+# default is 5 ms). See `_load_settings`.
 SWITCH_INTERVAL = 0.001
-_switch_depth = [0]
-_switch_saved: list[float] = []
+_depth = [0]
+_saved: list[tuple[tuple[int, int, int], float]] = []
 
 
 @contextmanager
-def _prompt_handoffs() -> Iterator[None]:
-    """Let the event loop take the GIL within 1 ms, not 5, while a batch loads.
+def _load_settings() -> Iterator[None]:
+    """The interpreter settings of a batch load, restored afterwards; nested loads share them.
 
-    The worker thread parses and matches chunk k+1 (pure Python, holding the GIL) while the
-    event loop COPYs chunk k; every time the socket drains, the loop wakes and waits for the
-    worker to give the GIL up, up to a whole switch interval, with PostgreSQL idle meanwhile.
-    On the 1M-row bench the COPY stage spent 29.6 s of wall for 13.7 s of server CPU; at
-    1 ms it spent 20.4 s and the load went from 23,164 to 28,212 rows/s (same sitting; 0.5 ms
-    gave 27,951, 0.1 ms 25,904 with more Python CPU for the extra switches). Restored after;
-    nested or concurrent loads share one setting, as with `_few_collections`.
+    * The cyclic GC off the hot path: a load allocates millions of short-lived, acyclic
+      objects (rows, tuples, results); with the default thresholds the collector runs
+      thousands of times and each older-generation pass walks the whole PGH index. Objects
+      alive now are frozen (never scanned) and the thresholds raised.
+    * The event loop takes the GIL within 1 ms, not 5: the worker thread parses and matches
+      chunk k+1 (pure Python, holding the GIL) while the event loop COPYs chunk k; every
+      time the socket drains, the loop waits for the worker to give the GIL up, up to a
+      whole switch interval, with PostgreSQL idle meanwhile. On the 1M-row bench the COPY
+      stage spent 29.6 s of wall for 13.7 s of server CPU; at 1 ms it spent 20.4 s and the
+      load went from 23,164 to 28,212 rows/s (same sitting; 0.5 ms gave 27,951, 0.1 ms
+      25,904 with more Python CPU for the extra switches).
     """
-    _switch_depth[0] += 1
-    if _switch_depth[0] == 1:
-        _switch_saved[:] = [sys.getswitchinterval()]
-        sys.setswitchinterval(min(SWITCH_INTERVAL, _switch_saved[0]))
-    try:
-        yield
-    finally:
-        _switch_depth[0] -= 1
-        if _switch_depth[0] == 0:
-            sys.setswitchinterval(_switch_saved[0])
-
-
-@contextmanager
-def _few_collections() -> Iterator[None]:
-    """Keep the cyclic GC off the hot path while a batch loads.
-
-    A load allocates millions of short-lived, acyclic objects (rows, tuples, results); with
-    the default thresholds the collector runs thousands of times and each older-generation
-    pass walks the whole PGH index. Objects alive now are frozen (never scanned) and the
-    thresholds raised; both are restored afterwards. Nested loads share one setting.
-    """
-    _gc_depth[0] += 1
-    if _gc_depth[0] == 1:
-        _gc_saved[:] = gc.get_threshold()
+    _depth[0] += 1
+    if _depth[0] == 1:
+        _saved[:] = [(gc.get_threshold(), sys.getswitchinterval())]
         gc.freeze()
         gc.set_threshold(50_000, 20, 100)
+        sys.setswitchinterval(min(SWITCH_INTERVAL, _saved[0][1]))
     try:
         yield
     finally:
-        _gc_depth[0] -= 1
-        if _gc_depth[0] == 0:
-            gc.set_threshold(*_gc_saved)
+        _depth[0] -= 1
+        if _depth[0] == 0:
+            thresholds, interval = _saved[0]
+            gc.set_threshold(*thresholds)
             gc.unfreeze()
-
-
-_gc_depth = [0]
-_gc_saved: list[int] = []
+            sys.setswitchinterval(interval)
 
 
 @dataclass
@@ -389,7 +371,7 @@ async def _load(
     timings = dict.fromkeys(("parse", "match", "stage", "copy", "merge"), 0.0)
     context = await context_for(index_key, conn)
     fitted_before = context.matcher is not None
-    with _few_collections(), _prompt_handoffs():
+    with _load_settings():
         async with conn.transaction():
             batch_id = await open_batch(
                 conn, source=spec.program, period=spec.period, file_name=path.name, sha256=sha

@@ -21,6 +21,7 @@ from rapidfuzz import fuzz
 from rnu.db import connect_raw
 from rnu.eligibility.evaluate import RULE_KINDS, period_bounds, rule_in_force
 from rnu.eligibility.rules import Program, load_programs
+from rnu.errors import NotFound
 from rnu.integrity import checks
 from rnu.integrity.repository import committed_batch, loaded_periods, write_flags
 from rnu.normalize.names import fold
@@ -215,7 +216,9 @@ async def check_committed_batch(conn: asyncpg.Connection, batch_id: int) -> list
     batch = await conn.fetchrow(
         "SELECT source, period, status FROM load_batch WHERE id = $1", batch_id
     )
-    if batch is None or batch["status"] != "committed":
+    if batch is None:
+        raise NotFound(f"there is no batch {batch_id} (see `rnu batches`)")
+    if batch["status"] != "committed":
         return []
     # The batch just added many rows; autovacuum has not analysed them yet, and with
     # stale statistics the planner picks nested loops over sequential scans (minutes

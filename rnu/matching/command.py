@@ -20,6 +20,7 @@ from rnu.matching.lists import (
     write_pairs,
     write_rejects,
 )
+from rnu.outputs import output_file
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,7 @@ def output_paths(options: MatchOptions) -> tuple[Path, Path, Path]:
         if where in seen:
             raise ListError(f"{path}: two outputs would be written to the same file")
         seen.add(where)
-        if not where.parent.is_dir():
-            raise ListError(f"{path}: folder {path.parent} does not exist")
-        if where.is_dir():
-            raise ListError(f"{path} is a folder; give a file name")
+        output_file(path)  # its folder exists and it is no folder
     return out, rejects, clusters
 
 

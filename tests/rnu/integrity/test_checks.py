@@ -5,10 +5,12 @@ from datetime import date
 from typing import Any
 
 import asyncpg
+import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from rnu.eligibility import service as eligibility_service
 from rnu.embedded import plain_url
+from rnu.errors import NotFound
 from rnu.integrity.service import check_batch, check_program_period
 from rnu.person.models import DeathRecord, Household, Person
 from tests.factories import (
@@ -90,6 +92,11 @@ EXPECTED = {
 
 
 class TestRuleChecks:
+    async def test_a_batch_that_does_not_exist_is_not_found(self, integrity_url: str) -> None:
+        """`rnu check --batch 999` said "0 runs"; a missing batch is told from an idle one."""
+        with pytest.raises(NotFound, match="there is no batch 999999999"):
+            await check_batch(integrity_url, 999_999_999)
+
     async def test_each_kind_once_on_the_right_person(
         self, db: AsyncSession, integrity_url: str
     ) -> None:

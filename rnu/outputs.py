@@ -1,8 +1,8 @@
-"""Output files named on the command line, checked before the work that fills them.
+"""Output files an operator names, checked before the work that fills them.
 
-An export streams rows from the database into its file; a folder that does not exist (or a
-folder given as the file) surfaced only when the file was opened, as a traceback, after
-the connection and the query had been set up.
+An export streams rows from the database into its file, `rnu match` matches whole lists
+first: a folder that does not exist (or a folder given as the file) surfaced only when the
+file was opened, as a traceback, after the work had been done.
 """
 
 from __future__ import annotations
